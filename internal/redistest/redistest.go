@@ -1,0 +1,161 @@
+// Package redistest starts real redis-server processes on free loopback ports for tests.
+package redistest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Server is a running redis-server.
+type Server struct {
+	Addr string
+	Dir  string
+	cmd  *exec.Cmd
+	args []string
+}
+
+// FreePort returns a free TCP port on 127.0.0.1.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Start starts a fresh redis-server (no persistence unless args say so) and stops it when the test ends.
+// A test is skipped when redis-server is not installed and PALAUTE_REQUIRE_REDIS is unset; `make test`
+// installs it and sets that variable, so CI never skips.
+func Start(tb testing.TB, args ...string) *Server {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("PALAUTE_REQUIRE_REDIS") != "" {
+			tb.Fatalf("redis-server not found: %v", err)
+		}
+		tb.Skip("redis-server not installed (make test installs it)")
+	}
+	s := &Server{Dir: tb.TempDir(), args: args}
+	s.start(tb, bin, FreePort(tb))
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) start(tb testing.TB, bin string, port int) {
+	tb.Helper()
+	s.Addr = "127.0.0.1:" + strconv.Itoa(port)
+	a := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.Dir,
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"}
+	a = append(a, s.args...)
+	s.cmd = exec.Command(bin, a...)
+	s.cmd.Stdout, s.cmd.Stderr = nil, nil
+	if err := s.cmd.Start(); err != nil {
+		tb.Fatalf("start redis-server: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond)
+		if err == nil {
+			fmt.Fprint(c, "PING\r\n")
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			c.Close()
+			if line == "+PONG\r\n" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("redis-server on %s did not start: %v", s.Addr, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Stop kills the server (idempotent).
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		s.cmd = nil
+	}
+}
+
+// Restart stops the server and starts it again on the same port and directory (AOF/RDB files survive).
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		_ = s.cmd.Wait()
+		s.cmd = nil
+	}
+	bin, _ := exec.LookPath("redis-server")
+	_, p, _ := net.SplitHostPort(s.Addr)
+	port, _ := strconv.Atoi(p)
+	s.start(tb, bin, port)
+}
+
+// Client returns a client for the server, closed when the test ends.
+func (s *Server) Client(tb testing.TB) redis.UniversalClient {
+	tb.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// AOFDir is where the server keeps its files.
+func (s *Server) AOFDir() string { return filepath.Join(s.Dir) }
+
+// Backend is a Redis to run a suite against.
+type Backend struct {
+	Name string
+	New  func(tb testing.TB) redis.UniversalClient
+	// FastForward moves key TTLs (miniredis) or sleeps nothing and expires keys by hand (real Redis):
+	// it makes keys with a TTL shorter than d expire.
+	FastForward func(tb testing.TB, c redis.UniversalClient, d time.Duration)
+}
+
+// Backends returns miniredis and a real redis-server, so one suite runs against both.
+func Backends() []Backend {
+	return []Backend{
+		{Name: "miniredis", New: func(tb testing.TB) redis.UniversalClient {
+			tb.Helper()
+			m := miniredis.RunT(tb)
+			c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+			tb.Cleanup(func() { c.Close() })
+			mini.Store(c, m)
+			return c
+		}, FastForward: func(tb testing.TB, c redis.UniversalClient, d time.Duration) {
+			m, _ := mini.Load(c.(*redis.Client))
+			m.(*miniredis.Miniredis).FastForward(d)
+		}},
+		{Name: "redis", New: func(tb testing.TB) redis.UniversalClient {
+			tb.Helper()
+			return Start(tb).Client(tb)
+		}, FastForward: func(tb testing.TB, c redis.UniversalClient, d time.Duration) {
+			tb.Helper()
+			ctx := context.Background()
+			iter := c.Scan(ctx, 0, "*", 1000).Iterator()
+			for iter.Next(ctx) {
+				ttl, err := c.PTTL(ctx, iter.Val()).Result()
+				if err == nil && ttl > 0 && ttl <= d {
+					c.Del(ctx, iter.Val())
+				}
+			}
+		}},
+	}
+}
+
+var mini sync.Map // *redis.Client -> *miniredis.Miniredis
