@@ -21,8 +21,8 @@ import (
 // mm converts millimetres on paper to pixels at DPI.
 func mm(v float64) int { return int(v*DPI/25.4 + 0.5) }
 
-// Type sizes in points at scale 1. Title, unit and body text shrink in steps
-// (scales) when the text would not fit; the link and footer keep their size.
+// Type sizes in points at scale 1. Title, unit, body text and link shrink in
+// steps (scales) when the text would not fit; the footer keeps its size.
 const (
 	titlePt  = 44
 	unitPt   = 26
@@ -179,11 +179,6 @@ func render(p Poster) (*image.Gray, error) {
 	}
 	qrSide := (len(bm) + 2*quietModules) * ppm // with the quiet zone
 
-	mono, err := newFace(fs.mono, linkPt)
-	if err != nil {
-		return nil, err
-	}
-	link := newBlock(mono, wrapLink(mono, c.link, contentW), 1.3, 0x33)
 	var footer *block
 	if c.footer != "" {
 		face, err := newFace(fs.regular, footerPt)
@@ -199,6 +194,12 @@ func render(p Poster) (*image.Gray, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The printed link shrinks less: it must stay legible to type.
+		mono, err := newFace(fs.mono, linkPt*max(s, 0.8))
+		if err != nil {
+			return nil, err
+		}
+		link := newBlock(mono, wrapLink(mono, c.link, contentW), 1.3, 0x33)
 		// Fixed gaps; spare room is shared out below.
 		title.gapPost = mm(3)
 		var head []*block
@@ -206,7 +207,8 @@ func render(p Poster) (*image.Gray, error) {
 		if unit != nil {
 			head = append(head, unit)
 		}
-		fixedH := sumH(head) + title.gapPost + mm(8) + qrSide + link.height() + mm(8) + sumH(body)
+		// The quiet zone (4 modules, about 1 cm) spaces the QR from the text.
+		fixedH := sumH(head) + title.gapPost + qrSide + link.height() + mm(8) + sumH(body)
 		for _, b := range body[:max(len(body)-1, 0)] {
 			fixedH += b.gapPost
 		}
@@ -229,7 +231,7 @@ func render(p Poster) (*image.Gray, error) {
 				y += title.gapPost
 			}
 		}
-		y += mm(8) + spare/4
+		y += spare / 4
 		drawModules(img, bm, (PageWidth-len(bm)*ppm)/2, y+quietModules*ppm, ppm)
 		y += qrSide
 		link.draw(img, y)
@@ -342,7 +344,7 @@ func greedy(face font.Face, words []string, width int) []string {
 		if cur != "" {
 			try = cur + " " + w
 		}
-		if font.MeasureString(face, try).Ceil() <= width {
+		if measure(face, try) <= width {
 			cur = try
 			continue
 		}
@@ -350,7 +352,7 @@ func greedy(face font.Face, words []string, width int) []string {
 			out = append(out, cur)
 			cur = ""
 		}
-		for font.MeasureString(face, w).Ceil() > width {
+		for measure(face, w) > width {
 			n := fitRunes(face, w, width)
 			out = append(out, w[:n])
 			w = w[n:]
@@ -367,7 +369,7 @@ func greedy(face font.Face, words []string, width int) []string {
 // after '/', '?', '&' or '=' so each line reads as a piece of the address.
 func wrapLink(face font.Face, link string, width int) []string {
 	var out []string
-	for font.MeasureString(face, link).Ceil() > width {
+	for measure(face, link) > width {
 		n := fitRunes(face, link, width)
 		if i := strings.LastIndexAny(link[:n], "/?&="); i >= n/2 {
 			n = i + 1
@@ -384,10 +386,12 @@ func fitRunes(face font.Face, s string, width int) int {
 	n := 0
 	for i, r := range s {
 		end := i + utf8.RuneLen(r)
-		if n > 0 && font.MeasureString(face, s[:end]).Ceil() > width {
+		if n > 0 && measure(face, s[:end]) > width {
 			break
 		}
 		n = end
 	}
 	return n
 }
+
+func measure(face font.Face, s string) int { return font.MeasureString(face, s).Ceil() }
