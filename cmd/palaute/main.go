@@ -1,0 +1,67 @@
+// Command palaute is the feedback bot: serve, demo, validate, invite, poster, summary, export.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "palaute:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `palaute: anonymous client-experience feedback for social services.
+
+Usage:
+  palaute serve    [-config config.yaml]                      run the bot (Telegram, Slack, scheduler)
+  palaute demo     [-lang fi|sv|en] [-flow nuoret] [-unit ID] chat with the bot in the terminal
+  palaute validate [paths...]                                 check flow files (default: the embedded flows)
+  palaute invite   -unit ID -audience relative|social_worker [-count N] [-uses 1] [-expires 720h] [-qr DIR]
+  palaute poster   -unit ID [-lang fi] [-out poster.png]
+  palaute summary  -unit ID|all -period 2026-W47|2026-11|2026-H2 [-format text|json|blocks] [-post]
+  palaute export   -format csv -period 2026-11
+
+Every command takes -config (default: config.yaml if present, else built-in defaults).
+`
+
+// run is the whole program; main only calls it.
+func run(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "demo":
+		return demo(ctx, rest, env, stdin, stdout)
+	case "validate":
+		return validate(rest, stdout)
+	case "serve":
+		return serve(ctx, rest, env, stdout)
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	if f, ok := extra[cmd]; ok {
+		return f(ctx, rest, env, stdout)
+	}
+	fmt.Fprint(stdout, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// extra holds the commands added by other files (invite, poster, summary, export).
+var extra = map[string]func(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error{}
