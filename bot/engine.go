@@ -244,7 +244,7 @@ func (t *turn) run() {
 
 // finish turns a dirty session into a commit.
 func (t *turn) finish() {
-	if !t.dirty && (t.commit == nil || len(t.commit.Publish) == 0) {
+	if !t.dirty && t.commit == nil {
 		return
 	}
 	if t.commit == nil {

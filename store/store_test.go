@@ -1,0 +1,180 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/palaute/palaute/bot"
+	"github.com/palaute/palaute/internal/redistest"
+	"github.com/palaute/palaute/period"
+	"github.com/palaute/palaute/store"
+)
+
+// The store suite runs against miniredis and a real redis-server.
+func TestStoreSuite(t *testing.T) {
+	for _, b := range redistest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Run("session round trip and compare-and-set", func(t *testing.T) { testSession(t, b) })
+			t.Run("publish once per marker", func(t *testing.T) { testPublish(t, b) })
+			t.Run("marks", func(t *testing.T) { testMarks(t, b) })
+			t.Run("ttl", func(t *testing.T) { testTTL(t, b) })
+		})
+	}
+}
+
+func testSession(t *testing.T, b redistest.Backend) {
+	ctx := context.Background()
+	st := store.New(b.New(t), "pl:")
+	s, marks, err := st.Load(ctx, "pid1")
+	if err != nil || s != nil || len(marks) != 0 {
+		t.Fatalf("empty Load = %v %v %v", s, marks, err)
+	}
+	sess := &bot.Session{Lang: "sv", Unit: "u1", State: bot.Asking, Step: 3, Answers: map[string]string{"help": "4", "words": "hyvä"}, Events: []string{"7"}}
+	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 0, Session: sess, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := st.Load(ctx, "pid1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != 1 || got.Lang != "sv" || got.Step != 3 || got.Answers["words"] != "hyvä" || got.Events[0] != "7" {
+		t.Fatalf("loaded %+v", got)
+	}
+	// A second writer that loaded version 0 loses.
+	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 0, Session: sess, TTL: time.Hour}); !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("stale commit: err = %v, want ErrConflict", err)
+	}
+	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 1, Session: sess, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := st.Load(ctx, "pid1"); got.Version != 2 {
+		t.Fatalf("version = %d, want 2", got.Version)
+	}
+	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 2, Delete: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := st.Load(ctx, "pid1"); got != nil {
+		t.Fatalf("deleted session still there: %+v", got)
+	}
+	// A corrupt value is an error, not a panic or a silent reset.
+	st.Client().Set(ctx, st.SessionKey("bad"), "not a session", 0)
+	if _, _, err := st.Load(ctx, "bad"); !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("corrupt: err = %v", err)
+	}
+}
+
+func testPublish(t *testing.T, b redistest.Backend) {
+	ctx := context.Background()
+	st := store.New(b.New(t), "pl:")
+	w, _ := period.Parse("2026-W47")
+	pub := bot.Publication{Unit: "u1", Audience: "youth", Week: w, Marker: "run:abc", Stream: "resp",
+		Fields: []string{"aud", "youth", "a.help", "4"}, Counts: []string{"n", "nuoret.help=4"}}
+	for i := 0; i < 3; i++ { // a redelivered completion publishes once
+		if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: int64(i), Session: &bot.Session{}, TTL: time.Hour, Publish: []bot.Publication{pub}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rdb := st.Client()
+	xs, err := rdb.XRange(ctx, st.UnitKey("u1", "resp"), "-", "+").Result()
+	if err != nil || len(xs) != 1 {
+		t.Fatalf("stream has %d entries (%v), want 1", len(xs), err)
+	}
+	if want := w.Start().UnixMilli(); !strings.HasPrefix(xs[0].ID, itoa(want)+"-") {
+		t.Errorf("entry id %s does not start with the week's start %d: time finer than a week leaks", xs[0].ID, want)
+	}
+	agg, _ := rdb.HGetAll(ctx, st.AggKey("u1", "youth", "2026-W47")).Result()
+	if agg["n"] != "1" || agg["nuoret.help=4"] != "1" {
+		t.Fatalf("aggregate = %v", agg)
+	}
+	// A second response in the same week gets a later id with the same week time.
+	pub.Marker = "run:def"
+	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: 3, Session: &bot.Session{}, TTL: time.Hour, Publish: []bot.Publication{pub}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rdb.XLen(ctx, st.UnitKey("u1", "resp")).Result(); n != 2 {
+		t.Fatalf("XLEN = %d, want 2", n)
+	}
+	if agg, _ := rdb.HGetAll(ctx, st.AggKey("u1", "youth", "2026-W47")).Result(); agg["n"] != "2" {
+		t.Fatalf("n = %s, want 2", agg["n"])
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func testMarks(t *testing.T, b redistest.Backend) {
+	ctx := context.Background()
+	st := store.New(b.New(t), "pl:")
+	c := bot.Commit{PID: "p", Session: &bot.Session{}, TTL: time.Hour, Mark: "nuoret:2026-11", MarkTTL: 24 * time.Hour}
+	if err := st.Commit(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Prev, c.Mark = 1, "laheiset:2026-11"
+	if err := st.Commit(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	_, marks, _ := st.Load(ctx, "p")
+	if !marks["nuoret:2026-11"] || !marks["laheiset:2026-11"] || marks["nuoret:2026-12"] {
+		t.Fatalf("marks = %v", marks)
+	}
+	// Forgetting the session keeps the marks: a retake after /forget is still counted once.
+	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: 2, Delete: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, marks, _ := st.Load(ctx, "p"); !marks["nuoret:2026-11"] {
+		t.Fatal("marks lost with the session")
+	}
+}
+
+func testTTL(t *testing.T, b redistest.Backend) {
+	ctx := context.Background()
+	rdb := b.New(t)
+	st := store.New(rdb, "pl:")
+	if err := st.Commit(ctx, bot.Commit{PID: "p", Session: &bot.Session{}, TTL: time.Hour, Mark: "f:2026-11", MarkTTL: 48 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{st.SessionKey("p"), st.MarksKey("p")} {
+		if ttl := rdb.PTTL(ctx, k).Val(); ttl <= 0 {
+			t.Errorf("%s has no TTL (%v)", k, ttl)
+		}
+	}
+	b.FastForward(t, rdb, 2*time.Hour)
+	s, marks, _ := st.Load(ctx, "p")
+	if s != nil || !marks["f:2026-11"] {
+		t.Fatalf("after 2h: session %v (want gone), marks %v (want kept)", s, marks)
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		in      string
+		addrs   int
+		master  string
+		cluster bool
+		bad     bool
+	}{
+		{in: "redis://localhost:6379/0", addrs: 1},
+		{in: "redis://:secret@localhost:6379/2", addrs: 1},
+		{in: "redis+sentinel://:pw@h1:26379,h2:26379/mymaster", addrs: 2, master: "mymaster"},
+		{in: "h1:7000,h2:7001,h3:7002", addrs: 3, cluster: true},
+		{in: "redis://h1:7000,h2:7001", addrs: 2, cluster: true},
+		{in: "localhost:6379", addrs: 1},
+		{in: "redis+sentinel://h1:26379", bad: true},
+		{in: "nonsense", bad: true},
+	}
+	for _, tt := range tests {
+		o, err := store.ParseURL(tt.in)
+		if tt.bad {
+			if err == nil {
+				t.Errorf("ParseURL(%q) accepted", tt.in)
+			}
+			continue
+		}
+		if err != nil || len(o.Addrs) != tt.addrs || o.MasterName != tt.master || o.IsClusterMode != tt.cluster {
+			t.Errorf("ParseURL(%q) = %+v, %v", tt.in, o, err)
+		}
+	}
+}
