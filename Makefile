@@ -1,0 +1,31 @@
+# palaute. `make run` chats with the Finnish youth survey in the terminal; `make test` runs every check.
+GO ?= go
+PKGS ?= ./...
+
+.PHONY: run test vet bench fuzz build tidy
+
+run:
+	$(GO) run ./cmd/palaute demo
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/palaute ./cmd/palaute
+
+# test installs redis-server when missing (as root, with apt-get), so the suites run against a real Redis.
+test:
+	@scripts/ensure-redis
+	$(GO) vet $(PKGS)
+	PALAUTE_REQUIRE_REDIS=1 $(GO) test -race -count=1 -timeout 12m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+bench:
+	@scripts/ensure-redis
+	PALAUTE_REQUIRE_REDIS=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./bot/ ./store/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzHandle -fuzztime 30s ./bot/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./flows/
+
+tidy:
+	$(GO) mod tidy
