@@ -9,6 +9,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/palaute ./cmd/pala
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/palaute /palaute
 COPY config.yaml /etc/palaute/config.yaml
+ENV PALAUTE_HTTP_LISTEN=0.0.0.0:8080
 USER nonroot:nonroot
 EXPOSE 8080
 ENTRYPOINT ["/palaute"]

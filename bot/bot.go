@@ -133,6 +133,11 @@ type Store interface {
 	Commit(ctx context.Context, c Commit) error
 }
 
+// Observer is told about survey events (for metrics): started, completed, abandoned.
+type Observer interface {
+	Survey(flow, event string)
+}
+
 // Clock tells the time.
 type Clock interface{ Now() time.Time }
 

@@ -54,6 +54,7 @@ type Options struct {
 	Rand    io.Reader // nil: crypto/rand
 	Coder   Coder     // nil: no coding or crisis detection
 	Invites Invites   // nil: invitations unavailable
+	Observe Observer  // nil: nobody is told
 	Log     *slog.Logger
 }
 
@@ -80,6 +81,9 @@ func New(o Options) (*Engine, error) {
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
+	if o.Observe == nil {
+		o.Observe = nopObserver{}
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -102,6 +106,10 @@ func New(o Options) (*Engine, error) {
 	}
 	return &Engine{o: o}, nil
 }
+
+type nopObserver struct{}
+
+func (nopObserver) Survey(string, string) {}
 
 type systemClock struct{}
 
@@ -137,6 +145,9 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 		if err != nil {
 			return e.unavailable(in), fmt.Errorf("commit session: %w: %w", ErrUnavailable, err)
 		}
+		for _, ev := range t.events {
+			e.o.Observe.Survey(ev[0], ev[1])
+		}
 		return t.out, nil
 	}
 }
@@ -161,6 +172,7 @@ type turn struct {
 	out    []Reply
 	commit *Commit
 	dirty  bool
+	events [][2]string // survey events to report once committed: flow, event
 }
 
 func (e *Engine) turn(ctx context.Context, in Input, s *Session, marks Marks) *turn {
@@ -820,6 +832,9 @@ func (t *turn) current() (*flows.Question, bool) {
 
 func (t *turn) resetSurvey() {
 	s := t.s
+	if s.State == Asking && s.Flow != "" {
+		t.events = append(t.events, [2]string{s.Flow, "abandoned"})
+	}
 	s.Flow, s.FlowVer, s.Run, s.Step, s.Answers, s.Picks = "", 0, "", 0, nil, nil
 	if s.State == Asking || s.State == Done {
 		s.State = Idle
@@ -839,6 +854,7 @@ func (t *turn) startSurvey() {
 	s.Answers, s.Picks, s.State = map[string]string{}, nil, Asking
 	s.Step = f.Next(0, s.Answers)
 	t.save()
+	t.events = append(t.events, [2]string{f.ID, "started"})
 	u, _ := t.unit(s.Unit)
 	t.say(t.T("survey_intro", locales.Data{"Unit": u.Name(s.Lang), "Title": f.Title.In(s.Lang)}) + "\n\n" + f.Intro.In(s.Lang))
 	if t.marks[f.ID+":"+period.Of(t.e.o.CountOnce, t.now).String()] {
@@ -1061,6 +1077,7 @@ func (t *turn) complete(f *flows.Flow) {
 		t.commit.Mark, t.commit.MarkTTL = mark, end.Sub(t.now)+24*time.Hour
 	}
 	s.State = Done
+	t.events = append(t.events, [2]string{f.ID, "completed"})
 	s.Answers, s.Picks, s.Run, s.Step = nil, nil, "", 0
 	t.save()
 	t.say(f.Outro.In(s.Lang))

@@ -82,12 +82,12 @@ func TestYouthSurveyEndToEnd(t *testing.T) {
 		t.Fatalf("answered question not edited to show the answer: %+v", r[0])
 	}
 	mustHave(t, r, "(2/7) Tulin kuulluksi.")
-	c.Press("😄")               // heard=5
-	c.Press("😐")               // together=3
-	r = c.Press("🙁")           // safe=2 → follow-up asked
+	c.Press("😄")                  // heard=5
+	c.Press("😐")                  // together=3
+	r = c.Press("🙁")              // safe=2 → follow-up asked
 	mustHave(t, r, "(5/8) Uskon") // the conditional question now counts
-	c.Press("🙂")               // hope=4
-	r = c.Press("9")            // nps
+	c.Press("🙂")                  // hope=4
+	r = c.Press("9")              // nps
 	mustHave(t, r, "Haluatko kertoa, mikä saa olosi turvattomaksi?")
 	r = c.Press("En halua vastata") // skip the follow-up
 	mustHave(t, r, "(8/8) Mikä on ollut hyvää?")

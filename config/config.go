@@ -247,6 +247,7 @@ func (c *Config) secrets(env func(string) string) {
 	set(&c.Slack.SigningSecret, "SLACK_SIGNING_SECRET")
 	set(&c.Privacy.PseudonymSecret, "PALAUTE_PSEUDONYM_SECRET")
 	set(&c.Redis.URL, "REDIS_URL")
+	set(&c.HTTP.Listen, "PALAUTE_HTTP_LISTEN")
 }
 
 var unitIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)

@@ -17,6 +17,7 @@ import (
 	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/flows"
 	"github.com/palaute/palaute/locales"
+	"github.com/palaute/palaute/metrics"
 	"github.com/palaute/palaute/period"
 	"github.com/palaute/palaute/store"
 )
@@ -30,6 +31,7 @@ type app struct {
 	closeR  func()
 	store   *store.Store
 	engine  *bot.Engine
+	opts    bot.Options
 	invites *store.Invitations
 }
 
@@ -84,18 +86,28 @@ func build(ctx context.Context, path string, env func(string) string, logw io.Wr
 	}
 	a.store = store.New(a.rdb, cfg.Redis.Prefix)
 	a.invites = store.NewInvitations(a.store)
-	a.engine, err = bot.New(bot.Options{
+	a.opts = bot.Options{
 		Flows: a.flows, Units: cfg.Units, Catalog: cat, Secret: secret,
 		SessionTTL: cfg.Survey.SessionTTL.D(), CountOnce: period.Kind(cfg.Survey.CountOnce),
 		Help: cfg.Help.Contacts, RetentionDays: cfg.Privacy.RetentionDays,
 		InviteLink: "https://t.me/" + cfg.Telegram.BotName + "?start=",
 		Store:      a.store, Invites: a.invites, Log: a.log,
-	})
+	}
+	a.engine, err = bot.New(a.opts)
 	if err != nil {
 		a.close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// engineMetrics rebuilds the engine so it reports survey events to m.
+func (a *app) engineMetrics(m *metrics.Metrics) {
+	o := a.opts
+	o.Observe = m
+	if e, err := bot.New(o); err == nil {
+		a.engine = e
+	}
 }
 
 func (a *app) close() {

@@ -3,9 +3,154 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/palaute/palaute/metrics"
 )
 
+// component is one part of `palaute serve` run under the errgroup until ctx ends.
+type component struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// wiring lets other files add HTTP routes and components to serve (Telegram, Slack, scheduler, router).
+type wiring struct {
+	app        *app
+	mux        *http.ServeMux
+	metrics    *metrics.Metrics
+	components []component
+	ready      []func(ctx context.Context) error // extra readiness checks
+}
+
+// wirers are registered by init() in the adapter files.
+var wirers []func(ctx context.Context, w *wiring) error
+
 func serve(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
-	return errors.New("serve: not built yet")
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	cfgPath := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := build(ctx, *cfgPath, env, stdout)
+	if err != nil {
+		return err
+	}
+	defer a.close() // Redis is closed last, after every component has stopped
+	return serveApp(ctx, a, nil)
+}
+
+// serveApp runs every configured part of a until ctx ends, then shuts down within the configured deadline.
+// started, when not nil, receives the HTTP listener's address once it listens.
+func serveApp(ctx context.Context, a *app, started chan<- string) error {
+	log := a.log
+	m := metrics.New()
+	a.engineMetrics(m)
+	w := &wiring{app: a, mux: http.NewServeMux(), metrics: m}
+	w.mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(rw, "ok")
+	})
+	w.mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
+		cctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		status, msg := http.StatusOK, "ready: redis ok, flows loaded\n"
+		if err := a.store.Ping(cctx); err != nil {
+			status, msg = http.StatusServiceUnavailable, "not ready: redis unreachable\n"
+		} else if len(a.flows.All()) == 0 {
+			status, msg = http.StatusServiceUnavailable, "not ready: no flows\n"
+		} else {
+			for _, f := range w.ready {
+				if err := f(cctx); err != nil {
+					status, msg = http.StatusServiceUnavailable, "not ready: "+err.Error()+"\n"
+					break
+				}
+			}
+		}
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		rw.WriteHeader(status)
+		fmt.Fprint(rw, msg)
+	})
+	w.mux.Handle("GET /metrics", m.Handler())
+	if err := a.store.LoadScripts(ctx); err != nil {
+		log.Warn("could not preload Redis scripts; they load on first use", slog.String("err", err.Error()))
+	}
+	for _, wire := range wirers {
+		if err := wire(ctx, w); err != nil {
+			return err
+		}
+	}
+	w.components = append(w.components, component{"retention sweeper", a.sweeper})
+
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
+	srv := &http.Server{Handler: w.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("palaute serving", slog.String("addr", ln.Addr().String()), slog.Int("components", len(w.components)))
+	if started != nil {
+		started <- ln.Addr().String()
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	for _, c := range w.components {
+		g.Go(func() error {
+			err := c.run(gctx)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down: finishing the updates in hand", slog.Duration("deadline", a.cfg.Shutdown.D()))
+		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.Shutdown.D())
+		defer cancel()
+		return srv.Shutdown(sctx) // waits for webhook handlers in progress
+	})
+	err = g.Wait()
+	log.Info("palaute stopped")
+	return err
+}
+
+// sweeper deletes free text older than privacy.retention_days, hourly.
+func (a *app) sweeper(ctx context.Context) error {
+	units := make([]string, 0, len(a.cfg.Units)+1)
+	for _, u := range a.cfg.Units {
+		units = append(units, u.ID)
+	}
+	units = append(units, "_none")
+	retention := time.Duration(a.cfg.Privacy.RetentionDays) * 24 * time.Hour
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := a.store.Sweep(ctx, units, retention, time.Now())
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("retention sweep failed", slog.String("err", err.Error()))
+		} else if n > 0 {
+			a.log.Info("retention sweep", slog.Int64("deleted", n))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDemoScriptedPrintsResponse(t *testing.T) {
+	var out bytes.Buffer
+	in := strings.NewReader("4\n5\n3\n4\n4\n9\nHyvä paikka\n")
+	if err := run(context.Background(), []string{"demo", "-config", "../../config.yaml", "-lang", "fi"}, env(nil), in, &out); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "response: ") {
+			line = strings.TrimPrefix(l, "response: ")
+		}
+	}
+	var r map[string]string
+	if err := json.Unmarshal([]byte(line), &r); err != nil {
+		t.Fatalf("no response line in output:\n%s", out.String())
+	}
+	if r["a.help"] != "4" || r["a.heard"] != "5" || r["a.nps"] != "8" || r["a.words"] != "Hyvä paikka" || r["aud"] != "youth" {
+		t.Fatalf("response = %v", r)
+	}
+	if !strings.Contains(out.String(), "1) 😞") {
+		t.Errorf("choices are not numbered:\n%s", out.String())
+	}
+}
+
+func TestDemoRelativesSwedish(t *testing.T) {
+	var out bytes.Buffer
+	in := strings.NewReader("1\n5\n4\n4\n10\n/skip\n")
+	if err := run(context.Background(), []string{"demo", "-config", "../../config.yaml", "-lang", "sv", "-flow", "laheiset"}, env(nil), in, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Vilken är din relation", "Jag blev bemött med respekt.", `"aud":"relative"`, `"a.role":"parent"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestDemoBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"demo", "-lang", "de"}, {"demo", "-flow", "nosuch"}, {"demo", "-unit", "nosuch"}} {
+		err := run(context.Background(), append(args, "-config", "../../config.yaml"), env(nil), strings.NewReader(""), io.Discard)
+		if err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"validate", "../../flows/defaults"}, env(nil), nil, &out); err != nil {
+		t.Fatalf("default flows: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	err := run(context.Background(), []string{"validate", "../../flows/testdata/broken.yaml"}, env(nil), nil, &out)
+	if err == nil || !strings.Contains(out.String(), "../../flows/testdata/broken.yaml:13: unknown question type \"smiley\"") {
+		t.Fatalf("broken flow: err %v, output:\n%s", err, out.String())
+	}
+}
+
+func TestConfigErrorNamesKey(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("anonymity:\n  min_responses: 2\ntelegram:\n  mode: carrier-pigeon\n"), 0o600)
+	err := run(context.Background(), []string{"demo", "-config", p}, env(nil), strings.NewReader(""), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "anonymity.min_responses: must be at least 3") || !strings.Contains(err.Error(), "telegram.mode") {
+		t.Fatalf("err = %v", err)
+	}
+	os.WriteFile(p, []byte("redis:\n  prefx: x\n"), 0o600)
+	err = run(context.Background(), []string{"demo", "-config", p}, env(nil), strings.NewReader(""), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "c.yaml: 2: field prefx not found") {
+		t.Fatalf("unknown key: err = %v", err)
+	}
+}
+
+func TestServeHealthReadyMetricsAndShutdown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := build(ctx, "../../config.yaml", env(map[string]string{"PALAUTE_HTTP_LISTEN": "127.0.0.1:0"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	started := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serveApp(ctx, a, started) }()
+	addr := <-started
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "palaute_redis_errors_total"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %d %q", path, resp.StatusCode, b)
+		}
+	}
+	a.rdb.Close() // Redis gone: not ready
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("readyz without Redis: %v %v", resp.StatusCode, err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
