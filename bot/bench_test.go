@@ -1,8 +1,12 @@
 package bot_test
 
 import (
+	"context"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/internal/testenv"
@@ -39,4 +43,43 @@ func BenchmarkHandleYouthSurvey(b *testing.B) {
 	if got := len(e.Responses(b, "kotipesa")); got < 1 {
 		b.Fatalf("no responses stored")
 	}
+}
+
+// BenchmarkRedisMemoryPerSession leaves 10 000 people in the middle of the youth survey and reports
+// Redis memory per active session (INFO used_memory, before and after).
+//
+//	go test -run '^$' -bench RedisMemoryPerSession -benchtime 1x ./bot/
+func BenchmarkRedisMemoryPerSession(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		srv := redistest.Start(b)
+		rdb := srv.Client(b)
+		e := testenv.New(b, rdb)
+		before := usedMemory(b, rdb)
+		const n = 10000
+		for u := 0; u < n; u++ {
+			c := e.Chat(b, "mem"+strconv.Itoa(u), "fi")
+			c.Send("/start u-kotipesa")
+			c.Press("🙂")
+			c.Press("😄")
+			c.Press("😐")
+		}
+		after := usedMemory(b, rdb)
+		b.ReportMetric(float64(after-before)/n, "bytes/session")
+	}
+}
+
+func usedMemory(tb testing.TB, rdb redis.UniversalClient) int64 {
+	tb.Helper()
+	info, err := rdb.Info(context.Background(), "memory").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	tb.Fatal("no used_memory in INFO")
+	return 0
 }

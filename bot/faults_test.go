@@ -1,0 +1,72 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/palaute/palaute/bot"
+	"github.com/palaute/palaute/internal/redistest"
+	"github.com/palaute/palaute/internal/testenv"
+)
+
+// Redis going away: the person is told to try again in their language, nothing panics, and the
+// conversation goes on by itself once Redis is back.
+func TestRedisDownThenBack(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	rdb := srv.Client(t)
+	e := testenv.New(t, rdb)
+	c := e.Chat(t, "fault1", "sv")
+	c.Send("/start u-kotipesa")
+	c.Press("🙂")
+	srv.Stop()
+	d, _ := c.Button("😄")
+	for _, in := range []bot.Input{{Kind: bot.KindChoice, Data: d, EventID: "f1"}, {Kind: bot.KindText, Text: "hej", EventID: "f2"}} {
+		in.Channel, in.User, in.Chat, in.Lang = "test", "fault1", "fault1", "sv"
+		r, err := e.Engine.Handle(context.Background(), in)
+		if !errors.Is(err, bot.ErrUnavailable) {
+			t.Fatalf("err = %v, want ErrUnavailable", err)
+		}
+		if len(r) != 1 || !strings.Contains(r[0].Text, "Försök igen om en stund") {
+			t.Fatalf("reply while Redis is down: %s", testenv.Dump(r))
+		}
+	}
+	srv.Restart(t) // AOF: the session is back at its step
+	r := c.Input(bot.Input{Kind: bot.KindChoice, Data: d, EventID: "f1"})
+	if !strings.Contains(testenv.Text(r), "(3/7)") {
+		t.Fatalf("after Redis came back the survey did not go on at question 3:\n%s", testenv.Dump(r))
+	}
+}
+
+// Redis restarted from its AOF: sessions resume at their step and nothing acknowledged is lost.
+func TestRedisRestartWithAOFResumes(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	rdb := srv.Client(t)
+	e := testenv.New(t, rdb)
+	done := e.Chat(t, "aof-done", "fi")
+	done.Send("/start u-kotipesa")
+	for i := 0; i < 5; i++ {
+		done.Press("🙂")
+	}
+	done.Press("9")
+	done.Send("/skip")
+	mid := e.Chat(t, "aof-mid", "en")
+	mid.Send("/start u-satama")
+	mid.Press("😄")
+	mid.Press("😐")
+
+	srv.Restart(t)
+	e2 := testenv.New(t, srv.Client(t))
+	mid.Env = e2
+	r := mid.Send("/survey")
+	if !strings.Contains(testenv.Text(r), "(3/7) Decisions about me") {
+		t.Fatalf("session did not resume at its step:\n%s", testenv.Dump(r))
+	}
+	if got := e2.Responses(t, "kotipesa"); len(got) != 1 || got[0]["a.nps"] != "9" {
+		t.Fatalf("responses after restart: %v", got)
+	}
+	if a := e2.Agg(t, "kotipesa", "youth", "2026-W47"); a["n"] != "1" {
+		t.Fatalf("aggregate after restart: %v", a)
+	}
+}
