@@ -1,0 +1,275 @@
+// Package pii removes personal data from free text before staff see it.
+//
+// A Scrubber replaces what could identify a person with a bracketed placeholder in the language of
+// the text ("[puhelin]", "[telefon]", "[phone]"). It is built once with New and is safe for concurrent
+// use. What is caught, in the order the detectors run (an earlier detector wins an overlap):
+//
+//   - URL: http(s)://, ftp:// and www. addresses; later also bare domains on a list of common top-level
+//     domains (example.fi/path, blocket.se, t.me/x). Top-level domains that are also short words
+//     (se, no, me, to, it, is, at, de, nu, tv, ai, ...) count only with a path ("t.me/x") or a
+//     sub-domain ("a.b.se"), so "kotona.se oli kivaa" is left alone.
+//   - Email: local@domain.tld, also obfuscated as "local(at)domain.tld", "[at]", "(a)" and "mailto:".
+//   - IBAN: any country in the IBAN registry, with or without single spaces, of the country's exact
+//     length and valid mod 97; lower case accepted.
+//   - PersonalID: Finnish henkilötunnus DDMMYY[-+A-FU-Y]NNNC with a valid date and mod-31 check
+//     character. A code with a wrong check character is not a PersonalID (another detector may still
+//     take part of it).
+//   - Phone: Finnish forms starting with 0 (040 123 4567, 040-1234567, (09) 123 456, 7 to 11 digits)
+//     and international forms starting with + or 00 (+358 (0)40 ..., +46 70 123 45 67, 8 to 15
+//     digits). Numbers that start with another digit (116 111, 112, 2026, 15) are never phones.
+//   - Handle: @name (Telegram, Instagram, TikTok style), at least two characters, one of them a letter.
+//   - Address: Finnish street words ending in -katu, -tie, -kuja, -polku, -väylä, -rinne, -kaari,
+//     -tanhua, -piha, -ranta, -aukio, -puistikko, -kierto, -mäki, -raitti, -tori, -bulevardi,
+//     -esplanadi, also inflected (Kotikadulla, Kuusitiellä, Rantapolulle), and Swedish -gatan, -vägen,
+//     -gränd, -stigen, -allén, -torget, -backen, -kajen (and their short forms), followed by a house
+//     number with an optional staircase/flat (12 A 5, 3 B, 12a, as. 4) and an optional postcode and
+//     town; English "12 Baker Street", "221B Baker St", "5 Elm Road/Rd/Avenue/Ave/Lane/Way/Drive/...".
+//     The street word must be a compound ("Kuusitie", not "tie"). A number followed by a quantity
+//     ("kauppatorilla 3 kertaa", "metsäpolulla 2 tuntia", "motorvägen 5 km") or a time/decimal/score
+//     ("torilla 12.30", "7/10") is not an address.
+//   - Name: each word of three or more letters of the configured names, case-insensitively, with
+//     Finnish inflection: the word itself, its weak grade (Mikko -> Miko-, Matti -> Mati-, Satu ->
+//     Sadu-, Pekka -> Peka-), -nen surnames (Virtanen -> Virtase-, Virtas-), names ending in a
+//     consonant (Kristian -> Kristiani-) or in vowel+s (Markus -> Markukse-), each followed by a case
+//     ending of at most four letters (n, a, ta, lla, lle, lta, ssa, sta, ksi, illative on/an/..., spoken
+//     l/lt/st, possessives) and an optional clitic (kin, kaan, han, ko, pa, s). So "Mikko" also catches
+//     Mikon, Mikolle, Mikkoa, Mikkoon, Mikolt, Mikkokin, Mikko's, Mikkos, but not Mikkonen or miksi.
+//     Foreign names take colon endings (Tom:n, Tom:lle). Adjacent name words ("Mikko Virtanen",
+//     "Anna-Liisa") become one placeholder. A name that is also an ordinary word (Anna, Satu, Onni,
+//     Koivu) is removed wherever that word appears: configure only words that should never be shown.
+//
+// Ordinary numbers ("olen 15-vuotias", "3 kertaa viikossa", "klo 18", 2026, "7/10") and words are
+// kept. Input that is not valid UTF-8 is repaired (U+FFFD) and text is normalised to NFC before
+// matching. Scrub is idempotent: placeholders are never matched again.
+package pii
+
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Kind is a category of personal data.
+type Kind int
+
+// Kinds of personal data, in the order Found reports them.
+const (
+	Email Kind = iota
+	Phone
+	PersonalID
+	IBAN
+	URL
+	Handle
+	Address
+	Name
+	numKinds
+)
+
+// protected marks a placeholder that is already in the text; it is kept and never reported.
+const protected Kind = -1
+
+var kindNames = [numKinds]string{"email", "phone", "personal-id", "iban", "url", "handle", "address", "name"}
+
+// String returns a stable lowercase name for metrics and logs.
+func (k Kind) String() string {
+	if k < 0 || k >= numKinds {
+		return "unknown"
+	}
+	return kindNames[k]
+}
+
+// placeholders is the one table of placeholder words (this package is the exception to the
+// locales rule: placeholders must not depend on a translation file being present).
+var placeholders = map[string][numKinds]string{
+	"fi": {"[sähköposti]", "[puhelin]", "[hetu]", "[tilinumero]", "[linkki]", "[käyttäjä]", "[osoite]", "[nimi]"},
+	"sv": {"[e-post]", "[telefon]", "[personnummer]", "[kontonummer]", "[länk]", "[användare]", "[adress]", "[namn]"},
+	"en": {"[email]", "[phone]", "[id-code]", "[iban]", "[link]", "[handle]", "[address]", "[name]"},
+}
+
+// defaultLang is used for a language that has no placeholder table.
+const defaultLang = "fi"
+
+// isPlaceholder holds every placeholder of every language, so that scrubbed text is never scrubbed again.
+var isPlaceholder = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, row := range placeholders {
+		for _, p := range row {
+			m[p] = true
+		}
+	}
+	return m
+}()
+
+// maxPlaceholderLen bounds the search for a closing bracket.
+var maxPlaceholderLen = func() int {
+	n := 0
+	for p := range isPlaceholder {
+		n = max(n, len(p))
+	}
+	return n
+}()
+
+// maxPasses bounds re-scanning: a pass can only reveal something new when a replacement changed the
+// context of a neighbour, which takes one more pass at most in practice.
+const maxPasses = 4
+
+// Scrubber removes personal data from text. The zero value catches everything except names.
+// It is safe for concurrent use.
+type Scrubber struct {
+	finders []finder // baseFinders, then names
+}
+
+// New returns a Scrubber that also removes the given names (staff, units, people). Each word of
+// three or more letters in an entry is matched on its own, case-insensitively, with Finnish
+// inflection; see the package documentation for what is caught.
+func New(names []string) *Scrubber {
+	fs := slices.Clip(baseFinders)
+	if m := newNameMatcher(names); !m.empty() {
+		fs = append(fs, finder{kind: Name, find: m.find})
+	}
+	return &Scrubber{finders: fs}
+}
+
+// Scrub returns text with personal data replaced by placeholders in lang ("fi", "sv" or "en"; a
+// region such as "sv-FI" is accepted; anything else gets Finnish placeholders). The result is valid
+// UTF-8 in NFC, and Scrub(lang, Scrub(lang, x)) == Scrub(lang, x).
+func (s *Scrubber) Scrub(lang, text string) string {
+	out, _ := s.run(placeholderRow(lang), text)
+	return out
+}
+
+// Found reports which kinds of personal data text contains, in Kind order, without their values.
+func (s *Scrubber) Found(text string) []Kind {
+	_, seen := s.run(placeholderRow("en"), text)
+	var kinds []Kind
+	for k, ok := range seen {
+		if ok {
+			kinds = append(kinds, Kind(k))
+		}
+	}
+	return kinds
+}
+
+func placeholderRow(lang string) *[numKinds]string {
+	lang = strings.ToLower(lang)
+	if i := strings.IndexAny(lang, "-_"); i >= 0 {
+		lang = lang[:i]
+	}
+	row, ok := placeholders[lang]
+	if !ok {
+		row = placeholders[defaultLang]
+	}
+	return &row
+}
+
+func (s *Scrubber) run(row *[numKinds]string, text string) (string, [numKinds]bool) {
+	var seen [numKinds]bool
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	text = norm.NFC.String(text)
+	for range maxPasses {
+		spans := s.detect(text)
+		found := false
+		for _, sp := range spans {
+			if sp.kind != protected {
+				seen[sp.kind] = true
+				found = true
+			}
+		}
+		if !found {
+			break
+		}
+		text = replace(text, spans, row)
+	}
+	return text, seen
+}
+
+// span is a half-open byte range [start, end) of the text.
+type span struct {
+	start, end int
+	kind       Kind
+}
+
+// finder returns the spans of one kind in seg, a stretch of text no earlier detector claimed.
+// Offsets are relative to seg; the edges of seg count as word boundaries.
+type finder struct {
+	kind Kind
+	// need is a cheap test on the whole text; the finder is skipped when it fails.
+	need func(text string) bool
+	find func(seg string) []span
+}
+
+func (s *Scrubber) detect(text string) []span {
+	claimed := protectedSpans(text)
+	fs := baseFinders
+	if s != nil && s.finders != nil {
+		fs = s.finders
+	}
+	for _, f := range fs {
+		if f.need != nil && !f.need(text) {
+			continue
+		}
+		var added []span
+		prev := 0
+		for i := 0; i <= len(claimed); i++ {
+			end := len(text)
+			if i < len(claimed) {
+				end = claimed[i].start
+			}
+			if end > prev {
+				for _, sp := range f.find(text[prev:end]) {
+					added = append(added, span{sp.start + prev, sp.end + prev, f.kind})
+				}
+			}
+			if i < len(claimed) {
+				prev = claimed[i].end
+			}
+		}
+		if len(added) > 0 {
+			claimed = append(claimed, added...)
+			slices.SortFunc(claimed, func(a, b span) int { return a.start - b.start })
+		}
+	}
+	return claimed
+}
+
+// protectedSpans finds the placeholders already in text.
+func protectedSpans(text string) []span {
+	var out []span
+	for i := 0; i < len(text); {
+		j := strings.IndexByte(text[i:], '[')
+		if j < 0 {
+			break
+		}
+		start := i + j
+		limit := min(len(text), start+maxPlaceholderLen)
+		k := strings.IndexByte(text[start+1:limit], ']')
+		if k >= 0 && isPlaceholder[text[start:start+1+k+1]] {
+			end := start + 1 + k + 1
+			out = append(out, span{start, end, protected})
+			i = end
+			continue
+		}
+		i = start + 1
+	}
+	return out
+}
+
+func replace(text string, spans []span, row *[numKinds]string) string {
+	var b strings.Builder
+	b.Grow(len(text))
+	prev := 0
+	for _, sp := range spans {
+		if sp.kind == protected {
+			continue
+		}
+		b.WriteString(text[prev:sp.start])
+		b.WriteString(row[sp.kind])
+		prev = sp.end
+	}
+	b.WriteString(text[prev:])
+	return b.String()
+}
