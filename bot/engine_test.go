@@ -34,6 +34,12 @@ func newEnv(tb testing.TB, opts ...testenv.Option) *testenv.Env {
 // withKaikki replaces the youth flow with one that has every question type and branch.
 func withKaikki(tb testing.TB) testenv.Option {
 	tb.Helper()
+	set := kaikkiSet(tb)
+	return func(o *bot.Options) { o.Flows = set }
+}
+
+func kaikkiSet(tb testing.TB) *flows.Set {
+	tb.Helper()
 	data, err := os.ReadFile("testdata/kaikki.yaml")
 	if err != nil {
 		tb.Fatal(err)
@@ -49,7 +55,7 @@ func withKaikki(tb testing.TB) testenv.Option {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return func(o *bot.Options) { o.Flows = set }
+	return set
 }
 
 func has(rs []bot.Reply, s string) bool { return strings.Contains(testenv.Text(rs), s) }
@@ -455,7 +461,8 @@ func TestSpontaneousFeedbackAsksUnitOnce(t *testing.T) {
 
 // FuzzHandle sends random inputs: no panic, and the session stays valid.
 func FuzzHandle(f *testing.F) {
-	e := newEnv(f, withKaikki(f))
+	set := kaikkiSet(f)
+	e := newEnv(f, func(o *bot.Options) { o.Flows = set })
 	f.Add(0, "/start u-kotipesa", "")
 	f.Add(1, "", "AAAAAA.1.3")
 	f.Add(0, "/back", "")
@@ -475,15 +482,24 @@ func FuzzHandle(f *testing.F) {
 		if s == nil {
 			return
 		}
-		if s.State == bot.Asking {
-			f, ok := e.Flows.Get(s.Flow)
-			if !ok {
-				// withKaikki's flows are not in e.Flows; look in the engine's set via a survey press
-				return
+		switch s.State {
+		case bot.Asking:
+			fl, ok := set.Get(s.Flow)
+			if !ok || s.Step < 0 || s.Step >= len(fl.Questions) || s.Run == "" {
+				t.Fatalf("asking with flow %q step %d run %q", s.Flow, s.Step, s.Run)
 			}
-			if s.Step < 0 || s.Step >= len(f.Questions) {
-				t.Fatalf("step %d out of range", s.Step)
+			for q, v := range s.Answers {
+				i := fl.Index(q)
+				if i < 0 || i >= s.Step && s.Answers[q] != v {
+					t.Fatalf("answer to unknown question %q", q)
+				}
 			}
+		case bot.Idle, bot.Done, bot.ChooseLang, bot.ChooseUnit:
+		default:
+			t.Fatalf("unknown state %q", s.State)
+		}
+		if len(s.Events) > 8 {
+			t.Fatalf("%d event ids kept", len(s.Events))
 		}
 	})
 }
