@@ -1,0 +1,450 @@
+// Package report makes the anonymised summaries staff read: it reads summed counters and free text
+// through a Source, applies the anonymity rules (suppress.go) and renders the result as plain text,
+// JSON, Slack Block Kit, a PNG chart and CSV.
+//
+// A Summary holds only what may be shown: a hidden figure is absent from it (with the reason it is
+// hidden), so no renderer can leak it. Anonymity rules, all applied before any rendering:
+//
+//   - No figure from fewer than MinResponses answers. A hidden count is never shown, not even when it
+//     is zero: the cell says "n < k" (zero included, so "nobody answered" cannot be told from "one
+//     answered"). Each question has its own n (answers minus skips): a question skipped by many is hidden
+//     on its own even when the group's response count is shown. A distribution is shown only with its
+//     figure (n >= k).
+//   - Audiences (youth, relative, social_worker, and unknown for feedback) are never merged: there is
+//     no figure over audiences anywhere, in a unit or in the total.
+//   - Secondary suppression: the all-units total of a figure is the sum of the units' cells. When it is
+//     shown and exactly one unit's cell with answers is hidden, the smallest shown cell is hidden as
+//     well, so no hidden cell can be had by subtraction. The same pattern is used in every report made
+//     for the period (a unit's own summary hides a cell the total's summary hides), otherwise reading
+//     both channels would undo it; so Build always reads every configured unit.
+//   - A trend (change against the previous period) is computed only between two shown figures.
+//   - Targets are evaluated only on a shown figure (a "not met" would otherwise bound a hidden one).
+//   - Free text: survey text answers and spontaneous feedback of a unit's audience are shown only when
+//     that group (its responses, or its feedback messages) has at least MinComments members; they pass
+//     the PII scrubber, are shuffled, carry no time, and text answers of all text questions are pooled
+//     so that a comment cannot be tied to the ratings that made a follow-up question appear. The
+//     all-units total shows no free text (it would show the comments of units below the threshold).
+package report
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/palaute/palaute/config"
+	"github.com/palaute/palaute/flows"
+	"github.com/palaute/palaute/period"
+)
+
+// Source reads what the engine stored. store.Counters implements it.
+type Source interface {
+	// Sum adds up the counters of unit over weeks for each audience (STORE.md layout).
+	Sum(ctx context.Context, unit string, audiences []string, weeks []period.Period) (map[string]map[string]int64, error)
+	// Texts returns the response and feedback stream entries of unit in weeks as field maps,
+	// at most perWeek per stream and week (<= 0: all).
+	Texts(ctx context.Context, unit string, weeks []period.Period, perWeek int) (resp, fb []map[string]string, err error)
+}
+
+// Scrubber removes personal details from free text. pii.New(names) is one.
+type Scrubber interface {
+	Scrub(lang, text string) string
+}
+
+// All is the unit argument of Build that asks for every unit and their total.
+const All = "all"
+
+// Unknown is the audience of spontaneous feedback from someone who has not answered a survey.
+const Unknown = "unknown"
+
+// Errors of Build.
+var (
+	ErrUnknownUnit = errors.New("unknown unit")
+	ErrNoUnits     = errors.New("no units configured")
+)
+
+// Options are the settings of a summary. OptionsFrom fills them from the configuration.
+type Options struct {
+	Units        []config.Unit
+	Flows        *flows.Set
+	MinResponses int      // k: no figure from fewer answers
+	MinComments  int      // no free text from a smaller group
+	Names        []string // names the default scrubber removes
+	Scrubber     Scrubber // nil: pii.New(Names)
+	History      int      // periods in the NPS trend, this one included; default 6
+	MaxComments  int      // comments shown per group and kind; default 20
+	ReadPerWeek  int      // stream entries read per stream and week; default 1000
+	Rand         *rand.Rand
+}
+
+// OptionsFrom takes the options from the configuration.
+func OptionsFrom(cfg config.Config, fs *flows.Set) Options {
+	return Options{
+		Units:        cfg.Units,
+		Flows:        fs,
+		MinResponses: cfg.Anonymity.MinResponses,
+		MinComments:  cfg.Anonymity.MinComments,
+		Names:        cfg.Privacy.Names,
+	}
+}
+
+func (o *Options) defaults() {
+	if o.MinResponses < 1 {
+		o.MinResponses = config.Default().Anonymity.MinResponses
+	}
+	if o.MinComments < o.MinResponses {
+		o.MinComments = max(o.MinResponses, config.Default().Anonymity.MinComments)
+	}
+	if o.History < 2 {
+		o.History = 6
+	}
+	if o.MaxComments <= 0 {
+		o.MaxComments = 20
+	}
+	if o.ReadPerWeek == 0 {
+		o.ReadPerWeek = 1000
+	}
+	if o.Scrubber == nil {
+		o.Scrubber = defaultScrubber(o.Names)
+	}
+	if o.Rand == nil {
+		var seed [32]byte
+		_, _ = crand.Read(seed[:])
+		o.Rand = rand.New(rand.NewChaCha8(seed))
+	}
+}
+
+// Hidden says why a figure is not shown; "" means it is shown.
+type Hidden string
+
+const (
+	TooFew    Hidden = "too_few"   // fewer than k answers
+	Protected Hidden = "protected" // secondary suppression: hidden so that a smaller cell cannot be recovered
+)
+
+// Cell is the answer count behind a figure and whether the figure is shown.
+type Cell struct {
+	N      int    `json:"n,omitempty"` // answers behind the figure; 0 when hidden
+	Hidden Hidden `json:"hidden,omitempty"`
+}
+
+// Shown reports whether the figure may be shown.
+func (c Cell) Shown() bool { return c.Hidden == "" }
+
+// Trend is the change against the previous period, of two shown figures as displayed (rounded).
+type Trend struct {
+	Prev  float64 `json:"prev"`
+	Delta float64 `json:"delta"`
+}
+
+// Bar is one value of a distribution.
+type Bar struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+	Pct   int    `json:"pct"`
+}
+
+// NPS is the net promoter score and its three shares, in whole percent.
+type NPS struct {
+	Score      int `json:"score"`
+	Promoters  int `json:"promoters_pct"`
+	Passives   int `json:"passives_pct"`
+	Detractors int `json:"detractors_pct"`
+}
+
+// Point is a period of a trend line; Value is nil when that period's figure is hidden.
+type Point struct {
+	Period string   `json:"period"`
+	Value  *float64 `json:"value"`
+}
+
+// Target is a unit target on a shown figure.
+type Target struct {
+	Target float64 `json:"target"`
+	Met    bool    `json:"met"`
+}
+
+// Question is the figure of one answerable question (scale, nps, yesno, choice).
+type Question struct {
+	Key  string      `json:"key"` // <flow>.<qid>
+	ID   string      `json:"id"`
+	Type flows.Type  `json:"type"`
+	Text flows.Texts `json:"text"`
+	Cell
+	Mean    *float64 `json:"mean,omitempty"` // scale, 1 decimal
+	NPS     *NPS     `json:"nps,omitempty"`
+	Trend   *Trend   `json:"trend,omitempty"` // of the mean or the NPS score
+	Target  *Target  `json:"target,omitempty"`
+	Dist    []Bar    `json:"distribution,omitempty"`
+	History []Point  `json:"history,omitempty"` // nps: the score over the history periods, oldest first
+
+	options []flows.Option
+}
+
+// Feedback counts spontaneous feedback.
+type Feedback struct {
+	Cell
+	Trend    *Trend `json:"trend,omitempty"`
+	Polarity []Bar  `json:"polarity,omitempty"`
+	Topics   []Bar  `json:"topics,omitempty"`
+}
+
+// Comments are free texts of a group, scrubbed and shuffled; Hidden when the group is too small.
+type Comments struct {
+	Hidden  Hidden   `json:"hidden,omitempty"`
+	Answers []string `json:"answers,omitempty"`  // survey text answers
+	More    int      `json:"more,omitempty"`     // answers not shown (over MaxComments)
+	Texts   []string `json:"feedback,omitempty"` // spontaneous feedback
+	MoreFB  int      `json:"more_feedback,omitempty"`
+	FBShown bool     `json:"feedback_shown"`
+}
+
+// Group is one audience of a unit (or of the total).
+type Group struct {
+	Audience  string     `json:"audience"`
+	Responses *Cell      `json:"responses,omitempty"` // survey responses; nil for Unknown (feedback only)
+	Trend     *Trend     `json:"responses_trend,omitempty"`
+	Target    *Target    `json:"responses_target,omitempty"`
+	Questions []Question `json:"questions,omitempty"`
+	Feedback  Feedback   `json:"feedback"`
+	Comments  *Comments  `json:"comments,omitempty"` // nil in the total
+}
+
+// NPS returns the group's first NPS question.
+func (g *Group) NPS() *Question {
+	for i := range g.Questions {
+		if g.Questions[i].Type == flows.NPS {
+			return &g.Questions[i]
+		}
+	}
+	return nil
+}
+
+// Unit is a unit's summary, or the total of all units (ID All).
+type Unit struct {
+	ID     string      `json:"id"`
+	Names  flows.Texts `json:"names"`
+	Groups []Group     `json:"groups"`
+}
+
+// Name is the unit's name in lang.
+func (u *Unit) Name(lang string) string {
+	if n := u.Names.In(lang); n != "" {
+		return n
+	}
+	return u.ID
+}
+
+// Summary is what staff may see of a period.
+type Summary struct {
+	Period       string   `json:"period"`
+	Previous     string   `json:"previous"`
+	History      []string `json:"history"` // periods of the trend lines, oldest first, ending with Period
+	MinResponses int      `json:"min_responses"`
+	MinComments  int      `json:"min_comments"`
+	Units        []Unit   `json:"units"`
+	Total        *Unit    `json:"total,omitempty"`
+}
+
+// JSON is the summary as indented JSON (hidden figures are absent, with the reason).
+func (s *Summary) JSON() ([]byte, error) { return json.MarshalIndent(s, "", "  ") }
+
+// audiences are the groups of a summary in order: the survey audiences, then unknown (feedback only).
+func audiences() []string {
+	out := make([]string, 0, len(flows.Audiences)+1)
+	for _, a := range flows.Audiences {
+		out = append(out, string(a))
+	}
+	return append(out, Unknown)
+}
+
+// Build makes the summary of unit (or All) for period p.
+func Build(ctx context.Context, src Source, o Options, unit string, p period.Period) (*Summary, error) {
+	o.defaults()
+	if len(o.Units) == 0 {
+		return nil, ErrNoUnits
+	}
+	if o.Flows == nil {
+		fs, err := flows.Default()
+		if err != nil {
+			return nil, fmt.Errorf("flows: %w", err)
+		}
+		o.Flows = fs
+	}
+	var want []config.Unit
+	if unit == All {
+		want = o.Units
+	} else {
+		u, ok := (&config.Config{Units: o.Units}).Unit(unit)
+		if !ok {
+			return nil, fmt.Errorf("%w %q", ErrUnknownUnit, unit)
+		}
+		want = []config.Unit{u}
+	}
+	// Periods of the trend, oldest first; the last is p, the one before it the previous period.
+	ps := make([]period.Period, o.History)
+	ps[len(ps)-1] = p
+	for i := len(ps) - 2; i >= 0; i-- {
+		ps[i] = ps[i+1].Prev()
+	}
+	m := newModel(o.Flows)
+	ids := make([]string, len(o.Units))
+	for i, u := range o.Units {
+		ids[i] = u.ID
+	}
+	grids, err := readGrids(ctx, src, ids, ps)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range grids {
+		g.suppress(m, ids, o.MinResponses)
+	}
+	cur, prev := grids[len(grids)-1], grids[len(grids)-2]
+
+	s := &Summary{Period: p.String(), Previous: p.Prev().String(), MinResponses: o.MinResponses, MinComments: o.MinComments}
+	for _, x := range ps {
+		s.History = append(s.History, x.String())
+	}
+	for _, u := range want {
+		su := Unit{ID: u.ID, Names: u.Names}
+		for _, a := range audiences() {
+			su.Groups = append(su.Groups, m.group(u.ID, a, cur, prev, grids, u.Targets))
+		}
+		if err := addComments(ctx, src, &o, m, &su, p, cur); err != nil {
+			return nil, err
+		}
+		s.Units = append(s.Units, su)
+	}
+	if unit == All {
+		t := Unit{ID: All}
+		for _, a := range audiences() {
+			t.Groups = append(t.Groups, m.group(total, a, cur, prev, grids, nil))
+		}
+		s.Total = &t
+	}
+	return s, nil
+}
+
+// readGrids reads the counters of every unit for every period, a few units at a time.
+func readGrids(ctx context.Context, src Source, units []string, ps []period.Period) ([]*grid, error) {
+	grids := make([]*grid, len(ps))
+	for i, p := range ps {
+		grids[i] = &grid{p: p, raw: make(map[string]map[string]map[string]int64, len(units))}
+	}
+	type job struct {
+		g    *grid
+		unit string
+		out  map[string]map[string]int64
+	}
+	jobs := make([]*job, 0, len(units)*len(ps))
+	for _, g := range grids {
+		for _, u := range units {
+			jobs = append(jobs, &job{g: g, unit: u})
+		}
+	}
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(8)
+	auds := audiences()
+	for _, j := range jobs {
+		eg.Go(func() error {
+			out, err := src.Sum(ctx, j.unit, auds, j.g.p.Weeks())
+			j.out = out
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	for _, j := range jobs {
+		j.g.raw[j.unit] = j.out
+	}
+	return grids, nil
+}
+
+// addComments reads and places the free text of the unit's groups that are large enough.
+func addComments(ctx context.Context, src Source, o *Options, m *model, su *Unit, p period.Period, cur *grid) error {
+	need := false
+	for i := range su.Groups {
+		g := &su.Groups[i]
+		c := &Comments{Hidden: TooFew}
+		if g.Responses != nil && g.Responses.Shown() && g.Responses.N >= o.MinComments {
+			c.Hidden = ""
+			need = true
+		}
+		if g.Feedback.Shown() && g.Feedback.N >= o.MinComments {
+			c.FBShown = true
+			need = true
+		}
+		g.Comments = c
+	}
+	if !need {
+		return nil
+	}
+	resp, fb, err := src.Texts(ctx, su.ID, p.Weeks(), o.ReadPerWeek)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	answers := map[string][]string{}
+	for _, e := range resp {
+		f, ok := o.Flows.Get(e["flow"])
+		if !ok || string(f.Audience) != e["aud"] {
+			continue
+		}
+		for _, q := range f.Questions {
+			if q.Type != flows.Text {
+				continue
+			}
+			if t := strings.TrimSpace(e["a."+q.ID]); t != "" {
+				answers[e["aud"]] = append(answers[e["aud"]], o.Scrubber.Scrub(e["lang"], t))
+			}
+		}
+	}
+	feedback := map[string][]string{}
+	for _, e := range fb {
+		if t := strings.TrimSpace(e["text"]); t != "" {
+			a := e["aud"]
+			if a == "" {
+				a = Unknown
+			}
+			feedback[a] = append(feedback[a], o.Scrubber.Scrub(e["lang"], t))
+		}
+	}
+	pick := func(xs []string) ([]string, int) {
+		xs = slices.Clone(xs)
+		o.Rand.Shuffle(len(xs), func(i, j int) { xs[i], xs[j] = xs[j], xs[i] })
+		if len(xs) > o.MaxComments {
+			return xs[:o.MaxComments], len(xs) - o.MaxComments
+		}
+		return xs, 0
+	}
+	for i := range su.Groups {
+		g := &su.Groups[i]
+		if g.Comments.Shown() {
+			g.Comments.Answers, g.Comments.More = pick(answers[g.Audience])
+		}
+		if g.Comments.FBShown {
+			g.Comments.Texts, g.Comments.MoreFB = pick(feedback[g.Audience])
+		}
+	}
+	return nil
+}
+
+// Shown reports whether the survey text answers of the group may be shown.
+func (c *Comments) Shown() bool { return c != nil && c.Hidden == "" }
+
+// seedFrom makes a deterministic source for tests and reproducible exports.
+func seedFrom(n uint64) *rand.Rand {
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], n)
+	return rand.New(rand.NewChaCha8(seed))
+}
+
+// NewRand returns a shuffling source seeded with n (tests, reproducible exports); Options.Rand takes it.
+func NewRand(n uint64) *rand.Rand { return seedFrom(n) }
