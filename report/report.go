@@ -24,6 +24,10 @@
 //     the PII scrubber, are shuffled, carry no time, and text answers of all text questions are pooled
 //     so that a comment cannot be tied to the ratings that made a follow-up question appear. The
 //     all-units total shows no free text (it would show the comments of units below the threshold).
+//
+// Not covered: differencing across periods of different lengths (a month's count minus the shown
+// counts of its weeks gives a hidden week). Summaries of one kind are consistent with each other;
+// mixing weekly and monthly summaries of a small unit can leak a hidden week.
 package report
 
 import (
@@ -81,7 +85,9 @@ type Options struct {
 	History      int      // periods in the NPS trend, this one included; default 6
 	MaxComments  int      // comments shown per group and kind; default 20
 	ReadPerWeek  int      // stream entries read per stream and week; default 1000
-	Rand         *rand.Rand
+	// Rand shuffles comments; nil: seeded from crypto/rand for each Build. A *rand.Rand is not safe
+	// for concurrent use: do not share one between concurrent Builds.
+	Rand *rand.Rand
 }
 
 // OptionsFrom takes the options from the configuration.
