@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/palaute/palaute/locales"
+	"github.com/palaute/palaute/period"
+	"github.com/palaute/palaute/report"
+	"github.com/palaute/palaute/store"
+)
+
+func init() {
+	extra["summary"] = summaryCmd
+	extra["export"] = exportCmd
+}
+
+// postSummary is set by the Slack wiring: it enqueues a summary for posting.
+var postSummary func(ctx context.Context, a *app, unit string, p period.Period, s *report.Summary) error
+
+func summaryCmd(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("summary", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	cfgPath := configFlag(fs)
+	unit := fs.String("unit", report.All, "unit id, or all")
+	per := fs.String("period", "", "2026-W47, 2026-11 or 2026-H2 (default: the last full month)")
+	format := fs.String("format", "text", "text, json or blocks")
+	lang := fs.String("lang", "", "fi, sv or en (default: summaries.lang)")
+	chart := fs.String("chart", "", "also write the chart PNG to this file")
+	post := fs.Bool("post", false, "post to the unit's Slack channel (through the outbox)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, s, p, err := buildSummary(ctx, *cfgPath, env, *unit, *per)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	l := a.cfg.Summaries.Lang
+	if *lang != "" {
+		if locales.Lang(*lang) != *lang {
+			return fmt.Errorf("-lang must be fi, sv or en, not %q", *lang)
+		}
+		l = *lang
+	}
+	switch *format {
+	case "text":
+		fmt.Fprintln(stdout, s.Text(l))
+	case "json":
+		b, err := s.JSON()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, string(b))
+	case "blocks":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(s.Messages(l)); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("-format must be text, json or blocks, not %q", *format)
+	}
+	if *chart != "" {
+		f, err := os.Create(*chart)
+		if err != nil {
+			return err
+		}
+		if err := s.Chart(f, l); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	if *post {
+		if postSummary == nil || a.cfg.Slack.BotToken == "" {
+			return errors.New("-post needs Slack: set SLACK_BOT_TOKEN")
+		}
+		return postSummary(ctx, a, *unit, p, s)
+	}
+	return nil
+}
+
+func exportCmd(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	cfgPath := configFlag(fs)
+	format := fs.String("format", "csv", "csv")
+	per := fs.String("period", "", "2026-W47, 2026-11 or 2026-H2")
+	unit := fs.String("unit", report.All, "unit id, or all")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *format != "csv" {
+		return fmt.Errorf("-format must be csv, not %q", *format)
+	}
+	a, s, _, err := buildSummary(ctx, *cfgPath, env, *unit, *per)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return s.CSV(stdout)
+}
+
+func buildSummary(ctx context.Context, cfgPath string, env func(string) string, unit, per string) (*app, *report.Summary, period.Period, error) {
+	var p period.Period
+	var err error
+	if per == "" {
+		p = period.Of(period.Month, time.Now()).Prev()
+	} else if p, err = period.Parse(per); err != nil {
+		return nil, nil, p, fmt.Errorf("-period: %w", err)
+	}
+	a, err := build(ctx, cfgPath, env, io.Discard)
+	if err != nil {
+		return nil, nil, p, err
+	}
+	if unit != report.All {
+		if _, ok := a.cfg.Unit(unit); !ok {
+			a.close()
+			return nil, nil, p, fmt.Errorf("-unit: no unit %q (or use all)", unit)
+		}
+	}
+	s, err := report.Build(ctx, store.NewCounters(a.rdb, a.cfg.Redis.Prefix), report.OptionsFrom(a.cfg, a.flows), unit, p)
+	if err != nil {
+		a.close()
+		return nil, nil, p, err
+	}
+	return a, s, p, nil
+}

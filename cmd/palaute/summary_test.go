@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"strings"
+	"testing"
+
+	"github.com/palaute/palaute/internal/redistest"
+	"github.com/palaute/palaute/internal/testenv"
+)
+
+func TestSummaryAndExportCommands(t *testing.T) {
+	srv := redistest.Start(t)
+	e := testenv.New(t, srv.Client(t))
+	for i := 0; i < 6; i++ {
+		c := e.Chat(t, "s"+string(rune('a'+i)), "fi")
+		c.Send("/start u-kotipesa")
+		for j := 0; j < 5; j++ {
+			c.Press("🙂")
+		}
+		c.Press("10")
+		c.Send("/skip")
+	}
+	vars := env(map[string]string{"REDIS_URL": "redis://" + srv.Addr, "PALAUTE_PSEUDONYM_SECRET": "0123456789abcdef0123"})
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"summary", "-config", "../../config.yaml", "-unit", "kotipesa", "-period", "2026-W47", "-lang", "en"}, vars, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Kotipesä", "6", "NPS"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"summary", "-config", "../../config.yaml", "-period", "2026-W47", "-format", "blocks"}, vars, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"type": "header"`) {
+		t.Errorf("blocks output:\n%.500s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"export", "-config", "../../config.yaml", "-period", "2026-W47"}, vars, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&out).ReadAll()
+	if err != nil || len(rows) < 3 {
+		t.Fatalf("csv: %v %v", rows, err)
+	}
+	for _, bad := range [][]string{{"summary", "-period", "2026-W99"}, {"summary", "-unit", "nosuch", "-period", "2026-11"}, {"summary", "-format", "xml", "-period", "2026-11"}, {"export", "-format", "xlsx"}} {
+		if err := run(context.Background(), append(bad, "-config", "../../config.yaml"), vars, nil, &out); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
