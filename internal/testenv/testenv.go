@@ -181,25 +181,19 @@ func Text(rs []bot.Reply) string {
 // Responses returns the unit's stored responses, oldest first.
 func (e *Env) Responses(tb testing.TB, unit string) []map[string]string {
 	tb.Helper()
-	xs, err := e.RDB.XRange(context.Background(), e.Store.UnitKey(unit, "resp"), "-", "+").Result()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []map[string]string
-	for _, x := range xs {
-		m := map[string]string{}
-		for k, v := range x.Values {
-			m[k], _ = v.(string)
-		}
-		out = append(out, m)
-	}
-	return out
+	return e.Stream(tb, unit, "resp")
 }
 
 // Feedback returns the unit's spontaneous feedback entries, oldest first.
 func (e *Env) Feedback(tb testing.TB, unit string) []map[string]string {
 	tb.Helper()
-	xs, err := e.RDB.XRange(context.Background(), e.Store.UnitKey(unit, "fb"), "-", "+").Result()
+	return e.Stream(tb, unit, "fb")
+}
+
+// Stream returns the entries of one of a unit's streams, oldest first.
+func (e *Env) Stream(tb testing.TB, unit, name string) []map[string]string {
+	tb.Helper()
+	xs, err := e.RDB.XRange(context.Background(), e.Store.UnitKey(unit, name), "-", "+").Result()
 	if err != nil {
 		tb.Fatal(err)
 	}
