@@ -11,11 +11,11 @@ import (
 // baseFinders run in this order; an earlier finder wins an overlap. Names, when configured, run last.
 var baseFinders = []finder{
 	{kind: URL, need: hasAny(":."), find: findSchemeURLs},
-	{kind: Email, need: hasAny("@)]"), find: findEmails},
+	{kind: Email, need: mayHaveEmail, find: findEmails},
 	{kind: IBAN, need: hasDigit, find: findIBANs},
 	{kind: PersonalID, need: hasDigit, find: findPersonalIDs},
 	{kind: Phone, need: hasDigit, find: findPhones},
-	{kind: URL, need: hasAny("."), find: findDomains},
+	{kind: URL, need: hasDotLetter, find: findDomains},
 	{kind: Handle, need: hasAny("@"), find: findHandles},
 	{kind: Address, need: hasDigit, find: findAddresses},
 }
@@ -26,14 +26,38 @@ func hasAny(chars string) func(string) bool {
 
 func hasDigit(text string) bool { return strings.ContainsAny(text, "0123456789") }
 
+// mayHaveEmail looks for "@" or an obfuscated "(at)", "[at]", "(a)", "(ät)".
+func mayHaveEmail(text string) bool {
+	return strings.Contains(text, "@") || strings.Contains(text, "t)") || strings.Contains(text, "T)") ||
+		strings.Contains(text, "t]") || strings.Contains(text, "T]") || strings.Contains(text, "a)") ||
+		strings.Contains(text, "A)")
+}
+
+// hasDotLetter looks for a dot followed by a letter, as in every domain name.
+func hasDotLetter(text string) bool {
+	for i := strings.IndexByte(text, '.'); i >= 0 && i+1 < len(text); {
+		if c := text[i+1]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			return true
+		}
+		j := strings.IndexByte(text[i+1:], '.')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
 // label is one DNS label; Unicode letters are allowed (IDN as people type them).
 const label = `[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?`
 
 var (
 	reSchemeURL = regexp.MustCompile(`(?i)\b(?:(?:https?|ftp)://|www\d{0,3}\.)[^\s<>"]+`)
 
-	reEmail = regexp.MustCompile(`(?i)(?:mailto:)?[\p{L}\p{N}._%+\-]+(?:@|\s?[(\[]\s?(?:at|a|ät)\s?[)\]]\s?)` +
-		label + `(?:\.` + label + `)*\.\p{L}{2,24}`)
+	// The leading (?:^|[^...]) lets the matcher give up at once inside a word instead of trying
+	// every letter as a start (the address pattern was most of the run time without it).
+	reEmail = regexp.MustCompile(`(?i)(?:^|[^\p{L}\p{N}._%+\-])((?:mailto:)?[\p{L}\p{N}._%+\-]+(?:@|\s?[(\[]\s?(?:at|a|ät)\s?[)\]]\s?)` +
+		label + `(?:\.` + label + `)*\.\p{L}{2,24})`)
 
 	reIBANStart = regexp.MustCompile(`[A-Za-z]{2}[0-9]{2}`)
 
@@ -43,12 +67,13 @@ var (
 	rePhone = regexp.MustCompile(`(\(?(?:\+|00)[1-9][0-9]{0,3}\)?(?:` + phoneSep + `\(0\))?(?:` + phoneSep + `\(?[0-9]{1,5}\)?){1,7})` +
 		`|(\(?0[0-9]{1,4}\)?(?:` + phoneSep + `[0-9]{1,5}){0,5})`)
 
-	reDomain = regexp.MustCompile(`(?i)(?:` + label + `\.)+(` + tldAlternation() + `)`)
+	reDomain = regexp.MustCompile(`(?i)(?:^|[^\p{L}\p{N}.@\-_/:])((?:` + label + `\.)+(` + tldAlternation() + `))`)
 
 	reHandle = regexp.MustCompile(`@[\p{L}\p{N}_](?:[\p{L}\p{N}_.]*[\p{L}\p{N}_])?`)
 
-	// Finnish and Swedish street word + house number. Group 1 is the address, group 2 the house number.
-	reNordicAddress = regexp.MustCompile(`(?i)(\p{L}[\p{L}\-]*\p{L}(?:(?:` + fiStreet + `)` + fiEnding + `|(?:` + svStreet + `))` +
+	// Finnish and Swedish street word + house number, anchored: it runs on a window that starts at the
+	// street word. Group 1 is the address, group 2 the house number.
+	reNordicAddress = regexp.MustCompile(`(?i)^(\p{L}[\p{L}\-]*\p{L}(?:(?:` + fiStreet + `)` + fiEnding + `|(?:` + svStreet + `))` +
 		`\s+([1-9][0-9]{0,2}(?:\s?[-–]\s?[1-9][0-9]{0,2})?)` + flatPart + postcodePart + `)(?:[^\p{L}\p{N}]|$)`)
 
 	// English: house number + capitalised words + street type. Group 1 is the address.
@@ -184,11 +209,11 @@ func findSchemeURLs(seg string) []span {
 
 func findEmails(seg string) []span {
 	return scan(seg, reEmail, func(seg string, m []int) (int, int, bool, int) {
-		start, end := m[0], m[1]
+		start, end := m[2], m[3]
 		for start < end && seg[start] == '.' {
 			start++
 		}
-		if isWord(at(seg, end)) {
+		if isWord(at(seg, end)) || isWord(before(seg, m[2])) {
 			return 0, 0, false, end
 		}
 		return start, end, true, 0
@@ -310,7 +335,12 @@ func findPhones(seg string) []span {
 		intl := m[2] >= 0
 		prev := before(seg, start)
 		if isDigit(prev) || prev == '+' {
-			return 0, 0, false, 0
+			// Inside a longer number: no phone starts anywhere in this run of digits.
+			skip := start
+			for skip < len(seg) && (isDigit(rune(seg[skip])) || seg[skip] == '+' || seg[skip] == '(') {
+				skip++
+			}
+			return 0, 0, false, skip
 		}
 		cand := seg[start:end]
 		// Digit runs, with the Finnish trunk "(0)" after a country code left out of the count.
@@ -359,16 +389,25 @@ func findPhones(seg string) []span {
 			digits -= last.b - last.a
 			runs = runs[:len(runs)-1]
 		}
+		// A short group after a complete number is a count: "040 123 4567 3 kertaa".
+		complete := 9
+		if intl {
+			complete = 11
+		}
+		if k := len(runs) - 1; k > 0 && runs[k].b-runs[k].a <= 2 && cand[runs[k].a-1] == ' ' &&
+			digits-(runs[k].b-runs[k].a) >= complete {
+			digits -= runs[k].b - runs[k].a
+			runs = runs[:k]
+		}
 		if digits > maxD || digits < minD {
 			return 0, 0, false, 0
 		}
 		end = start + runs[len(runs)-1].b
-		if open := strings.Count(seg[start:end], "(") - strings.Count(seg[start:end], ")"); open > 0 {
-			if at(seg, end) == ')' {
-				end++ // "+1 (555)"
-			} else if seg[start] == '(' {
-				start++ // "(040 123 4567)": the bracket belongs to the sentence
-			}
+		switch {
+		case seg[start] == '(' && at(cand, runs[0].b) != ')':
+			start++ // "(040 123 4567)": the bracket belongs to the sentence
+		case strings.Count(seg[start:end], "(") > strings.Count(seg[start:end], ")") && at(seg, end) == ')':
+			end++ // "+1 (555)"
 		}
 		// A decimal or a date continues: "0401234567.5", "01 02 2026,5".
 		if r := at(seg, end); (r == '.' || r == ',' || r == '/') && isDigit(at(seg, end+1)) {
@@ -380,7 +419,7 @@ func findPhones(seg string) []span {
 
 func findDomains(seg string) []span {
 	return scan(seg, reDomain, func(seg string, m []int) (int, int, bool, int) {
-		start, end := m[0], m[1]
+		start, end := m[2], m[3]
 		switch prev := before(seg, start); {
 		case isWord(prev), strings.ContainsRune(".@-_/:", prev):
 			// Nothing inside a run of domain characters can start a domain: skip it all.
@@ -389,7 +428,7 @@ func findDomains(seg string) []span {
 		if next := at(seg, end); isWord(next) || next == '-' || next == '_' || next == '@' {
 			return 0, 0, false, end
 		}
-		tld := strings.ToLower(seg[m[2]:m[3]])
+		tld := strings.ToLower(seg[m[4]:m[5]])
 		host := seg[start:end]
 		hasPath := false
 		if r := at(seg, end); r == '/' || r == '?' || r == '#' || r == ':' && isDigit(at(seg, end+1)) {
@@ -404,7 +443,7 @@ func findDomains(seg string) []span {
 			end += len(rest)
 		}
 		if ambiguousTLDs[tld] && !hasPath && strings.Count(host, ".") < 2 {
-			return 0, 0, false, m[1]
+			return 0, 0, false, m[3]
 		}
 		return start, end, true, 0
 	})
@@ -425,7 +464,7 @@ func findHandles(seg string) []span {
 }
 
 func findAddresses(seg string) []span {
-	out := scan(seg, reNordicAddress, checkNordicAddress)
+	out := findNordicAddresses(seg)
 	if len(out) == 0 {
 		return scan(seg, reEnglishAddress, checkEnglishAddress)
 	}
@@ -446,6 +485,65 @@ func findAddresses(seg string) []span {
 		}
 	}
 	return all
+}
+
+// addressWindow bounds the text after a house number that an address can take (staircase, flat,
+// postcode and town).
+const addressWindow = 64
+
+// findNordicAddresses runs the street pattern only on small windows around "word <space> digit":
+// running it over the whole text costs a scan of every word for every candidate.
+func findNordicAddresses(seg string) []span {
+	var out []span
+	done := 0
+	for i := 1; i < len(seg); i++ {
+		if seg[i] < '1' || seg[i] > '9' || i < done {
+			continue
+		}
+		r, n := utf8.DecodeLastRuneInString(seg[:i])
+		if !unicode.IsSpace(r) {
+			continue
+		}
+		ws := i - n // start of the street word: back over spaces, then letters and hyphens
+		for ws > 0 {
+			r, n := utf8.DecodeLastRuneInString(seg[:ws])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			ws -= n
+		}
+		wordEnd := ws
+		for ws > 0 && i-ws < addressWindow {
+			r, n := utf8.DecodeLastRuneInString(seg[:ws])
+			if !isLetter(r) && r != '-' {
+				break
+			}
+			ws -= n
+		}
+		if ws == wordEnd || ws < done {
+			continue
+		}
+		end := len(seg)
+		if i+addressWindow < len(seg) {
+			if k := strings.IndexFunc(seg[i+addressWindow:], unicode.IsSpace); k >= 0 {
+				end = i + addressWindow + k
+			}
+		}
+		m := reNordicAddress.FindStringSubmatchIndex(seg[ws:end])
+		if m == nil {
+			continue
+		}
+		for k := range m {
+			if m[k] >= 0 {
+				m[k] += ws
+			}
+		}
+		if start, stop, ok, _ := checkNordicAddress(seg, m); ok {
+			out = append(out, span{start: start, end: stop})
+			done = stop
+		}
+	}
+	return out
 }
 
 func checkNordicAddress(seg string, m []int) (int, int, bool, int) {
