@@ -658,8 +658,8 @@ func (t *turn) text(text string) {
 		default:
 			if !crisis {
 				t.say(t.T("pick_button"))
-				t.ask()
 			}
+			t.ask() // after help contacts too: the survey goes on where it was
 		}
 	case ChooseLang:
 		t.say(t.T("choose_lang"), langButtons())
@@ -796,7 +796,9 @@ func (t *turn) spontaneous(text string) {
 	t.say(t.T("feedback_thanks", locales.Data{"Unit": u.Name(s.Lang)}))
 	if s.State != Asking {
 		t.say(t.T("offer_survey"), []Button{{t.T("btn_survey"), "s.go"}, {t.T("no_thanks"), "s.no"}})
+		return
 	}
+	t.ask() // /feedback in the middle of a survey: back to the open question
 }
 
 // marker is the idempotency key of a publication made by this input: the same on redelivery.

@@ -437,6 +437,25 @@ func TestCrisisHelpFirstAndSurveyContinues(t *testing.T) {
 	}
 }
 
+func TestCrisisAtAChoiceQuestionThenQuestionAgain(t *testing.T) {
+	e := newEnv(t, func(o *bot.Options) { o.Coder = fakeCoder{} })
+	c := e.Chat(t, "u15", "en")
+	c.Send("/start u-kotipesa")
+	c.Press("🙂")
+	r := c.Send("HÄTÄ")
+	if r[0].Kind != bot.Help {
+		t.Fatalf("help not first: %s", testenv.Dump(r))
+	}
+	if last := r[len(r)-1]; !strings.Contains(last.Text, "(2/7) I felt heard.") || len(last.Buttons) == 0 {
+		t.Fatalf("the survey did not continue where it was: %s", testenv.Dump(r))
+	}
+	if has(r, "Please choose an answer") {
+		t.Fatal("a cry for help was answered with 'pick a button'")
+	}
+	r = c.Send("/feedback the food is cold")
+	mustHave(t, r, "Thank you for your feedback!", "(2/7) I felt heard.")
+}
+
 func TestSpontaneousFeedbackAsksUnitOnce(t *testing.T) {
 	e := newEnv(t, func(o *bot.Options) { o.Coder = fakeCoder{} })
 	c := e.Chat(t, "u14", "fi")
