@@ -1,0 +1,583 @@
+// Package telegram is the Telegram channel (github.com/go-telegram/bot): long polling or a webhook,
+// inline keyboards, per-chat ordering, rate limits shared through Redis, 429 retries, and /forget.
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-redis/redis_rate/v10"
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/palaute/palaute/bot"
+	"github.com/palaute/palaute/locales"
+)
+
+// Handler is the engine as the adapter sees it.
+type Handler interface {
+	Handle(ctx context.Context, in bot.Input) ([]bot.Reply, error)
+}
+
+var _ Handler = (*bot.Engine)(nil)
+
+// Metrics is told what passes through the adapter. No text, chat id or username is ever passed.
+type Metrics interface {
+	In(kind string)
+	Out()
+	SendError(reason string)
+	Handled(d time.Duration)
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) In(string)             {}
+func (nopMetrics) Out()                  {}
+func (nopMetrics) SendError(string)      {}
+func (nopMetrics) Handled(time.Duration) {}
+
+// Options configure an Adapter.
+type Options struct {
+	Token        string
+	APIURL       string // default https://api.telegram.org
+	Secret       string // webhook secret token (X-Telegram-Bot-Api-Secret-Token)
+	MaxBodyBytes int64
+	Engine       Handler
+	Catalog      *locales.Catalog
+	// Limits are shared by every replica through Redis (redis_rate). Keys start with Prefix.
+	RDB         redis.UniversalClient
+	Prefix      string
+	PerChatRate int // messages per second to one chat
+	GlobalRate  int // messages per second overall
+	// Hash turns a chat id into a key part that does not reveal it (the engine's keyed pseudonym).
+	Hash        func(chat string) string
+	Log         *slog.Logger
+	Metrics     Metrics
+	Shards      int           // parallel per-chat queues (default 64)
+	PollTimeout time.Duration // long-poll timeout (default 50 s)
+	HTTPClient  *http.Client
+	MaxRetries  int // 429 retries per send (default 5)
+}
+
+// Adapter connects the engine to Telegram.
+type Adapter struct {
+	o       Options
+	b       *tg.Bot
+	limiter *redis_rate.Limiter
+	shards  []chan job
+	wg      sync.WaitGroup
+	once    sync.Once
+	stopped chan struct{}
+}
+
+type job struct {
+	ctx  context.Context
+	upd  *models.Update
+	done chan struct{}
+}
+
+// New makes an adapter. Call Run (polling) or serve WebhookHandler; Close waits for the updates in hand.
+func New(o Options) (*Adapter, error) {
+	if o.Token == "" {
+		return nil, errors.New("telegram: no token")
+	}
+	if o.Engine == nil || o.Catalog == nil || o.RDB == nil || o.Hash == nil {
+		return nil, errors.New("telegram: engine, catalog, redis and hash are required")
+	}
+	if o.APIURL == "" {
+		o.APIURL = "https://api.telegram.org"
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.PerChatRate <= 0 {
+		o.PerChatRate = 1
+	}
+	if o.GlobalRate <= 0 {
+		o.GlobalRate = 30
+	}
+	if o.Shards <= 0 {
+		o.Shards = 64
+	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = 50 * time.Second
+	}
+	if o.MaxRetries <= 0 {
+		o.MaxRetries = 5
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = nopMetrics{}
+	}
+	a := &Adapter{o: o, limiter: redis_rate.NewLimiter(o.RDB), stopped: make(chan struct{})}
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: o.PollTimeout + 10*time.Second}
+	}
+	b, err := tg.New(o.Token,
+		tg.WithServerURL(o.APIURL),
+		tg.WithSkipGetMe(),
+		tg.WithNotAsyncHandlers(), // the one library worker hands updates to our ordered per-chat queues
+		tg.WithWorkers(1),
+		tg.WithHTTPClient(o.PollTimeout, hc),
+		tg.WithDefaultHandler(func(ctx context.Context, _ *tg.Bot, u *models.Update) { a.enqueue(ctx, u, false) }),
+		tg.WithErrorsHandler(func(err error) {
+			o.Log.Warn("telegram", slog.String("err", redact(err)))
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	a.b = b
+	a.shards = make([]chan job, o.Shards)
+	for i := range a.shards {
+		a.shards[i] = make(chan job, 256)
+		a.wg.Add(1)
+		go a.worker(a.shards[i])
+	}
+	return a, nil
+}
+
+// redact keeps library errors free of tokens and message text: only the error's kind is logged.
+func redact(err error) string {
+	var tm *tg.TooManyRequestsError
+	switch {
+	case errors.As(err, &tm):
+		return "too many requests, retry after " + strconv.Itoa(tm.RetryAfter) + "s"
+	case errors.Is(err, tg.ErrorForbidden):
+		return "forbidden (the person blocked the bot)"
+	case errors.Is(err, tg.ErrorBadRequest):
+		return "bad request"
+	case errors.Is(err, tg.ErrorUnauthorized):
+		return "unauthorized: check TELEGRAM_TOKEN"
+	case errors.Is(err, tg.ErrorNotFound):
+		return "not found"
+	case errors.Is(err, tg.ErrorConflict):
+		return "conflict: another process polls, or a webhook is set"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "request failed"
+}
+
+// Run long-polls until ctx ends, then finishes the updates in hand.
+func (a *Adapter) Run(ctx context.Context) error {
+	if _, err := a.b.DeleteWebhook(ctx, &tg.DeleteWebhookParams{}); err != nil {
+		a.o.Log.Warn("telegram deleteWebhook", slog.String("err", redact(err)))
+	}
+	a.b.Start(ctx) // returns when ctx ends; updates already read sit in our queues
+	a.Close()
+	return nil
+}
+
+// Close stops taking updates and waits until those in hand are handled.
+func (a *Adapter) Close() {
+	a.once.Do(func() {
+		close(a.stopped)
+		for _, s := range a.shards {
+			close(s)
+		}
+	})
+	a.wg.Wait()
+}
+
+// WebhookHandler serves Telegram's webhook: it checks the secret token itself (401 on a wrong or missing
+// one), limits the body, and answers 200 only after the update is handled (or 503 when shutting down, so
+// Telegram sends it again).
+func (a *Adapter) WebhookHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+		if a.o.Secret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(a.o.Secret)) != 1 {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.o.MaxBodyBytes))
+		if err != nil {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		var u models.Update
+		if err := json.Unmarshal(body, &u); err != nil {
+			http.Error(w, "not an update", http.StatusBadRequest)
+			return
+		}
+		if !a.enqueue(r.Context(), &u, true) {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// SetWebhook registers url with Telegram.
+func (a *Adapter) SetWebhook(ctx context.Context, url string) error {
+	_, err := a.b.SetWebhook(ctx, &tg.SetWebhookParams{URL: url, SecretToken: a.o.Secret,
+		AllowedUpdates: []string{"message", "edited_message", "callback_query"}})
+	if err != nil {
+		return fmt.Errorf("setWebhook: %s", redact(err))
+	}
+	return nil
+}
+
+// Commands are the bot's commands, described per language.
+var Commands = []string{"start", "survey", "back", "skip", "stop", "lang", "privacy", "forget", "feedback", "help"}
+
+// RegisterCommands sets the command menu in fi (also the default), sv and en.
+func (a *Adapter) RegisterCommands(ctx context.Context) error {
+	for i, lang := range locales.Languages {
+		cmds := make([]models.BotCommand, len(Commands))
+		for j, c := range Commands {
+			cmds[j] = models.BotCommand{Command: c, Description: a.o.Catalog.T(lang, "tg_cmd_"+c)}
+		}
+		p := &tg.SetMyCommandsParams{Commands: cmds, LanguageCode: lang}
+		if i == 0 {
+			p.LanguageCode = "" // the default menu for every other language
+		}
+		if _, err := a.b.SetMyCommands(ctx, p); err != nil {
+			return fmt.Errorf("setMyCommands %s: %s", lang, redact(err))
+		}
+	}
+	return nil
+}
+
+func chatOf(u *models.Update) int64 {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID
+	case u.EditedMessage != nil:
+		return u.EditedMessage.Chat.ID
+	case u.CallbackQuery != nil:
+		if m := u.CallbackQuery.Message.Message; m != nil {
+			return m.Chat.ID
+		}
+		return u.CallbackQuery.From.ID
+	}
+	return 0
+}
+
+// enqueue puts the update on its chat's queue; with wait it returns after the update is handled.
+func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) (ok bool) {
+	defer func() {
+		if recover() != nil { // a queue closed by Close
+			ok = false
+		}
+	}()
+	select {
+	case <-a.stopped:
+		return false
+	default:
+	}
+	h := fnv.New32a()
+	h.Write([]byte(strconv.FormatInt(chatOf(u), 10)))
+	j := job{ctx: context.WithoutCancel(ctx), upd: u}
+	if wait {
+		j.done = make(chan struct{})
+	}
+	a.shards[h.Sum32()%uint32(len(a.shards))] <- j
+	if wait {
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+		}
+	}
+	return true
+}
+
+func (a *Adapter) worker(q chan job) {
+	defer a.wg.Done()
+	for j := range q {
+		a.safeHandle(j.ctx, j.upd)
+		if j.done != nil {
+			close(j.done)
+		}
+	}
+}
+
+func (a *Adapter) safeHandle(ctx context.Context, u *models.Update) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.o.Log.Error("panic while handling an update", slog.Int64("update_id", u.ID), slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 55*time.Second) // under Telegram's 60 s webhook limit
+	defer cancel()
+	a.handle(ctx, u)
+}
+
+// input turns an update into the engine's input; ok is false for updates the bot ignores.
+func input(u *models.Update) (in bot.Input, cbID string, ok bool) {
+	in = bot.Input{Channel: "telegram", EventID: strconv.FormatInt(u.ID, 10)}
+	var m *models.Message
+	switch {
+	case u.Message != nil:
+		m = u.Message
+		in.Kind = bot.KindText
+	case u.EditedMessage != nil:
+		m = u.EditedMessage
+		in.Kind = bot.KindEdited
+	case u.CallbackQuery != nil:
+		q := u.CallbackQuery
+		in.Kind, in.Data, cbID = bot.KindChoice, q.Data, q.ID
+		in.User, in.Lang = strconv.FormatInt(q.From.ID, 10), q.From.LanguageCode
+		if qm := q.Message.Message; qm != nil {
+			in.Chat, in.MsgID = strconv.FormatInt(qm.Chat.ID, 10), qm.ID
+			if qm.Chat.Type != models.ChatTypePrivate {
+				in.Kind = bot.KindGroup
+			}
+		} else {
+			in.Chat = in.User
+		}
+		return in, cbID, true
+	default:
+		return in, "", false
+	}
+	if m.From == nil {
+		return in, "", false
+	}
+	in.User, in.Lang = strconv.FormatInt(m.From.ID, 10), m.From.LanguageCode
+	in.Chat, in.MsgID = strconv.FormatInt(m.Chat.ID, 10), m.ID
+	switch {
+	case m.Chat.Type != models.ChatTypePrivate:
+		in.Kind = bot.KindGroup
+	case in.Kind == bot.KindText && m.Text == "":
+		in.Kind = bot.KindUnsupported // sticker, photo, voice, file, location, contact, poll...
+	default:
+		in.Text = m.Text
+	}
+	return in, "", true
+}
+
+func kindName(k bot.Kind) string {
+	return [...]string{"text", "choice", "unsupported", "edited", "group"}[k]
+}
+
+func (a *Adapter) handle(ctx context.Context, u *models.Update) {
+	in, cbID, ok := input(u)
+	if !ok {
+		return
+	}
+	a.o.Metrics.In(kindName(in.Kind))
+	if in.Kind == bot.KindGroup {
+		a.group(ctx, in, cbID)
+		return
+	}
+	start := time.Now()
+	replies, err := a.o.Engine.Handle(ctx, in)
+	a.o.Metrics.Handled(time.Since(start))
+	if err != nil {
+		a.o.Log.Warn("handle", slog.String("err", err.Error()), slog.String("kind", kindName(in.Kind)))
+	}
+	a.send(ctx, in, cbID, replies)
+}
+
+// group says once per group that the bot talks only in private chats.
+func (a *Adapter) group(ctx context.Context, in bot.Input, cbID string) {
+	if cbID != "" {
+		a.answerCallback(ctx, cbID, "")
+	}
+	key := a.o.Prefix + "{g:" + a.o.Hash(in.Chat) + "}"
+	first, err := a.o.RDB.SetNX(ctx, key, 1, 30*24*time.Hour).Result()
+	if err != nil || !first {
+		return
+	}
+	lang := locales.Lang(in.Lang)
+	a.sendText(ctx, in.Chat, a.o.Catalog.T(lang, "private_only"), nil)
+}
+
+func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, replies []bot.Reply) {
+	answered := false
+	for _, r := range replies {
+		if r.Kind == bot.Answer && cbID != "" && !answered {
+			a.answerCallback(ctx, cbID, r.Text)
+			answered = true
+		}
+	}
+	if cbID != "" && !answered {
+		a.answerCallback(ctx, cbID, "")
+	}
+	for _, r := range replies {
+		switch r.Kind {
+		case bot.Message, bot.Help:
+			a.sendText(ctx, in.Chat, r.Text, r.Buttons)
+		case bot.EditAsked:
+			if in.MsgID > 0 && in.Kind == bot.KindChoice {
+				a.edit(ctx, in.Chat, in.MsgID, r.Text, r.Buttons)
+			}
+		case bot.Delete:
+			a.delete(ctx, in.Chat, r.From, r.To)
+		case bot.Answer:
+			if cbID == "" {
+				a.sendText(ctx, in.Chat, r.Text, nil)
+			}
+		}
+	}
+}
+
+// inlineKeyboard is Telegram's InlineKeyboardMarkup with callback buttons only. (The library's button type
+// always sends an empty copy_text, which a button with callback_data must not have.)
+type inlineKeyboard struct {
+	InlineKeyboard [][]callbackButton `json:"inline_keyboard"`
+}
+
+type callbackButton struct {
+	Text string `json:"text"`
+	Data string `json:"callback_data"`
+}
+
+func keyboard(rows [][]bot.Button) models.ReplyMarkup {
+	if len(rows) == 0 {
+		return nil
+	}
+	kb := &inlineKeyboard{InlineKeyboard: make([][]callbackButton, len(rows))}
+	for i, row := range rows {
+		for _, b := range row {
+			data := b.Data
+			if len(data) > 64 {
+				data = data[:64] // never happens for the engine's data; Telegram would refuse the message
+			}
+			kb.InlineKeyboard[i] = append(kb.InlineKeyboard[i], callbackButton{Text: b.Label, Data: data})
+		}
+	}
+	return kb
+}
+
+// MaxText is Telegram's limit for one message.
+const MaxText = 4096
+
+// split cuts text into parts of at most MaxText characters, at line ends or spaces when it can.
+func split(text string) []string {
+	var parts []string
+	for utf8.RuneCountInString(text) > MaxText {
+		r := []rune(text)
+		cut := MaxText
+		for i := MaxText; i > MaxText/2; i-- {
+			if r[i] == '\n' || r[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		parts = append(parts, string(r[:cut]))
+		text = string(r[cut:])
+		if text != "" && (text[0] == '\n' || text[0] == ' ') {
+			text = text[1:]
+		}
+	}
+	return append(parts, text)
+}
+
+func (a *Adapter) sendText(ctx context.Context, chat, text string, buttons [][]bot.Button) {
+	parts := split(text)
+	for i, p := range parts {
+		params := &tg.SendMessageParams{ChatID: chat, Text: p}
+		if i == len(parts)-1 {
+			params.ReplyMarkup = keyboard(buttons)
+		}
+		a.do(ctx, chat, "sendMessage", func() error { _, err := a.b.SendMessage(ctx, params); return err })
+	}
+}
+
+func (a *Adapter) edit(ctx context.Context, chat string, msgID int, text string, buttons [][]bot.Button) {
+	params := &tg.EditMessageTextParams{ChatID: chat, MessageID: msgID, Text: split(text)[0], ReplyMarkup: keyboard(buttons)}
+	a.do(ctx, chat, "editMessageText", func() error { _, err := a.b.EditMessageText(ctx, params); return err })
+}
+
+func (a *Adapter) delete(ctx context.Context, chat string, from, to int) {
+	if to-from > 1000 {
+		from = to - 1000
+	}
+	for lo := from; lo < to; lo += 100 {
+		ids := make([]int, 0, 100)
+		for id := lo; id < to && id < lo+100; id++ {
+			ids = append(ids, id)
+		}
+		a.do(ctx, "", "deleteMessages", func() error {
+			_, err := a.b.DeleteMessages(ctx, &tg.DeleteMessagesParams{ChatID: chat, MessageIDs: ids})
+			return err
+		})
+	}
+}
+
+func (a *Adapter) answerCallback(ctx context.Context, id, text string) {
+	a.do(ctx, "", "answerCallbackQuery", func() error {
+		_, err := a.b.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text})
+		return err
+	})
+}
+
+// do waits for the rate limits (chat "" is not limited per chat), calls f, and retries after a 429.
+func (a *Adapter) do(ctx context.Context, chat, method string, f func() error) {
+	for attempt := 0; ; attempt++ {
+		if chat != "" {
+			// When Redis is down the limiter fails open: Telegram's own 429s are still honoured, and the
+			// person still gets the engine's "try again in a moment".
+			if err := a.wait(ctx, "c:"+a.o.Hash(chat), redis_rate.Limit{Rate: a.o.PerChatRate, Burst: a.o.PerChatRate * 4, Period: time.Second}); err != nil && ctx.Err() != nil {
+				return
+			}
+			if err := a.wait(ctx, "all", redis_rate.PerSecond(a.o.GlobalRate)); err != nil && ctx.Err() != nil {
+				return
+			}
+		}
+		err := f()
+		if err == nil {
+			a.o.Metrics.Out()
+			return
+		}
+		var tm *tg.TooManyRequestsError
+		if errors.As(err, &tm) && attempt < a.o.MaxRetries {
+			a.o.Metrics.SendError("429")
+			if !sleep(ctx, time.Duration(max(tm.RetryAfter, 1))*time.Second) {
+				return
+			}
+			continue
+		}
+		a.o.Metrics.SendError(method)
+		a.o.Log.Warn("telegram send failed", slog.String("method", method), slog.String("err", redact(err)))
+		return
+	}
+}
+
+// wait blocks until the limiter allows one message under key.
+func (a *Adapter) wait(ctx context.Context, key string, l redis_rate.Limit) error {
+	for {
+		res, err := a.limiter.Allow(ctx, a.o.Prefix+"{rl:"+key+"}", l)
+		if err != nil {
+			return err // Redis unavailable: do not send blind
+		}
+		if res.Allowed > 0 {
+			return nil
+		}
+		if !sleep(ctx, res.RetryAfter) {
+			return ctx.Err()
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,299 @@
+// Package fakebot is a small, fast fake of the Telegram Bot API for the load tool: it answers every method
+// in the real wire format (multipart or JSON requests to /bot<token>/<method>, {"ok":true,"result":...}),
+// hands out message ids per chat, and tells a waiting driver what the bot sent to each chat.
+package fakebot
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Sent is one message the bot sent or edited.
+type Sent struct {
+	Method  string
+	ChatID  string
+	Text    string
+	Buttons []Button // inline keyboard, flattened
+}
+
+// Button is an inline keyboard button.
+type Button struct {
+	Text string `json:"text"`
+	Data string `json:"callback_data"`
+}
+
+// Call is one recorded API request.
+type Call struct {
+	Method string
+	Values url.Values
+	At     time.Time
+	Status int // the HTTP status answered
+}
+
+// Server is the fake API.
+type Server struct {
+	mu      sync.Mutex
+	msgIDs  map[string]int
+	waiters map[string]chan Sent
+	Calls   atomic.Int64
+
+	record    bool
+	calls     []Call
+	throttle  int // answer this many next sends with 429
+	retry     int // retry_after of those 429s
+	fail      int // answer this many next sends with 500
+	perSecond int // enforce a global send rate with 429s (0: none)
+	window    []time.Time
+	updates   []json.RawMessage
+	updateIDs []int64
+	newUpdate chan struct{}
+}
+
+// Record makes the server keep every call (for tests).
+func (s *Server) Record() *Server { s.record = true; return s }
+
+// Throttle answers the next n sends with 429 Too Many Requests, retry_after seconds.
+func (s *Server) Throttle(n, retryAfter int) {
+	s.mu.Lock()
+	s.throttle, s.retry = n, retryAfter
+	s.mu.Unlock()
+}
+
+// Fail answers the next n sends with 500.
+func (s *Server) Fail(n int) { s.mu.Lock(); s.fail = n; s.mu.Unlock() }
+
+// Limit enforces a global rate of sends per second, answering 429 beyond it like Telegram.
+func (s *Server) Limit(perSecond int) { s.mu.Lock(); s.perSecond = perSecond; s.mu.Unlock() }
+
+// Push queues an update for getUpdates.
+func (s *Server) Push(id int64, update any) {
+	b, _ := json.Marshal(update)
+	s.mu.Lock()
+	s.updates = append(s.updates, b)
+	s.updateIDs = append(s.updateIDs, id)
+	if s.newUpdate == nil {
+		s.newUpdate = make(chan struct{}, 1)
+	}
+	select {
+	case s.newUpdate <- struct{}{}:
+	default:
+	}
+	s.mu.Unlock()
+}
+
+// Recorded returns the recorded calls of the given methods (all when none given).
+func (s *Server) Recorded(methods ...string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if len(methods) == 0 || contains(methods, c.Method) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+// getUpdates answers the queued updates from offset on, waiting a little when there are none.
+func (s *Server) getUpdates(w http.ResponseWriter, vals url.Values) {
+	offset, _ := strconv.ParseInt(vals.Get("offset"), 10, 64)
+	for wait := 0; wait < 2; wait++ {
+		s.mu.Lock()
+		var out []json.RawMessage
+		for i, id := range s.updateIDs {
+			if id >= offset {
+				out = append(out, s.updates[i])
+			}
+		}
+		if s.newUpdate == nil {
+			s.newUpdate = make(chan struct{}, 1)
+		}
+		ch := s.newUpdate
+		s.mu.Unlock()
+		if len(out) > 0 || wait == 1 {
+			b, _ := json.Marshal(map[string]any{"ok": true, "result": out})
+			w.Write(b)
+			return
+		}
+		select {
+		case <-ch:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// refuse decides whether this send gets a 429 or 500.
+func (s *Server) refuse(w http.ResponseWriter, method string) bool {
+	if method == "getUpdates" || method == "getMe" || method == "setMyCommands" || method == "setWebhook" || method == "deleteWebhook" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	tooMany := false
+	if s.throttle > 0 {
+		s.throttle--
+		tooMany = true
+	} else if s.perSecond > 0 {
+		for len(s.window) > 0 && now.Sub(s.window[0]) >= time.Second {
+			s.window = s.window[1:]
+		}
+		if len(s.window) >= s.perSecond {
+			tooMany, s.retry = true, 1
+		} else {
+			s.window = append(s.window, now)
+		}
+	}
+	if tooMany {
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprintf(w, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after %d","parameters":{"retry_after":%d}}`, s.retry, s.retry)
+		s.note(method, nil, http.StatusTooManyRequests)
+		return true
+	}
+	if s.fail > 0 {
+		s.fail--
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"ok":false,"error_code":500,"description":"Internal Server Error"}`)
+		s.note(method, nil, http.StatusInternalServerError)
+		return true
+	}
+	return false
+}
+
+// note records a call; s.mu is held.
+func (s *Server) note(method string, vals url.Values, status int) {
+	if s.record {
+		s.calls = append(s.calls, Call{Method: method, Values: vals, At: time.Now(), Status: status})
+	}
+}
+
+// New returns an empty fake.
+func New() *Server {
+	return &Server{msgIDs: map[string]int{}, waiters: map[string]chan Sent{}}
+}
+
+// Inbox returns the channel that receives what the bot sends to chat (created on first use).
+func (s *Server) Inbox(chat string) chan Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.waiters[chat]
+	if !ok {
+		ch = make(chan Sent, 64)
+		s.waiters[chat] = ch
+	}
+	return ch
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.Calls.Add(1)
+	i := strings.LastIndex(r.URL.Path, "/")
+	method := r.URL.Path[i+1:]
+	vals, err := form(r)
+	if err != nil {
+		http.Error(w, `{"ok":false,"error_code":400,"description":"Bad Request"}`, http.StatusBadRequest)
+		return
+	}
+	chat := vals.Get("chat_id")
+	w.Header().Set("Content-Type", "application/json")
+	if s.refuse(w, method) {
+		return
+	}
+	if method != "getUpdates" {
+		s.mu.Lock()
+		s.note(method, vals, http.StatusOK)
+		s.mu.Unlock()
+	}
+	switch method {
+	case "getUpdates":
+		s.getUpdates(w, vals)
+		return
+	case "getMe":
+		io.WriteString(w, `{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"palaute","username":"palaute_bot"}}`)
+		return
+	case "sendMessage", "editMessageText", "editMessageReplyMarkup":
+		sent := Sent{Method: method, ChatID: chat, Text: vals.Get("text")}
+		if rm := vals.Get("reply_markup"); rm != "" {
+			var kb struct {
+				InlineKeyboard [][]Button `json:"inline_keyboard"`
+			}
+			_ = json.Unmarshal([]byte(rm), &kb)
+			for _, row := range kb.InlineKeyboard {
+				sent.Buttons = append(sent.Buttons, row...)
+			}
+		}
+		id := vals.Get("message_id")
+		if method == "sendMessage" {
+			s.mu.Lock()
+			s.msgIDs[chat]++
+			id = strconv.Itoa(s.msgIDs[chat] + 1000)
+			s.mu.Unlock()
+		}
+		select {
+		case s.Inbox(chat) <- sent:
+		default: // nobody reads this chat: drop
+		}
+		cid, _ := strconv.ParseInt(chat, 10, 64)
+		b, _ := json.Marshal(map[string]any{"ok": true, "result": map[string]any{
+			"message_id": atoi(id), "date": time.Now().Unix(), "chat": map[string]any{"id": cid, "type": "private"}, "text": sent.Text}})
+		w.Write(b)
+		return
+	}
+	io.WriteString(w, `{"ok":true,"result":true}`)
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// form reads a multipart, urlencoded or JSON request body into values.
+func form(r *http.Request) (url.Values, error) {
+	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case strings.HasPrefix(ct, "multipart/"):
+		mr := multipart.NewReader(r.Body, params["boundary"])
+		f, err := mr.ReadForm(1 << 20)
+		if err != nil {
+			return nil, err
+		}
+		return url.Values(f.Value), nil
+	case ct == "application/json":
+		var m map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			return nil, err
+		}
+		v := url.Values{}
+		for k, x := range m {
+			switch t := x.(type) {
+			case string:
+				v.Set(k, t)
+			case float64:
+				v.Set(k, strconv.FormatInt(int64(t), 10))
+			default:
+				b, _ := json.Marshal(t)
+				v.Set(k, string(b))
+			}
+		}
+		return v, nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, err
+	}
+	return r.Form, nil
+}
