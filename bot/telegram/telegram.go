@@ -79,8 +79,8 @@ type Adapter struct {
 	limiter *redis_rate.Limiter
 	shards  []chan job
 	wg      sync.WaitGroup
-	once    sync.Once
-	stopped chan struct{}
+	mu      sync.RWMutex // held for reading while enqueuing, for writing while closing
+	closed  bool
 }
 
 type job struct {
@@ -124,7 +124,7 @@ func New(o Options) (*Adapter, error) {
 	if o.Metrics == nil {
 		o.Metrics = nopMetrics{}
 	}
-	a := &Adapter{o: o, limiter: redis_rate.NewLimiter(o.RDB), stopped: make(chan struct{})}
+	a := &Adapter{o: o, limiter: redis_rate.NewLimiter(o.RDB)}
 	hc := o.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: o.PollTimeout + 10*time.Second}
@@ -187,12 +187,14 @@ func (a *Adapter) Run(ctx context.Context) error {
 
 // Close stops taking updates and waits until those in hand are handled.
 func (a *Adapter) Close() {
-	a.once.Do(func() {
-		close(a.stopped)
+	a.mu.Lock()
+	if !a.closed {
+		a.closed = true
 		for _, s := range a.shards {
 			close(s)
 		}
-	})
+	}
+	a.mu.Unlock()
 	a.wg.Wait()
 }
 
@@ -275,16 +277,11 @@ func chatOf(u *models.Update) int64 {
 }
 
 // enqueue puts the update on its chat's queue; with wait it returns after the update is handled.
-func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) (ok bool) {
-	defer func() {
-		if recover() != nil { // a queue closed by Close
-			ok = false
-		}
-	}()
-	select {
-	case <-a.stopped:
+func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) bool {
+	a.mu.RLock()
+	if a.closed {
+		a.mu.RUnlock()
 		return false
-	default:
 	}
 	h := fnv.New32a()
 	h.Write([]byte(strconv.FormatInt(chatOf(u), 10)))
@@ -293,6 +290,7 @@ func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) (ok 
 		j.done = make(chan struct{})
 	}
 	a.shards[h.Sum32()%uint32(len(a.shards))] <- j
+	a.mu.RUnlock()
 	if wait {
 		select {
 		case <-j.done:

@@ -381,17 +381,17 @@ func TestPollingConversation(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- r.ad.Run(ctx) }()
 	const u = 10
-	r.fake.Push(2001, r.message(u, "/start u-satama"))
+	r.fake.Push(r.message(u, "/start u-satama"))
 	waitFor(t, func() bool { return strings.Contains(texts(r.sent(u, "sendMessage")), "(1/7)") })
 	for i := 0; i < 5; i++ {
 		data, mid := r.lastButton(u, "😐")
-		r.fake.Push(int64(2002+i), r.press(u, data, mid))
+		r.fake.Push(r.press(u, data, mid))
 		waitFor(t, func() bool { return len(r.sent(u, "editMessageText")) == i+1 })
 	}
 	data, mid := r.lastButton(u, "7")
-	r.fake.Push(2010, r.press(u, data, mid))
+	r.fake.Push(r.press(u, data, mid))
 	waitFor(t, func() bool { return strings.Contains(texts(r.sent(u, "sendMessage")), "(7/7)") })
-	r.fake.Push(2011, r.message(u, "ok"))
+	r.fake.Push(r.message(u, "ok"))
 	waitFor(t, func() bool { return len(env.Responses(t, "satama")) == 1 })
 	cancel()
 	select {

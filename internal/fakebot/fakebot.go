@@ -75,9 +75,14 @@ func (s *Server) Fail(n int) { s.mu.Lock(); s.fail = n; s.mu.Unlock() }
 // Limit enforces a global rate of sends per second, answering 429 beyond it like Telegram.
 func (s *Server) Limit(perSecond int) { s.mu.Lock(); s.perSecond = perSecond; s.mu.Unlock() }
 
-// Push queues an update for getUpdates.
-func (s *Server) Push(id int64, update any) {
+// Push queues an update for getUpdates (its update_id decides when it is confirmed).
+func (s *Server) Push(update any) {
 	b, _ := json.Marshal(update)
+	var head struct {
+		ID int64 `json:"update_id"`
+	}
+	_ = json.Unmarshal(b, &head)
+	id := head.ID
 	s.mu.Lock()
 	s.updates = append(s.updates, b)
 	s.updateIDs = append(s.updateIDs, id)
