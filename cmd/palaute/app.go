@@ -24,15 +24,18 @@ import (
 
 // app is everything built from the configuration.
 type app struct {
-	cfg     config.Config
-	log     *slog.Logger
-	flows   *flows.Set
-	rdb     redis.UniversalClient
-	closeR  func()
-	store   *store.Store
-	engine  *bot.Engine
-	opts    bot.Options
-	invites *store.Invitations
+	cfg    config.Config
+	log    *slog.Logger
+	flows  *flows.Set
+	rdb    redis.UniversalClient
+	closeR func()
+	store  *store.Store
+	engine *bot.Engine
+	// limiterRDB is the client of the send rate limiters: separate, so that the message path's
+	// round trips can be counted on its own (palaute loadtest).
+	limiterRDB redis.UniversalClient
+	opts       bot.Options
+	invites    *store.Invitations
 }
 
 // configFlag adds -config to fs.
@@ -85,6 +88,7 @@ func build(ctx context.Context, path string, env func(string) string, logw io.Wr
 		return nil, err
 	}
 	a.store = store.New(a.rdb, cfg.Redis.Prefix)
+	a.limiterRDB = a.rdb
 	a.invites = store.NewInvitations(a.store)
 	a.opts = bot.Options{
 		Flows: a.flows, Units: cfg.Units, Catalog: cat, Secret: secret,

@@ -54,3 +54,17 @@ func TestSummaryAndExportCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadtestSmall(t *testing.T) {
+	srv := redistest.Start(t)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"loadtest", "-config", "../../config.yaml", "-redis", "redis://" + srv.Addr, "-users", "20", "-concurrency", "4", "-redis-benchmark=false"}, env(nil), nil, &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"users 20, concurrency 4, failed 0", "messages: 160 in", "redis round trips per message: 2.0", "p99", "bytes", "process RSS"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("loadtest output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
