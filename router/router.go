@@ -52,6 +52,9 @@ type Router struct {
 	Now      func() time.Time
 	Consumer string // this replica's name in the consumer groups
 	Shuffle  func(n int, swap func(i, j int))
+	Location *time.Location // for the digest's Monday morning
+
+	lastHour time.Time
 }
 
 // Group names on each unit's feedback stream.
@@ -278,35 +281,30 @@ func oneLine(s string) string {
 	return s
 }
 
-// Run polls for urgent alerts every urgentEvery, makes the hourly batch at each full hour and the weekly
-// digest on Mondays, until ctx ends.
-func (r *Router) Run(ctx context.Context, urgentEvery time.Duration) error {
+// Tick posts urgent alerts, makes the hourly batch when a new hour has begun, and the weekly digest on
+// Monday at 8. Call it often (every 15-30 s) on the replica that holds the scheduler's lock.
+func (r *Router) Tick(ctx context.Context) error {
 	if r.Now == nil {
 		r.Now = time.Now
 	}
-	t := time.NewTicker(urgentEvery)
-	defer t.Stop()
-	lastHour := r.Now().Truncate(time.Hour)
-	for {
-		if err := r.Urgent(ctx); err != nil && ctx.Err() == nil {
-			r.Log.Warn("urgent alerts", slog.String("err", err.Error()))
-		}
-		if h := r.Now().Truncate(time.Hour); h.After(lastHour) {
-			lastHour = h
-			if err := r.Hourly(ctx); err != nil && ctx.Err() == nil {
-				r.Log.Warn("hourly batch", slog.String("err", err.Error()))
-			}
-			if h.Weekday() == time.Monday && h.Hour() == 8 {
-				prev := period.WeekOf(h.AddDate(0, 0, -7))
-				if err := r.Digest(ctx, prev); err != nil && ctx.Err() == nil {
-					r.Log.Warn("weekly digest", slog.String("err", err.Error()))
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
+	errs := []error{r.Urgent(ctx)}
+	h := r.Now().Truncate(time.Hour)
+	if r.lastHour.IsZero() {
+		r.lastHour = h
+	}
+	if h.After(r.lastHour) {
+		r.lastHour = h
+		errs = append(errs, r.Hourly(ctx))
+		if local := h.In(r.loc()); local.Weekday() == time.Monday && local.Hour() == 8 {
+			errs = append(errs, r.Digest(ctx, period.WeekOf(local.AddDate(0, 0, -7))))
 		}
 	}
+	return errors.Join(errs...)
+}
+
+func (r *Router) loc() *time.Location {
+	if r.Location != nil {
+		return r.Location
+	}
+	return time.UTC
 }
