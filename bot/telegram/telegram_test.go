@@ -386,7 +386,12 @@ func TestPollingConversation(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		data, mid := r.lastButton(u, "😐")
 		r.fake.Push(r.press(u, data, mid))
-		waitFor(t, func() bool { return len(r.sent(u, "editMessageText")) == i+1 })
+		// The answered question is edited before the next one is sent: wait for both, or the next
+		// lastButton would find the old question's keyboard.
+		next := fmt.Sprintf("(%d/7)", i+2)
+		waitFor(t, func() bool {
+			return len(r.sent(u, "editMessageText")) == i+1 && strings.Contains(texts(r.sent(u, "sendMessage")), next)
+		})
 	}
 	data, mid := r.lastButton(u, "7")
 	r.fake.Push(r.press(u, data, mid))
