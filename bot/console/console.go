@@ -29,9 +29,10 @@ type Chat struct {
 	// After is called after each handled line (the demo prints the stored response there).
 	After func(ctx context.Context) error
 
-	buttons []bot.Button // the choices now on screen, by number-1
-	event   int
-	msg     int
+	keys  map[string]string // what can be typed for each choice now on screen -> its data
+	next  int               // the number the next numbered choice gets
+	event int
+	msg   int
 }
 
 // Run reads lines until EOF or ctx ends. It first sends the opening command (e.g. "/start u-kotipesa").
@@ -81,28 +82,21 @@ func (c *Chat) send(ctx context.Context, w io.Writer, line string) error {
 	return nil
 }
 
-// choice maps "3" or a button's text to the button's data.
+// choice maps a choice's number or its text to the button's data.
 func (c *Chat) choice(line string) (string, bool) {
 	t := strings.TrimSpace(line)
 	if strings.HasPrefix(t, "/") {
 		return "", false
 	}
-	if n, err := strconv.Atoi(t); err == nil && n >= 1 && n <= len(c.buttons) {
-		return c.buttons[n-1].Data, true
-	}
-	for _, b := range c.buttons {
-		if strings.EqualFold(strings.TrimPrefix(b.Label, "✓ "), t) {
-			return b.Data, true
-		}
-	}
-	return "", false
+	d, ok := c.keys[strings.ToLower(t)]
+	return d, ok
 }
 
 func (c *Chat) render(w io.Writer, replies []bot.Reply) {
 	fresh := true // numbering starts again with the first keyboard of a turn and runs through its replies
 	for _, r := range replies {
 		if len(r.Buttons) > 0 && fresh {
-			c.buttons, fresh = nil, false
+			c.keys, c.next, fresh = map[string]string{}, 1, false
 		}
 		c.msg++
 		switch r.Kind {
@@ -112,7 +106,7 @@ func (c *Chat) render(w io.Writer, replies []bot.Reply) {
 			fmt.Fprintf(w, "(%s)\n", r.Text)
 		case bot.Delete:
 			fmt.Fprintf(w, "(messages %d-%d deleted)\n", r.From, r.To)
-			c.buttons = nil
+			c.keys = nil
 		case bot.EditAsked:
 			fmt.Fprintf(w, "✓ %s\n", strings.ReplaceAll(r.Text, "\n", " "))
 			if len(r.Buttons) > 0 {
@@ -127,12 +121,32 @@ func (c *Chat) render(w io.Writer, replies []bot.Reply) {
 	}
 }
 
+// show prints a keyboard. A choice whose label is a number (NPS 0-10) is typed as that number and shown
+// as [n]; the other choices are numbered after the highest such label, so "9" always means 9.
 func (c *Chat) show(w io.Writer, rows [][]bot.Button) {
+	for _, row := range rows {
+		for _, b := range row {
+			if n, err := strconv.Atoi(b.Label); err == nil && n >= c.next {
+				c.next = n + 1
+			}
+		}
+	}
 	for _, row := range rows {
 		var parts []string
 		for _, b := range row {
-			c.buttons = append(c.buttons, b)
-			parts = append(parts, fmt.Sprintf("%d) %s", len(c.buttons), b.Label))
+			label := strings.TrimPrefix(b.Label, "✓ ")
+			if _, err := strconv.Atoi(b.Label); err == nil {
+				c.keys[b.Label] = b.Data
+				parts = append(parts, "["+b.Label+"]")
+				continue
+			}
+			n := strconv.Itoa(c.next)
+			c.next++
+			c.keys[n] = b.Data
+			if _, taken := c.keys[strings.ToLower(label)]; !taken {
+				c.keys[strings.ToLower(label)] = b.Data
+			}
+			parts = append(parts, n+") "+b.Label)
 		}
 		fmt.Fprintf(w, "  %s\n", strings.Join(parts, "   "))
 	}

@@ -31,7 +31,7 @@ func TestDemoScriptedPrintsResponse(t *testing.T) {
 	if err := json.Unmarshal([]byte(line), &r); err != nil {
 		t.Fatalf("no response line in output:\n%s", out.String())
 	}
-	if r["a.help"] != "4" || r["a.heard"] != "5" || r["a.nps"] != "8" || r["a.words"] != "Hyvä paikka" || r["aud"] != "youth" {
+	if r["a.help"] != "4" || r["a.heard"] != "5" || r["a.nps"] != "9" || r["a.words"] != "Hyvä paikka" || r["aud"] != "youth" {
 		t.Fatalf("response = %v", r)
 	}
 	if !strings.Contains(out.String(), "1) 😞") {
