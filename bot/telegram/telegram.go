@@ -530,7 +530,7 @@ func (a *Adapter) do(ctx context.Context, chat, method string, f func() error) {
 			if err := a.wait(ctx, "c:"+a.o.Hash(chat), redis_rate.Limit{Rate: a.o.PerChatRate, Burst: a.o.PerChatRate * 4, Period: time.Second}); err != nil && ctx.Err() != nil {
 				return
 			}
-			if err := a.wait(ctx, "all", redis_rate.PerSecond(a.o.GlobalRate)); err != nil && ctx.Err() != nil {
+			if err := a.wait(ctx, "all", a.globalLimit()); err != nil && ctx.Err() != nil {
 				return
 			}
 		}
@@ -551,6 +551,12 @@ func (a *Adapter) do(ctx context.Context, chat, method string, f func() error) {
 		a.o.Log.Warn("telegram send failed", slog.String("method", method), slog.String("err", redact(err)))
 		return
 	}
+}
+
+// globalLimit spaces sends evenly (no burst: Telegram counts any one second) at GlobalRate per second,
+// less 3 % so that network jitter between replicas and Telegram does not push a second over the limit.
+func (a *Adapter) globalLimit() redis_rate.Limit {
+	return redis_rate.Limit{Rate: a.o.GlobalRate, Burst: 1, Period: time.Second * 103 / 100}
 }
 
 // wait blocks until the limiter allows one message under key.

@@ -26,7 +26,7 @@ import (
 const secret = "s3cret-token"
 
 type rig struct {
-	t    *testing.T
+	t    testing.TB
 	env  *testenv.Env
 	fake *fakebot.Server
 	api  *httptest.Server
@@ -36,7 +36,7 @@ type rig struct {
 	msg  atomic.Int64
 }
 
-func newRig(t *testing.T, env *testenv.Env, mod ...func(*telegram.Options)) *rig {
+func newRig(t testing.TB, env *testenv.Env, mod ...func(*telegram.Options)) *rig {
 	t.Helper()
 	r := &rig{t: t, env: env, fake: fakebot.New().Record()}
 	r.api = httptest.NewServer(r.fake)
@@ -59,7 +59,7 @@ func newRig(t *testing.T, env *testenv.Env, mod ...func(*telegram.Options)) *rig
 }
 
 // state is Redis without the rate limiter's counters: what a person's message may change.
-func state(t *testing.T, e *testenv.Env) map[string]string {
+func state(t testing.TB, e *testenv.Env) map[string]string {
 	t.Helper()
 	m := e.Snapshot(t)
 	for k := range m {
@@ -70,7 +70,7 @@ func state(t *testing.T, e *testenv.Env) map[string]string {
 	return m
 }
 
-func newEnv(t *testing.T) *testenv.Env {
+func newEnv(t testing.TB) *testenv.Env {
 	t.Helper()
 	return testenv.New(t, redistest.Start(t).Client(t))
 }
