@@ -30,11 +30,20 @@ const MaxText = 4000
 // maxEvents is how many recent event ids a session remembers for deduplication.
 const maxEvents = 8
 
-// forgetWindow is how long a chat's messages can be deleted (Telegram: 48 h).
-const forgetWindow = 47 * time.Hour
+// deleteWindow is how long a chat's messages can be deleted (Telegram: 48 h); /forget counts on
+// deleteWindow less an hour as sure.
+const deleteWindow = 48 * time.Hour
+
+// anchorEvery is how far apart in time the session's message-id anchors are: at most
+// deleteWindow/anchorEvery + 2 of them are kept.
+const anchorEvery = 12 * time.Hour
 
 // forgetAhead is how many message ids after the pressed or sent one a /forget also deletes.
 const forgetAhead = 40
+
+// tombstoneTTL is how long a forgotten session keeps only its recent event ids, so that a redelivered
+// update (Telegram retries for up to 24 h) is still recognised.
+const tombstoneTTL = 24 * time.Hour
 
 // Options configure an Engine.
 type Options struct {
@@ -172,15 +181,19 @@ type turn struct {
 	out    []Reply
 	commit *Commit
 	dirty  bool
+	forgot bool        // /forget: keep only the event ids
 	events [][2]string // survey events to report once committed: flow, event
 }
 
 func (e *Engine) turn(ctx context.Context, in Input, s *Session, marks Marks) *turn {
 	t := &turn{e: e, ctx: ctx, in: in, s: s, marks: marks, now: e.o.Clock.Now()}
 	if s == nil {
-		t.s = &Session{Lang: locales.Lang(in.Lang)}
+		t.s = &Session{}
 	} else {
 		t.prev = s.Version
+	}
+	if t.s.Lang == "" { // new, or forgotten
+		t.s.Lang = locales.Lang(in.Lang)
 	}
 	if t.marks == nil {
 		t.marks = Marks{}
@@ -256,6 +269,9 @@ func (t *turn) run() {
 
 // finish turns a dirty session into a commit.
 func (t *turn) finish() {
+	if t.anchorDue() {
+		t.save() // once in anchorEvery, so that /forget can find this message
+	}
 	if !t.dirty && t.commit == nil {
 		return
 	}
@@ -264,27 +280,40 @@ func (t *turn) finish() {
 	}
 	c := t.commit
 	c.Prev = t.prev
-	if c.Delete {
+	s := t.s
+	if t.in.EventID != "" {
+		s.Events = append(s.Events, t.in.EventID)
+		if len(s.Events) > maxEvents {
+			s.Events = s.Events[len(s.Events)-maxEvents:]
+		}
+	}
+	if t.forgot {
+		// Nothing but the event ids is kept, and only for Telegram's redelivery window.
+		c.Session, c.TTL = &Session{Events: s.Events}, tombstoneTTL
 		return
 	}
-	{
-		s := t.s
-		if t.in.EventID != "" {
-			s.Events = append(s.Events, t.in.EventID)
-			if len(s.Events) > maxEvents {
-				s.Events = s.Events[len(s.Events)-maxEvents:]
-			}
-		}
-		s.Seen = t.now.Unix()
-		if t.in.Chat != "" {
-			s.Chat = t.in.Chat
-		}
-		if t.in.MsgID > 0 && (s.First == 0 || t.now.Sub(time.Unix(s.FirstAt, 0)) > forgetWindow) {
-			s.First, s.FirstAt = t.in.MsgID, t.now.Unix()
-		}
-		c.Session = s
+	s.Seen = t.now.Unix()
+	if t.in.Chat != "" {
+		s.Chat = t.in.Chat
 	}
+	t.anchor()
+	c.Session = s
 	c.TTL = t.e.o.SessionTTL + 48*time.Hour
+}
+
+// anchor remembers the id of a message the person sent, at most every anchorEvery, and forgets anchors
+// whose whole span is too old to delete. (A pressed button's id is not used: that message may be old.)
+func (t *turn) anchor() {
+	s := t.s
+	if !t.anchorDue() {
+		return
+	}
+	now := t.now.Unix()
+	s.Anchors = append(s.Anchors, [2]int64{int64(t.in.MsgID), now})
+	old := now - int64(deleteWindow/time.Second)
+	for len(s.Anchors) > 1 && s.Anchors[1][1] < old {
+		s.Anchors = s.Anchors[1:]
+	}
 }
 
 // ---- commands ----
@@ -487,24 +516,44 @@ func (t *turn) stop() {
 	t.say(t.T("stopped"), []Button{{t.T("btn_survey"), "s.go"}})
 }
 
-func (t *turn) forget() {
-	from, to := t.s.First, t.in.MsgID
-	if t.s.First == 0 || t.now.Sub(time.Unix(t.s.FirstAt, 0)) > forgetWindow {
-		from = to
+func (t *turn) anchorDue() bool {
+	if t.in.MsgID <= 0 || t.in.Kind != KindText || t.forgot {
+		return false
 	}
+	n := len(t.s.Anchors)
+	return n == 0 || t.now.Unix()-t.s.Anchors[n-1][1] >= int64(anchorEvery/time.Second)
+}
+
+// forget deletes the chat's messages of the last 48 hours and clears the session. Message ids of a private
+// chat grow by one with every message of either side, so the anchors give the ranges: from the oldest anchor
+// surely inside the window (sent first), then the span before it that may be partly inside (sent second,
+// so that an error there cannot keep the sure range from being deleted).
+func (t *turn) forget() {
+	to := t.in.MsgID
 	if to > 0 {
-		if from <= 0 {
-			from = to
+		sure := int64(to)
+		maybe := int64(0)
+		limit := t.now.Add(-deleteWindow + time.Hour).Unix()
+		for i, a := range t.s.Anchors {
+			if a[1] >= limit && a[0] < sure {
+				sure = a[0]
+				if i > 0 {
+					maybe = t.s.Anchors[i-1][0]
+				}
+				break
+			}
+			maybe = a[0]
 		}
 		// The bot's own messages after this one have higher ids; ids that do not exist are skipped.
-		t.out = append(t.out, Reply{Kind: Delete, From: from, To: to + forgetAhead})
+		t.out = append(t.out, Reply{Kind: Delete, From: int(sure), To: to + forgetAhead})
+		if maybe > 0 && maybe < sure {
+			t.out = append(t.out, Reply{Kind: Delete, From: int(maybe), To: int(sure)})
+		}
 	}
+	t.resetSurvey() // an open survey counts as abandoned
 	t.say(t.T("forgotten"))
-	pub := []Publication(nil)
-	if t.commit != nil {
-		pub = t.commit.Publish
-	}
-	t.commit = &Commit{Delete: true, Publish: pub}
+	t.forgot = true
+	t.save()
 }
 
 func (t *turn) surveyCommand() {

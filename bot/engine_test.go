@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -372,8 +373,66 @@ func TestForget(t *testing.T) {
 		t.Fatalf("forget does not delete from the first message: %+v", r[0])
 	}
 	mustHave(t, r, "Poistin tämän keskustelun viestit")
-	if s, _, _ := e.Store.Load(context.Background(), e.Engine.PID("test", "u11")); s != nil {
-		t.Fatalf("session kept after /forget: %+v", s)
+	s, _, _ := e.Store.Load(context.Background(), e.Engine.PID("test", "u11"))
+	if s == nil || len(s.Events) != 3 {
+		t.Fatalf("forgotten session should keep only its event ids: %+v", s)
+	}
+	s.Events, s.Version = nil, 0
+	if !reflect.DeepEqual(*s, bot.Session{}) {
+		t.Fatalf("session kept more than event ids after /forget: %+v", s)
+	}
+	if ttl := e.RDB.PTTL(context.Background(), e.Store.SessionKey(e.Engine.PID("test", "u11"))).Val(); ttl > 24*time.Hour || ttl <= 0 {
+		t.Fatalf("forgotten session lives %v, want at most 24 h", ttl)
+	}
+	// The redelivered /forget is recognised; a new /start begins from the language choice.
+	if r := c.Input(bot.Input{Kind: bot.KindText, Text: "/forget", EventID: fmt.Sprint(lastEvent(t, e, "u11"))}); len(r) != 0 {
+		t.Fatalf("redelivered /forget answered: %s", testenv.Dump(r))
+	}
+	mustHave(t, c.Send("/start"), "Hei")
+}
+
+func lastEvent(t *testing.T, e *testenv.Env, user string) string {
+	t.Helper()
+	s, _, err := e.Store.Load(context.Background(), e.Engine.PID("test", user))
+	if err != nil || s == nil || len(s.Events) == 0 {
+		t.Fatalf("no session events: %v", err)
+	}
+	return s.Events[len(s.Events)-1]
+}
+
+// A conversation that spans days: /forget deletes every message of the last 48 hours, and sends the span
+// that may be partly older on its own.
+func TestForgetAcrossDays(t *testing.T) {
+	e := newEnv(t)
+	c := e.Chat(t, "u12", "fi")
+	send := func(id int, text string) []bot.Reply {
+		t.Helper()
+		return c.Input(bot.Input{Kind: bot.KindText, Text: text, MsgID: id})
+	}
+	send(10, "/start u-kotipesa") // day 0, 12:00
+	e.Clock.Add(30 * time.Hour)
+	send(40, "/survey") // day 1, 18:00
+	e.Clock.Add(20 * time.Hour)
+	send(70, "/survey") // day 2, 14:00: the day 0 messages are now 50 h old
+	e.Clock.Add(time.Hour)
+	r := send(90, "/forget")
+	var del []bot.Reply
+	for _, x := range r {
+		if x.Kind == bot.Delete {
+			del = append(del, x)
+		}
+	}
+	if len(del) != 2 {
+		t.Fatalf("deletes %+v, want the sure range and the older span", del)
+	}
+	if del[0].From != 40 || del[0].To < 90 {
+		t.Fatalf("first delete %d-%d, want from 40 (21 h old) through 90", del[0].From, del[0].To)
+	}
+	if del[1].From != 10 || del[1].To != 40 {
+		t.Fatalf("second delete %d-%d, want the span 10-40 that may be partly within 48 h", del[1].From, del[1].To)
+	}
+	if r[len(r)-1].Kind != bot.Message || !strings.Contains(r[len(r)-1].Text, "Poistin") {
+		t.Fatalf("confirmation not last: %s", testenv.Dump(r))
 	}
 }
 
