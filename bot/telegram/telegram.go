@@ -314,11 +314,29 @@ func (a *Adapter) safeHandle(ctx context.Context, u *models.Update) {
 	defer func() {
 		if r := recover(); r != nil {
 			a.o.Log.Error("panic while handling an update", slog.Int64("update_id", u.ID), slog.String("stack", string(debug.Stack())))
+			a.apologise(ctx, u)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 55*time.Second) // under Telegram's 60 s webhook limit
 	defer cancel()
 	a.handle(ctx, u)
+}
+
+// apologise tells the person, after a panic, to try again: better than silence or a spinning button.
+func (a *Adapter) apologise(ctx context.Context, u *models.Update) {
+	defer func() { _ = recover() }()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second) // the handler's ctx has ended
+	defer cancel()
+	in, cbID, ok := input(u)
+	if !ok || in.Kind == bot.KindGroup {
+		return
+	}
+	text := a.o.Catalog.T(locales.Lang(in.Lang), "try_again")
+	if cbID != "" {
+		a.answerCallback(ctx, cbID, text)
+		return
+	}
+	a.sendText(ctx, in.Chat, text, nil)
 }
 
 // input turns an update into the engine's input; ok is false for updates the bot ignores.
