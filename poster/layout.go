@@ -151,11 +151,18 @@ func clean(p Poster, fs fonts) (cleaned, error) {
 			return c, err
 		}
 		if s != "" {
-			c.lines = append(c.lines, s)
+			c.lines = append(c.lines, textHyphens(s))
 		}
 	}
+	c.title, c.unit, c.footer = textHyphens(c.title), textHyphens(c.unit), textHyphens(c.footer)
 	return c, nil
 }
+
+// textHyphens swaps the hyphen-minus of running text for the glyph of U+00AD. The Go fonts are made for
+// code: their '-' is a minus sign, wider than their en dash, so "QR-koodi" printed as "QR–koodi". Their
+// soft-hyphen glyph is a true hyphen. (Input soft hyphens were dropped by cleanText; the link, set in the
+// monospaced face, keeps its '-' so it can be typed.)
+func textHyphens(s string) string { return strings.ReplaceAll(s, "-", "\u00ad") }
 
 // render lays out and draws the poster.
 func render(p Poster) (*image.Gray, error) {

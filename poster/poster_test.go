@@ -205,6 +205,25 @@ func TestNordicLettersRender(t *testing.T) {
 	}
 }
 
+// A hyphen in running text prints as a hyphen: visible, and shorter than a minus sign (the Go fonts draw
+// '-' as a minus, which made "QR-koodi" look like "QR–koodi").
+func TestHyphenPrintsAsHyphen(t *testing.T) {
+	title := func(sep string) int {
+		return inked(MustPNG(t, Poster{Title: "Telegram" + sep + "botti", Link: botLink}), titleBand)
+	}
+	space, hyphen, minus := title(" "), title("-"), title("\u2212")
+	if hyphen <= space {
+		t.Fatalf("the hyphen is not printed: %d dark pixels, %d with a space", hyphen, space)
+	}
+	if hyphen-space >= minus-space {
+		t.Errorf("the hyphen (%d px of ink) is no shorter than a minus sign (%d)", hyphen-space, minus-space)
+	}
+	// The printed link keeps '-' (set in the monospaced face) and still scans.
+	if got := decodeQR(t, MustPNG(t, Poster{Title: "Kerro", Link: botLink})).GetText(); got != botLink {
+		t.Errorf("QR reads %q", got)
+	}
+}
+
 func TestLongTextWrapsInsideMargins(t *testing.T) {
 	para := strings.Repeat("Tämä on pitkä virke, joka ei mahdu yhdelle riville. ", 6)
 	tests := []struct {
