@@ -47,6 +47,15 @@ func (s *Summary) Messages(lang string) []Message {
 	})
 	for _, u := range s.parts() {
 		head := []slack.Block{slack.NewDividerBlock(), slack.NewHeaderBlock(plain(clip(p.unitName(u), MaxHeaderText)))}
+		if len(s.Units) == 1 && s.Total == nil { // the title names the unit already
+			head = nil
+		}
+		if lines := p.unitHead(u); len(lines) > 0 {
+			head = append(head, sections(strings.Join(lines, "\n"))...)
+		}
+		if len(head) == 0 {
+			head = nil
+		}
 		for i := range u.Groups {
 			g := &u.Groups[i]
 			text := p.bold(p.audience(g.Audience)) + "\n" + strings.Join(p.groupLines(g), "\n")

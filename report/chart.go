@@ -21,6 +21,7 @@ const (
 	chartWidth = 720
 	chartRow   = 250
 	chartDPI   = 144
+	chartTitle = 28 // the title strip above the rows
 )
 
 // scaleColors run from red (1) to green (5).
@@ -30,6 +31,12 @@ var scaleColors = []color.Color{
 	color.RGBA{0xdd, 0xdd, 0xaa, 0xff},
 	color.RGBA{0x91, 0xcf, 0x60, 0xff},
 	color.RGBA{0x1a, 0x98, 0x50, 0xff},
+}
+
+// ChartTitle names the chart: the uploaded file's title and its alt text.
+func (s *Summary) ChartTitle(lang string) string {
+	p := newPrinter(s, lang, false)
+	return p.T("chart_title", locales.Data{"Title": p.title()})
 }
 
 // Chart draws a PNG of the summary's subject (the all-units total when there is one, else its
@@ -68,8 +75,17 @@ func (s *Summary) Chart(w io.Writer, lang string) error {
 		p.HideAxes()
 		rows = [][]*plot.Plot{{p}}
 	}
-	img := vgimg.NewWith(vgimg.UseWH(chartWidth, vg.Length(chartRow*len(rows))), vgimg.UseDPI(chartDPI))
-	dc := draw.New(img)
+	height := vg.Length(chartRow*len(rows)) + chartTitle
+	img := vgimg.NewWith(vgimg.UseWH(chartWidth, height), vgimg.UseDPI(chartDPI))
+	full := draw.New(img)
+	// The title names what the chart is of: the unit (or all units) and the period.
+	head := plot.New()
+	sans(head)
+	head.Title.Text = pr.title()
+	head.Title.TextStyle.Font.Size = vg.Points(13)
+	head.HideAxes()
+	head.Draw(draw.Crop(full, 0, 0, height-chartTitle, 0))
+	dc := draw.Crop(full, 0, 0, 0, -chartTitle)
 	cols := len(rows[0])
 	t := draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Points(12), PadY: vg.Points(12),
 		PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(6)}
@@ -109,6 +125,7 @@ func (pr printer) npsPlot(g *Group) (*plot.Plot, bool) {
 	labels := make([]string, len(q.History))
 	any := false
 	var run plotter.XYs
+	var values plotter.XYLabels
 	flush := func() {
 		if len(run) == 0 {
 			return
@@ -130,8 +147,21 @@ func (pr printer) npsPlot(g *Group) (*plot.Plot, bool) {
 		}
 		any = true
 		run = append(run, plotter.XY{X: float64(i), Y: *pt.Value})
+		values.XYs = append(values.XYs, plotter.XY{X: float64(i), Y: *pt.Value})
+		values.Labels = append(values.Labels, pr.num(*pt.Value, 0))
 	}
 	flush()
+	if len(values.XYs) > 0 { // each shown score written above its point
+		if ls, err := plotter.NewLabels(values); err == nil {
+			for i := range ls.TextStyle {
+				ls.TextStyle[i].Font.Variant = "Sans"
+				ls.TextStyle[i].Font.Size = vg.Points(8)
+				ls.TextStyle[i].XAlign = draw.XCenter
+			}
+			ls.Offset = vg.Point{Y: vg.Points(5)}
+			p.Add(ls)
+		}
+	}
 	zero, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: float64(len(labels) - 1), Y: 0}})
 	zero.Color = color.Gray{0xaa}
 	p.Add(zero)
@@ -164,7 +194,7 @@ func (pr printer) distPlot(g *Group) (*plot.Plot, bool) {
 	}
 	names := make([]string, len(qs))
 	for i, q := range qs {
-		names[len(qs)-1-i] = clip(q.Text.In(pr.lang), 34) // the first question on top
+		names[len(qs)-1-i] = clip(label(q.Text, pr.lang), 34) // the first question on top
 	}
 	var below *plotter.BarChart
 	for v := range 5 {

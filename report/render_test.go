@@ -250,14 +250,17 @@ func TestChart(t *testing.T) {
 			if err := sample(t, unit).Chart(&b, "fi"); err != nil {
 				t.Fatal(err)
 			}
+			if dir := os.Getenv("PALAUTE_CHART_DIR"); dir != "" { // to look at: PALAUTE_CHART_DIR=/tmp go test -run TestChart ./report/
+				_ = os.WriteFile(filepath.Join(dir, "chart_"+unit+".png"), b.Bytes(), 0o644)
+			}
 			img, err := png.Decode(&b)
 			if err != nil {
 				t.Fatalf("not a PNG: %v", err)
 			}
 			w, h := img.Bounds().Dx(), img.Bounds().Dy()
 			rows := map[string]int{"kotipesa": 2, report.All: 2, "metsola": 1}[unit]
-			if w != 1440 || h != 500*rows {
-				t.Errorf("size %dx%d, want 1440x%d (%d rows)", w, h, 500*rows, rows)
+			if w != 1440 || h != 56+500*rows { // a 28-point title strip, then 250 points a row, at 2 px a point
+				t.Errorf("size %dx%d, want 1440x%d (%d rows)", w, h, 56+500*rows, rows)
 			}
 			// Something is drawn: not a blank image.
 			colours := map[uint32]bool{}

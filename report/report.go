@@ -19,6 +19,10 @@
 //     both channels would undo it; so Build always reads every configured unit.
 //   - A trend (change against the previous period) is computed only between two shown figures.
 //   - Targets are evaluated only on a shown figure (a "not met" would otherwise bound a hidden one).
+//     Rate targets (nps, a scale question's mean) hold in every summary; the count target
+//     "responses" is a number of responses in a half-year and is evaluated in half-year summaries
+//     only (a weekly summary would always miss it). Each unit's targets are also listed together
+//     (Unit.Targets), first in its part: the half-year review against targets reads them there.
 //   - Free text: survey text answers and spontaneous feedback of a unit's audience are shown only when
 //     that group (its responses, or its feedback messages) has at least MinComments members; they pass
 //     the PII scrubber, are shuffled, carry no time, and text answers of all text questions are pooled
@@ -37,6 +41,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -235,9 +240,35 @@ func (g *Group) NPS() *Question {
 
 // Unit is a unit's summary, or the total of all units (ID All).
 type Unit struct {
-	ID     string      `json:"id"`
-	Names  flows.Texts `json:"names"`
-	Groups []Group     `json:"groups"`
+	ID      string      `json:"id"`
+	Names   flows.Texts `json:"names"`
+	Targets []TargetRow `json:"targets,omitempty"` // the unit's targets of this period, met or not
+	Groups  []Group     `json:"groups"`
+}
+
+// TargetRow is one target of a unit for one audience: met or not on a shown figure, or why it cannot
+// be evaluated (the figure is hidden).
+type TargetRow struct {
+	Audience string      `json:"audience"`
+	Key      string      `json:"key"` // "responses", "nps" or a scale question id
+	Text     flows.Texts `json:"text,omitempty"`
+	Target   float64     `json:"target"`
+	Value    *float64    `json:"value,omitempty"`
+	Met      *bool       `json:"met,omitempty"`
+	Hidden   Hidden      `json:"hidden,omitempty"`
+}
+
+// TargetsMet counts the targets met and those that could be evaluated.
+func (u *Unit) TargetsMet() (met, evaluated int) {
+	for _, t := range u.Targets {
+		if t.Met != nil {
+			evaluated++
+			if *t.Met {
+				met++
+			}
+		}
+	}
+	return met, evaluated
 }
 
 // Name is the unit's name in lang.
@@ -251,12 +282,15 @@ func (u *Unit) Name(lang string) string {
 // Summary is what staff may see of a period.
 type Summary struct {
 	Period       string   `json:"period"`
+	Kind         string   `json:"kind"` // week, month or half
 	Previous     string   `json:"previous"`
 	History      []string `json:"history"` // periods of the trend lines, oldest first, ending with Period
 	MinResponses int      `json:"min_responses"`
 	MinComments  int      `json:"min_comments"`
 	Units        []Unit   `json:"units"`
 	Total        *Unit    `json:"total,omitempty"`
+
+	p period.Period
 }
 
 // JSON is the summary as indented JSON (hidden figures are absent, with the reason).
@@ -314,15 +348,22 @@ func Build(ctx context.Context, src Source, o Options, unit string, p period.Per
 	}
 	cur, prev := grids[len(grids)-1], grids[len(grids)-2]
 
-	s := &Summary{Period: p.String(), Previous: p.Prev().String(), MinResponses: o.MinResponses, MinComments: o.MinComments}
+	s := &Summary{Period: p.String(), Kind: string(p.Kind), Previous: p.Prev().String(), MinResponses: o.MinResponses,
+		MinComments: o.MinComments, p: p}
 	for _, x := range ps {
 		s.History = append(s.History, x.String())
 	}
 	for _, u := range want {
 		su := Unit{ID: u.ID, Names: u.Names}
-		for _, a := range audiences() {
-			su.Groups = append(su.Groups, m.group(u.ID, a, cur, prev, grids, u.Targets))
+		targets := u.Targets
+		if _, ok := targets["responses"]; ok && p.Kind != period.Half {
+			targets = maps.Clone(targets)
+			delete(targets, "responses")
 		}
+		for _, a := range audiences() {
+			su.Groups = append(su.Groups, m.group(u.ID, a, cur, prev, grids, targets))
+		}
+		su.Targets = targetRows(&su, targets)
 		if err := addComments(ctx, src, &o, m, &su, p, cur); err != nil {
 			return nil, err
 		}
@@ -440,6 +481,56 @@ func addComments(ctx context.Context, src Source, o *Options, m *model, su *Unit
 		}
 	}
 	return nil
+}
+
+// targetRows lists the unit's targets per audience, in the order of the groups: responses, NPS, then
+// the scale questions in flow order. A target on a question the audience is not asked is left out.
+func targetRows(u *Unit, targets map[string]float64) []TargetRow {
+	if len(targets) == 0 {
+		return nil
+	}
+	var out []TargetRow
+	row := func(g *Group, key string, text flows.Texts, c Cell, tg *Target, value *float64) {
+		r := TargetRow{Audience: g.Audience, Key: key, Text: text, Target: targets[key], Hidden: c.Hidden}
+		if tg != nil {
+			met := tg.Met
+			r.Met, r.Value = &met, value
+		} else if c.Shown() {
+			r.Hidden = TooFew // shown, but no figure (no answers to average)
+		}
+		out = append(out, r)
+	}
+	for i := range u.Groups {
+		g := &u.Groups[i]
+		if g.Responses == nil {
+			continue
+		}
+		if _, ok := targets["responses"]; ok {
+			var v *float64
+			if g.Responses.Shown() {
+				n := float64(g.Responses.N)
+				v = &n
+			}
+			row(g, "responses", nil, *g.Responses, g.Target, v)
+		}
+		if q := g.NPS(); q != nil {
+			if _, ok := targets["nps"]; ok {
+				var v *float64
+				if q.NPS != nil {
+					x := float64(q.NPS.Score)
+					v = &x
+				}
+				row(g, "nps", nil, q.Cell, q.Target, v)
+			}
+		}
+		for j := range g.Questions {
+			q := &g.Questions[j]
+			if _, ok := targets[q.ID]; ok && q.Type == flows.Scale {
+				row(g, q.ID, q.Text, q.Cell, q.Target, q.Mean)
+			}
+		}
+	}
+	return out
 }
 
 // Shown reports whether the survey text answers of the group may be shown.

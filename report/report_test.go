@@ -92,7 +92,7 @@ func TestQuestionHasItsOwnN(t *testing.T) {
 	if q := question(t, g, "hope"); q.Shown() {
 		t.Errorf("hope (no answers) shown: %+v", q)
 	}
-	if text := s.Text("en"); !strings.Contains(text, "Decisions about me were made together with me.: too few answers to show (n < 5)") {
+	if text := s.Text("en"); !strings.Contains(text, "Decisions about me were made together with me: too few answers to show (n < 5)") {
 		t.Errorf("text:\n%s", text)
 	}
 }
@@ -296,9 +296,9 @@ func TestTrend(t *testing.T) {
 		wantResp  string
 		wantTrend bool
 	}{
-		{"up", rep(6, "3,5"), rep(6, "4,10"), "4.0 ▲ 1.0", "Responses: 6 =", true},
+		{"up", rep(6, "3,5"), rep(6, "4,10"), "4.0 ▲ 1.0", "Responses: 6 ± 0", true},
 		{"down", rep(10, "5,10"), rep(5, "4,9"), "4.0 ▼ 1.0", "Responses: 5 ▼ 5", true},
-		{"same", rep(5, "4,9"), rep(7, "4,9"), "4.0 =", "Responses: 7 ▲ 2", true},
+		{"same", rep(5, "4,9"), rep(7, "4,9"), "4.0 ± 0", "Responses: 7 ▲ 2", true},
 		{"previous hidden", rep(4, "1,0"), rep(6, "4,10"), "4.0 (n = 6)", "Responses: 6\n", false},
 		{"current hidden", rep(6, "1,0"), rep(4, "4,10"), "", "Young people: too few answers", false},
 	} {
@@ -319,7 +319,7 @@ func TestTrend(t *testing.T) {
 				t.Errorf("trends present = %v/%v/%v, want %v", g.Trend != nil, question(t, g, "help").Trend != nil, g.NPS().Trend != nil, tc.wantTrend)
 			}
 			text := s.Text("en")
-			if tc.wantHelp != "" && !strings.Contains(text, "I got help when I needed it.: "+tc.wantHelp) {
+			if tc.wantHelp != "" && !strings.Contains(text, "I got help when I needed it: "+tc.wantHelp) {
 				t.Errorf("help line: want %q in\n%s", tc.wantHelp, text)
 			}
 			if !strings.Contains(text, tc.wantResp) {
@@ -327,6 +327,12 @@ func TestTrend(t *testing.T) {
 			}
 		})
 	}
+}
+
+// body is a summary text without its title and introduction.
+func body(text string) string {
+	_, after, _ := strings.Cut(text, "\n\n")
+	return after
 }
 
 func rep(n int, s string) []string { return slices.Repeat([]string{s}, n) }
@@ -350,7 +356,7 @@ func TestTrendFromProtectedPrevious(t *testing.T) {
 	if !g.Responses.Shown() || g.Trend != nil || question(t, g, "help").Trend != nil {
 		t.Errorf("b November: shown=%v trend=%+v help trend=%+v, want shown with no trend", g.Responses.Shown(), g.Trend, question(t, g, "help").Trend)
 	}
-	if text := s.Text("en"); strings.Contains(text, "▲") || strings.Contains(text, "▼") {
+	if text := s.Text("en"); strings.Contains(body(text), "▲") || strings.Contains(body(text), "▼") {
 		t.Errorf("trend arrow from a hidden period:\n%s", text)
 	}
 	// The total's trend is computed: both its periods are shown.
@@ -360,6 +366,8 @@ func TestTrendFromProtectedPrevious(t *testing.T) {
 	}
 }
 
+// Rate targets (NPS, means) are evaluated in every summary, only on shown figures; the count target
+// "responses" is a half-year target, evaluated in the half-year summary only.
 func TestTargets(t *testing.T) {
 	f := newFake()
 	f.respond(6, "a", "nuoret", "2026-W45", "help=4", "safe=3", "nps=10")
@@ -368,34 +376,90 @@ func TestTargets(t *testing.T) {
 	f.respond(3, "a", "sosiaalityo", "2026-W45", "respect=5", "nps=10")
 	us := units("a")
 	us[0].Targets = map[string]float64{"nps": 30, "help": 4.0, "safe": 3.5, "respect": 4.5, "responses": 8}
-	s := MustBuild(t, f, opts(us...), "a", month)
-	y := group(t, &s.Units[0], "youth")
 	check := func(name string, tg *report.Target, want *bool) {
 		t.Helper()
 		switch {
 		case want == nil && tg != nil:
-			t.Errorf("%s: target evaluated on a hidden figure: %+v", name, tg)
+			t.Errorf("%s: target evaluated: %+v", name, tg)
 		case want != nil && (tg == nil || tg.Met != *want):
 			t.Errorf("%s: target = %+v, want met=%v", name, tg, *want)
 		}
 	}
 	yes, no := true, false
-	check("youth responses 8 >= 8", y.Target, &yes)
-	check("youth nps 50 >= 30", y.NPS().Target, &yes)
-	check("youth help 4.0 >= 4.0", question(t, y, "help").Target, &yes)
-	check("youth safe 3.0 < 3.5", question(t, y, "safe").Target, &no)
-	r := group(t, &s.Units[0], "relative")
-	check("relative responses 7 < 8", r.Target, &no)
-	check("relative nps -100 < 30", r.NPS().Target, &no)
-	check("relative respect 5.0", question(t, r, "respect").Target, &yes)
-	sw := group(t, &s.Units[0], "social_worker")
-	check("social workers hidden", sw.Target, nil)
-	check("social workers nps hidden", sw.NPS().Target, nil)
-	text := s.Text("en")
-	for _, want := range []string{"Responses: 8 · target 8: ✓ met", "NPS: 50 · target 30: ✓ met", "I feel safe where I live.: 3.0 · target 3.5: ✗ not met"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("want %q in\n%s", want, text)
-		}
+	for _, per := range []string{month, "2026-H2"} {
+		t.Run(per, func(t *testing.T) {
+			s := MustBuild(t, f, opts(us...), "a", per)
+			half := per == "2026-H2"
+			y := group(t, &s.Units[0], "youth")
+			r := group(t, &s.Units[0], "relative")
+			if half {
+				check("youth responses 8 >= 8", y.Target, &yes)
+				check("relative responses 7 < 8", r.Target, &no)
+			} else {
+				check("youth responses in a month", y.Target, nil)
+				check("relative responses in a month", r.Target, nil)
+			}
+			check("youth nps 50 >= 30", y.NPS().Target, &yes)
+			check("youth help 4.0 >= 4.0", question(t, y, "help").Target, &yes)
+			check("youth safe 3.0 < 3.5", question(t, y, "safe").Target, &no)
+			check("relative nps -100 < 30", r.NPS().Target, &no)
+			check("relative respect 5.0", question(t, r, "respect").Target, &yes)
+			sw := group(t, &s.Units[0], "social_worker")
+			check("social workers hidden", sw.Target, nil)
+			check("social workers nps hidden", sw.NPS().Target, nil)
+
+			// The unit's targets together: met, not met, and those a hidden figure leaves open.
+			met, evaluated := s.Units[0].TargetsMet()
+			wantMet, wantEval := 3, 5
+			if half {
+				wantMet, wantEval = 4, 7
+			}
+			if met != wantMet || evaluated != wantEval {
+				t.Errorf("targets met %d of %d, want %d of %d: %+v", met, evaluated, wantMet, wantEval, s.Units[0].Targets)
+			}
+			text := s.Text("en")
+			want := []string{"NPS: 50 · target 30: ✓ met", "I feel safe where I live: 3.0 · target 3.5: ✗ not met yet",
+				"Targets: 3 of 5 met\n", "  ✗ Relatives · NPS: −100 (target 30, not met yet)\n",
+				"  – Social workers · NPS: cannot be assessed, too few answers to show (n < 5)\n"}
+			if half {
+				want = []string{"Responses: 8 · target 8: ✓ met", "Responses: 7 · target 8: ✗ not met yet",
+					"Half-year targets: 4 of 7 met\n", "  ✓ Young people · Responses: 8 (target 8, met)\n",
+					"  ✗ Relatives · Responses: 7 (target 8, not met yet)\n",
+					"  – Social workers · Responses: cannot be assessed, too few answers to show (n < 5)\n"}
+			} else if strings.Contains(text, "Responses: 8 · target") {
+				t.Errorf("a responses target in a monthly summary:\n%s", text)
+			}
+			for _, w := range want {
+				if !strings.Contains(text, w) {
+					t.Errorf("want %q in\n%s", w, text)
+				}
+			}
+		})
+	}
+}
+
+// The organisation-wide half-year summary lists each unit's targets met first.
+func TestTargetsByUnit(t *testing.T) {
+	f := newFake()
+	f.respond(8, "a", "nuoret", "2026-W30", "help=4", "nps=10")
+	f.respond(9, "b", "nuoret", "2026-W40", "help=2", "nps=0")
+	f.respond(2, "c", "nuoret", "2026-W40", "help=2", "nps=0")
+	us := units("a", "b", "c")
+	for i := range us {
+		us[i].Targets = map[string]float64{"nps": 30, "help": 4.0}
+	}
+	s := MustBuild(t, f, opts(us...), report.All, "2026-H2")
+	if s.Kind != "half" {
+		t.Errorf("kind = %q", s.Kind)
+	}
+	text := s.Text("fi")
+	// c has 2 answers (hidden) and a, the smallest shown, is protected by secondary suppression:
+	// neither can be assessed.
+	if !strings.Contains(text, "Tavoitteet yksiköittäin (saavutettu/arvioitu): Yksikkö a – · Yksikkö b 0/2 · Yksikkö c –") {
+		t.Errorf("no overview of targets by unit:\n%s", text)
+	}
+	if !strings.Contains(text, "heinä–joulukuu 2026") || !strings.Contains(text, "Viikot 27–53") {
+		t.Errorf("half-year not named with its weeks:\n%s", text)
 	}
 }
 

@@ -5,9 +5,13 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/palaute/palaute/flows"
 	"github.com/palaute/palaute/locales"
+	"github.com/palaute/palaute/period"
 )
 
 // printer renders the parts of a summary in one language; md selects Slack mrkdwn.
@@ -59,7 +63,7 @@ func (p printer) delta(t *Trend, decimals int) string {
 	case t.Delta < 0:
 		return " ▼ " + p.num(math.Abs(t.Delta), decimals)
 	}
-	return " ="
+	return " ± 0"
 }
 
 func (p printer) hidden(h Hidden) string {
@@ -81,6 +85,14 @@ func (p printer) target(t *Target, decimals int) string {
 }
 
 func (p printer) audience(a string) string { return p.T("aud." + a) }
+
+// topic is a feedback topic's name in the language (report.topic.<id> in the locales), else its id.
+func (p printer) topic(id string) string {
+	if s, err := p.cat.Lookup(p.lang, "report.topic."+id); err == nil {
+		return s
+	}
+	return id
+}
 
 // bar draws a share as ▇ blocks, one per 5 %, at least one for a share above zero.
 func bar(pct int) string {
@@ -137,7 +149,7 @@ func (p printer) groupLines(g *Group) []string {
 		if len(f.Topics) > 0 {
 			var ts []string
 			for _, b := range f.Topics {
-				ts = append(ts, p.esc(b.Value)+" "+strconv.Itoa(b.Count))
+				ts = append(ts, p.esc(p.topic(b.Value))+" "+strconv.Itoa(b.Count))
 			}
 			add(1, p.T("topics")+": "+strings.Join(ts, " · "))
 		}
@@ -146,7 +158,7 @@ func (p printer) groupLines(g *Group) []string {
 }
 
 func (p printer) questionLines(q *Question) []string {
-	name := q.Text.In(p.lang)
+	name := label(q.Text, p.lang)
 	if q.Type == flows.NPS {
 		name = p.T("nps")
 	}
@@ -158,7 +170,7 @@ func (p printer) questionLines(q *Question) []string {
 	var out []string
 	switch {
 	case q.NPS != nil:
-		out = append(out, head+p.bold(strconv.Itoa(q.NPS.Score))+p.delta(q.Trend, 0)+p.target(q.Target, 0)+n,
+		out = append(out, head+p.bold(p.num(float64(q.NPS.Score), 0))+p.delta(q.Trend, 0)+p.target(q.Target, 0)+n,
 			"  "+p.T("nps_shares", locales.Data{"P": q.NPS.Promoters, "Pa": q.NPS.Passives, "D": q.NPS.Detractors}))
 		return out
 	case q.Mean != nil:
@@ -220,16 +232,138 @@ func (g *Group) allHidden() (Hidden, bool) {
 }
 
 func (p printer) title() string {
+	per := p.periodName(p.s.p)
 	if len(p.s.Units) == 1 && p.s.Total == nil {
 		u := p.s.Units[0]
-		return p.T("title_unit", locales.Data{"Period": p.s.Period, "Unit": u.Name(p.lang)})
+		return p.T("title_unit", locales.Data{"Period": per, "Unit": u.Name(p.lang)})
 	}
-	return p.T("title", locales.Data{"Period": p.s.Period})
+	return p.T("title", locales.Data{"Period": per})
 }
 
 func (p printer) intro() string {
-	return p.T("compared", locales.Data{"Period": p.s.Previous}) + ". " +
+	return upperFirst(p.weeksRange(p.s.p)) + ". " + p.T("compared", locales.Data{"Period": p.periodName(p.s.p.Prev())}) + " " +
 		p.T("rule", locales.Data{"K": p.s.MinResponses, "C": p.s.MinComments})
+}
+
+// periodName is the period in words: "viikko 47/2026", "marraskuu 2026", "heinä–joulukuu 2026".
+func (p printer) periodName(x period.Period) string {
+	switch x.Kind {
+	case period.Week:
+		return p.T("period_week", locales.Data{"N": x.N, "Year": x.Year})
+	case period.Month:
+		return p.T("month."+strconv.Itoa(x.N)) + " " + strconv.Itoa(x.Year)
+	case period.Half:
+		return p.T("period_half"+strconv.Itoa(x.N), locales.Data{"Year": x.Year})
+	}
+	return x.String()
+}
+
+// weeksRange says which days or ISO weeks the period is made of (a month and a half-year are whole
+// ISO weeks: a week belongs to the month of its Thursday).
+func (p printer) weeksRange(x period.Period) string {
+	if x.Kind == period.Week {
+		from, to := x.Start(), x.End().AddDate(0, 0, -1)
+		return p.T("range_days", locales.Data{"From": p.date(from), "To": p.date(to)})
+	}
+	ws := x.Weeks()
+	if len(ws) == 0 {
+		return x.String()
+	}
+	a, b := ws[0], ws[len(ws)-1]
+	from, to := strconv.Itoa(a.N), strconv.Itoa(b.N)
+	if a.Year != b.Year {
+		from, to = from+"/"+strconv.Itoa(a.Year), to+"/"+strconv.Itoa(b.Year)
+	}
+	return p.T("range_weeks", locales.Data{"From": from, "To": to})
+}
+
+func (p printer) date(t time.Time) string {
+	return p.T("date", locales.Data{"D": t.Day(), "M": int(t.Month()), "Y": t.Year(), "ISO": t.Format("2006-01-02")})
+}
+
+// label is a question's text as a label: without its closing full stop ("I felt heard").
+func label(t flows.Texts, lang string) string {
+	return strings.TrimSuffix(strings.TrimSpace(t.In(lang)), ".")
+}
+
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// targetLines are the unit's targets together: how many are met, then one line each.
+func (p printer) targetLines(u *Unit) []string {
+	if len(u.Targets) == 0 {
+		return nil
+	}
+	met, evaluated := u.TargetsMet()
+	head := p.T("targets_met", locales.Data{"Met": met, "N": evaluated})
+	if evaluated == 0 {
+		head = p.T("targets_none")
+	}
+	if p.s.p.Kind == period.Half {
+		head = p.bold(p.T("targets_half")) + " " + head
+	} else {
+		head = p.bold(p.T("targets")) + " " + head
+	}
+	out := []string{head}
+	for _, t := range u.Targets {
+		name := p.T("nps")
+		decimals := 0
+		switch t.Key {
+		case "responses":
+			name = p.T("responses")
+		case "nps":
+		default:
+			name, decimals = p.esc(label(t.Text, p.lang)), 1
+		}
+		what := p.audience(t.Audience) + " · " + name
+		goal := p.T("target", locales.Data{"Target": p.num(t.Target, decimals)})
+		switch {
+		case t.Met == nil:
+			out = append(out, "  – "+what+": "+p.T("target_unknown")+", "+p.hidden(t.Hidden))
+		case *t.Met:
+			out = append(out, "  ✓ "+what+": "+p.num(*t.Value, decimals)+" ("+goal+", "+p.T("target_met")+")")
+		default:
+			out = append(out, "  ✗ "+what+": "+p.num(*t.Value, decimals)+" ("+goal+", "+p.T("target_missed")+")")
+		}
+	}
+	return out
+}
+
+// targetsByUnit is the total's overview: each unit's targets met of those evaluated.
+func (p printer) targetsByUnit() string {
+	var parts []string
+	for i := range p.s.Units {
+		u := &p.s.Units[i]
+		if len(u.Targets) == 0 {
+			continue
+		}
+		met, n := u.TargetsMet()
+		v := strconv.Itoa(met) + "/" + strconv.Itoa(n)
+		if n == 0 {
+			v = "–"
+		}
+		parts = append(parts, p.esc(u.Name(p.lang))+" "+v)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return p.bold(p.T("targets_by_unit")) + " " + strings.Join(parts, " · ")
+}
+
+// unitHead are the lines under a part's heading before its groups.
+func (p printer) unitHead(u *Unit) []string {
+	if u.ID == All {
+		if l := p.targetsByUnit(); l != "" {
+			return []string{l}
+		}
+		return nil
+	}
+	return p.targetLines(u)
 }
 
 // units are the parts in display order: the total first, then each unit.
@@ -259,6 +393,9 @@ func (s *Summary) Text(lang string) string {
 	for _, u := range s.parts() {
 		name := p.unitName(u)
 		fmt.Fprintf(&b, "\n== %s ==\n", name)
+		if head := p.unitHead(u); len(head) > 0 {
+			b.WriteString("\n" + strings.Join(head, "\n") + "\n")
+		}
 		for i := range u.Groups {
 			g := &u.Groups[i]
 			if h, ok := g.allHidden(); ok {
