@@ -109,16 +109,10 @@ func (b slashBackend) SummaryText(ctx context.Context, unit, per, lang string) (
 	return s.Text(lang), nil
 }
 
+// InviteLinks makes n single-use invitations in one Redis round trip; they live store.DefaultTTL (30 days,
+// as the answer says).
 func (b slashBackend) InviteLinks(ctx context.Context, unit, audience string, n int) ([]string, error) {
-	var links []string
-	for i := 0; i < n; i++ {
-		tok, err := b.a.invites.Create(ctx, unit, flows.Audience(audience), 1, 30*24*time.Hour)
-		if err != nil {
-			return nil, err
-		}
-		links = append(links, "https://t.me/"+b.a.cfg.Telegram.BotName+"?start=i-"+tok)
-	}
-	return links, nil
+	return b.a.invites.Links(ctx, inviteLinkPrefix(b.a.cfg), unit, flows.Audience(audience), n, 1, store.DefaultTTL)
 }
 
 // routerOutbox posts router messages through the outbox.
