@@ -554,3 +554,44 @@ func TestInvitationsOnRedisCluster(t *testing.T) {
 		}
 	}
 }
+
+// Making the 50 links of one Slack command: one CreateMany against 50 Creates, on a real redis-server.
+//
+//	go test -run '^$' -bench Invitations -benchtime 200x ./store/
+func BenchmarkInvitations(b *testing.B) {
+	rdb := redistest.Start(b).Client(b)
+	iv := store.NewInvitations(store.New(rdb, "pl:"))
+	ctx := context.Background()
+	const n = 50
+	b.Run("CreateMany", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := iv.CreateMany(ctx, "kotipesa", flows.Relative, n, 1, time.Hour); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/link")
+	})
+	b.Run("Create", func(b *testing.B) {
+		for b.Loop() {
+			for range n {
+				if _, err := iv.Create(ctx, "kotipesa", flows.Relative, 1, time.Hour); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/link")
+	})
+	b.Run("Redeem", func(b *testing.B) {
+		toks, err := iv.CreateMany(ctx, "kotipesa", flows.Relative, store.MaxBatch, 1<<30, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		i := 0
+		for b.Loop() {
+			if _, _, err := iv.Redeem(ctx, toks[i%len(toks)], strconv.Itoa(i)); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
