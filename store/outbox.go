@@ -20,6 +20,7 @@ type Msg struct {
 	Blocks    json.RawMessage `json:"b,omitempty"`
 	File      []byte          `json:"f,omitempty"` // a PNG to upload with the post (summary charts)
 	FileName  string          `json:"fn,omitempty"`
+	FileTitle string          `json:"ft,omitempty"` // the file's title and alt text
 	NotBefore time.Time       `json:"nb,omitzero"`
 	Attempts  int             `json:"a,omitempty"`
 }
@@ -46,32 +47,46 @@ func (o *Outbox) k(s string) string { return o.prefix + "{outbox}:" + s }
 // ErrDuplicate is returned by Enqueue for a Key that was enqueued before.
 var ErrDuplicate = errors.New("already enqueued")
 
-// enqueueScript: KEYS marker, stream, delayed. ARGV marker ttl ms, payload, not-before ms (0 = now).
+// enqueueScript enqueues a batch once per key. KEYS marker, stream, delayed. ARGV marker ttl ms, then
+// a payload and its not-before ms (0 = now) per message. The messages of a batch are added in order.
 var enqueueScript = redis.NewScript(`
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
-if tonumber(ARGV[3]) > 0 then
-  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-else
-  redis.call('XADD', KEYS[2], '*', 'm', ARGV[2])
+for i = 2, #ARGV, 2 do
+  if tonumber(ARGV[i + 1]) > 0 then
+    redis.call('ZADD', KEYS[3], ARGV[i + 1], ARGV[i])
+  else
+    redis.call('XADD', KEYS[2], '*', 'm', ARGV[i])
+  end
 end
 return 1
 `)
 
 // Enqueue adds a post once per Key (ErrDuplicate after that), due at m.NotBefore.
-func (o *Outbox) Enqueue(ctx context.Context, m Msg) error {
-	if m.Key == "" || m.Channel == "" {
-		return errors.New("outbox: a message needs a key and a channel")
+func (o *Outbox) Enqueue(ctx context.Context, m Msg) error { return o.EnqueueBatch(ctx, m.Key, m) }
+
+// EnqueueBatch adds the posts ms together and in order, once per key (ErrDuplicate after that): a
+// summary of several messages and a chart is enqueued whole or not at all, under one idempotency key
+// (unit + period + kind). Each post keeps its own Key for the "posted" marker.
+func (o *Outbox) EnqueueBatch(ctx context.Context, key string, ms ...Msg) error {
+	if key == "" || len(ms) == 0 {
+		return errors.New("outbox: a batch needs a key and a message")
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
+	args := []any{o.MarkerTTL.Milliseconds()}
+	for _, m := range ms {
+		if m.Key == "" || m.Channel == "" {
+			return errors.New("outbox: a message needs a key and a channel")
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("outbox enqueue: %w", err)
+		}
+		nb := int64(0)
+		if !m.NotBefore.IsZero() {
+			nb = m.NotBefore.UnixMilli()
+		}
+		args = append(args, string(b), nb)
 	}
-	nb := int64(0)
-	if !m.NotBefore.IsZero() {
-		nb = m.NotBefore.UnixMilli()
-	}
-	n, err := enqueueScript.Run(ctx, o.rdb, []string{o.k("key:" + m.Key), o.k("s"), o.k("delayed")},
-		o.MarkerTTL.Milliseconds(), string(b), nb).Int()
+	n, err := enqueueScript.Run(ctx, o.rdb, []string{o.k("key:" + key), o.k("s"), o.k("delayed")}, args...).Int()
 	if err != nil {
 		return fmt.Errorf("outbox enqueue: %w", err)
 	}
@@ -79,6 +94,16 @@ func (o *Outbox) Enqueue(ctx context.Context, m Msg) error {
 		return ErrDuplicate
 	}
 	return nil
+}
+
+// Enqueued reports whether key was enqueued (and so will not be again): a caller can skip building
+// what it would enqueue.
+func (o *Outbox) Enqueued(ctx context.Context, key string) (bool, error) {
+	n, err := o.rdb.Exists(ctx, o.k("key:"+key)).Result()
+	if err != nil {
+		return false, fmt.Errorf("outbox: %w", err)
+	}
+	return n == 1, nil
 }
 
 // promoteScript moves due delayed posts to the stream. KEYS delayed, stream. ARGV now ms.
@@ -144,12 +169,29 @@ func (o *Outbox) Posted(ctx context.Context, key string) (bool, error) {
 	return n == 1, err
 }
 
-// Done marks the post as posted and removes it from the stream, in one transaction.
-func (o *Outbox) Done(ctx context.Context, e Entry) error {
+// Done marks the post as posted and removes it from the stream, in one transaction. A follow-up
+// post (next) is enqueued in the same transaction, once per its Key: a chart whose upload failed after
+// its message went out is retried on its own, and the message is never posted again for it.
+func (o *Outbox) Done(ctx context.Context, e Entry, next ...Msg) error {
+	payloads := make([]string, len(next))
+	for i, m := range next {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("outbox done: %w", err)
+		}
+		payloads[i] = string(b)
+	}
 	_, err := o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, o.k("posted:"+e.Msg.Key), 1, o.MarkerTTL)
 		p.XAck(ctx, o.k("s"), outboxGroup, e.ID)
 		p.XDel(ctx, o.k("s"), e.ID)
+		for i, m := range next {
+			nb := int64(0)
+			if !m.NotBefore.IsZero() {
+				nb = m.NotBefore.UnixMilli()
+			}
+			enqueueScript.Eval(ctx, p, []string{o.k("key:" + m.Key), o.k("s"), o.k("delayed")}, o.MarkerTTL.Milliseconds(), payloads[i], nb)
+		}
 		return nil
 	})
 	if err != nil {
@@ -163,9 +205,31 @@ func (o *Outbox) Done(ctx context.Context, e Entry) error {
 func (o *Outbox) Retry(ctx context.Context, e Entry, at time.Time) (dead bool, err error) {
 	m := e.Msg
 	m.Attempts++
+	return o.requeue(ctx, e, m, at, m.Attempts >= o.MaxAttempts)
+}
+
+// Postpone puts the post back to be tried at `at` without counting an attempt (a post waits behind an
+// earlier one to the same channel that failed, so that the channel sees them in order).
+func (o *Outbox) Postpone(ctx context.Context, e Entry, at time.Time) error {
+	_, err := o.requeue(ctx, e, e.Msg, at, false)
+	return err
+}
+
+// Bury moves the post to the dead letters at once (Slack refused it for good: unknown channel,
+// invalid blocks, revoked token).
+func (o *Outbox) Bury(ctx context.Context, e Entry) error {
+	m := e.Msg
+	m.Attempts++
+	_, err := o.requeue(ctx, e, m, time.Time{}, true)
+	return err
+}
+
+func (o *Outbox) requeue(ctx context.Context, e Entry, m Msg, at time.Time, dead bool) (bool, error) {
 	m.NotBefore = at
-	b, _ := json.Marshal(m)
-	dead = m.Attempts >= o.MaxAttempts
+	b, err := json.Marshal(m)
+	if err != nil {
+		return false, fmt.Errorf("outbox retry: %w", err)
+	}
 	_, err = o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		if dead {
 			p.XAdd(ctx, &redis.XAddArgs{Stream: o.k("dead"), MaxLen: 10000, Approx: true, Values: []any{"m", string(b)}})
@@ -241,6 +305,27 @@ func (l *Lock) Acquire(ctx context.Context, ttl time.Duration) (bool, error) {
 // Release gives the lock up if this replica holds it.
 func (l *Lock) Release(ctx context.Context) error {
 	return releaseScript.Run(ctx, l.rdb, []string{l.key}, l.token).Err()
+}
+
+// Replays remembers the signatures of Slack requests for as long as Slack's timestamp window, so
+// that a captured request cannot be sent again (the signature check alone accepts it for 5 minutes).
+type Replays struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+// NewReplays keeps its keys under prefix.
+func NewReplays(rdb redis.UniversalClient, prefix string) *Replays {
+	return &Replays{rdb: rdb, prefix: prefix}
+}
+
+// First reports whether id is seen for the first time within ttl (SET NX PX).
+func (r *Replays) First(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	ok, err := r.rdb.SetNX(ctx, r.prefix+"slack:seen:"+id, 1, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("replay check: %w", err)
+	}
+	return ok, nil
 }
 
 // Token is a lock token for this process.

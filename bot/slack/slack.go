@@ -1,17 +1,15 @@
 // Package slack is the Slack side (github.com/slack-go/slack): the sender that drains the outbox into
-// chat.postMessage (and chart uploads) honouring rate limits, the request-signature check, and the
-// /palaute slash command.
+// chat.postMessage and the file upload API honouring rate limits (sender.go), the request-signature
+// and replay check (verify.go), and the /palaute slash command (this file).
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,207 +17,15 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/palaute/palaute/store"
+	"github.com/palaute/palaute/period"
+	"github.com/palaute/palaute/report"
 )
 
-// Outbox is what the sender needs of the outbox.
-type Outbox interface {
-	Claim(ctx context.Context, consumer string, n int64, minIdle time.Duration, now time.Time) ([]store.Entry, error)
-	Posted(ctx context.Context, key string) (bool, error)
-	Done(ctx context.Context, e store.Entry) error
-	Retry(ctx context.Context, e store.Entry, at time.Time) (dead bool, err error)
-}
-
-var _ Outbox = (*store.Outbox)(nil)
-
-// Poster is the Slack API as the sender uses it.
-type Poster interface {
-	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
-	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
-}
-
-var _ Poster = (*slack.Client)(nil)
-
-// Sender posts the outbox's messages. Run one per replica: the consumer group shares the work.
-type Sender struct {
-	Outbox   Outbox
-	API      Poster
-	Consumer string
-	Log      *slog.Logger
-	Now      func() time.Time
-	// Backoff gives the wait before attempt n (1, 2, ...) after an error that is not a rate limit.
-	Backoff func(n int) time.Duration
-	// PerChannel is the least time between two posts to one channel (Slack: about 1 per second).
-	PerChannel time.Duration
-	MinIdle    time.Duration // reclaim posts a dead sender left pending this long
-	OnRetry    func()
-	OnPosted   func(key string)
-
-	mu   sync.Mutex
-	last map[string]time.Time
-}
-
-func (s *Sender) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-func (s *Sender) backoff(n int) time.Duration {
-	if s.Backoff != nil {
-		return s.Backoff(n)
-	}
-	d := time.Duration(1<<min(n, 9)) * time.Second // 2 s ... about 8.5 min
-	return d
-}
-
-// Run drains the outbox every interval until ctx ends.
-func (s *Sender) Run(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.Once(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Warn("slack outbox", slog.String("err", err.Error()))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
-// Once claims and posts what is due; it returns how many posts were made.
-func (s *Sender) Once(ctx context.Context) (int, error) {
-	minIdle := s.MinIdle
-	if minIdle <= 0 {
-		minIdle = time.Minute
-	}
-	es, err := s.Outbox.Claim(ctx, s.Consumer, 20, minIdle, s.now())
-	if err != nil {
-		return 0, err
-	}
-	posted := 0
-	var errs []error
-	for _, e := range es {
-		ok, err := s.post(ctx, e)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if ok {
-			posted++
-		}
-	}
-	return posted, errors.Join(errs...)
-}
-
-func (s *Sender) post(ctx context.Context, e store.Entry) (bool, error) {
-	if done, err := s.Outbox.Posted(ctx, e.Msg.Key); err != nil {
-		return false, err
-	} else if done { // posted by a sender that died before acknowledging
-		return false, s.Outbox.Done(ctx, e)
-	}
-	s.pace(ctx, e.Msg.Channel)
-	opts := []slack.MsgOption{slack.MsgOptionText(e.Msg.Text, false)}
-	if len(e.Msg.Blocks) > 0 {
-		var bl slack.Blocks
-		if err := json.Unmarshal(e.Msg.Blocks, &bl); err == nil && len(bl.BlockSet) > 0 {
-			opts = append(opts, slack.MsgOptionBlocks(bl.BlockSet...))
-		}
-	}
-	_, _, err := s.API.PostMessageContext(ctx, e.Msg.Channel, opts...)
-	if err == nil && len(e.Msg.File) > 0 {
-		_, err = s.API.UploadFileContext(ctx, slack.UploadFileParameters{Channel: e.Msg.Channel, Filename: e.Msg.FileName,
-			Title: e.Msg.FileName, Reader: bytes.NewReader(e.Msg.File), FileSize: len(e.Msg.File)})
-		if err != nil { // the text is out: do not post it again for a chart
-			s.Log.Warn("slack chart upload failed", slog.String("key", e.Msg.Key), slog.String("err", err.Error()))
-			err = nil
-		}
-	}
-	if err == nil {
-		if s.OnPosted != nil {
-			s.OnPosted(e.Msg.Key)
-		}
-		return true, s.Outbox.Done(ctx, e)
-	}
-	var rl *slack.RateLimitedError
-	at := s.now().Add(s.backoff(e.Msg.Attempts + 1))
-	if errors.As(err, &rl) {
-		at = s.now().Add(rl.RetryAfter)
-		s.block(e.Msg.Channel, rl.RetryAfter)
-	}
-	if s.OnRetry != nil {
-		s.OnRetry()
-	}
-	dead, rerr := s.Outbox.Retry(ctx, e, at)
-	if dead {
-		s.Log.Error("slack post given up", slog.String("key", e.Msg.Key), slog.String("err", err.Error()))
-	}
-	return false, errors.Join(fmt.Errorf("post %s: %w", e.Msg.Key, err), rerr)
-}
-
-// pace keeps posts to one channel PerChannel apart.
-func (s *Sender) pace(ctx context.Context, channel string) {
-	if s.PerChannel <= 0 {
-		return
-	}
-	s.mu.Lock()
-	if s.last == nil {
-		s.last = map[string]time.Time{}
-	}
-	wait := s.last[channel].Add(s.PerChannel).Sub(s.now())
-	s.last[channel] = s.now().Add(max(wait, 0))
-	s.mu.Unlock()
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		}
-	}
-}
-
-func (s *Sender) block(channel string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.last == nil {
-		s.last = map[string]time.Time{}
-	}
-	s.last[channel] = s.now().Add(d)
-}
-
-// Verify wraps h: requests must carry a valid Slack signature made within 5 minutes (else 401).
-func Verify(secret string, maxBody int64, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if secret == "" {
-			http.Error(w, "slack signing secret not configured", http.StatusUnauthorized)
-			return
-		}
-		v, err := slack.NewSecretsVerifier(r.Header, secret)
-		if err != nil {
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		v.Write(body)
-		if err := v.Ensure(); err != nil {
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		h.ServeHTTP(w, r)
-	})
-}
-
-// Summaries makes the text of a summary for a slash command.
+// Summaries makes a summary for the slash command.
 type Summaries interface {
-	SummaryText(ctx context.Context, unit, period, lang string) (string, error)
+	// Summary returns the summary of unit (or report.All) for p as Slack messages in lang;
+	// report.ErrUnknownUnit for a unit that is not configured.
+	Summary(ctx context.Context, unit string, p period.Period, lang string) ([]report.Message, error)
 }
 
 // Inviter makes invitation links for a unit.
@@ -230,20 +36,42 @@ type Inviter interface {
 // T translates for the slash command.
 type T func(lang, id string, data map[string]any) string
 
-// Slash is the /palaute command handler.
+// Slash is the /palaute command handler. It answers within Slack's 3 seconds, always ephemerally
+// (only the person who asked sees the answer): a summary that takes longer is announced at once and
+// delivered through the command's response_url when ready, as are the parts of a summary too long
+// for one message.
 type Slash struct {
 	// Channels maps a channel (id or name, without #) to its unit id; the all-units channel maps to "all".
-	Channels  map[string]string
+	Channels map[string]string
+	// Units are the configured unit ids (a word that is none of them is answered as unknown).
+	Units     []string
 	Summaries Summaries
 	Invites   Inviter
 	T         T
 	Lang      string
 	Log       *slog.Logger
+	// MinResponses and MinComments are quoted in the help (default 5 and 10).
+	MinResponses, MinComments int
+	Now                       func() time.Time // default time.Now
+	AnswerWithin              time.Duration    // default 2 s (Slack gives up after 3 s)
+	HTTP                      *http.Client     // posts to response_url; default a client with a 10 s timeout
+
+	wg sync.WaitGroup
 }
 
+// Wait waits for the summaries still being delivered through response_url.
+func (s *Slash) Wait() { s.wg.Wait() }
+
 type answer struct {
-	ResponseType string `json:"response_type"`
-	Text         string `json:"text"`
+	ResponseType string        `json:"response_type"`
+	Text         string        `json:"text"`
+	Blocks       []slack.Block `json:"blocks,omitempty"`
+}
+
+func reply(w http.ResponseWriter, a answer) {
+	a.ResponseType = "ephemeral"
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(a)
 }
 
 func (s *Slash) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -252,20 +80,187 @@ func (s *Slash) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2500*time.Millisecond) // Slack waits 3 s
+	args := strings.Fields(cmd.Text)
+	if unit, ok := s.unitOf(cmd); ok && len(args) > 0 && isSummary(args[0]) {
+		s.summary(w, r, cmd, unit, args[1:])
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.answerWithin())
 	defer cancel()
-	text := s.run(ctx, cmd)
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(answer{ResponseType: "ephemeral", Text: text})
+	reply(w, answer{Text: s.run(ctx, cmd)})
 }
 
-func (s *Slash) t(id string, data map[string]any) string { return s.T(s.Lang, id, data) }
+func (s *Slash) answerWithin() time.Duration {
+	if s.AnswerWithin > 0 {
+		return s.AnswerWithin
+	}
+	return 2 * time.Second
+}
 
-func (s *Slash) run(ctx context.Context, cmd slack.SlashCommand) string {
+func (s *Slash) t(id string, data map[string]any) string {
+	d := map[string]any{"K": cmpOr(s.MinResponses, 5), "C": cmpOr(s.MinComments, 10)}
+	for k, v := range data {
+		d[k] = v
+	}
+	return s.T(s.Lang, id, d)
+}
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// help is the answer to a command that was not understood: what was wrong, then the help.
+func (s *Slash) help(what string) string {
+	if what == "" {
+		return s.t("slack_help", nil)
+	}
+	return what + "\n\n" + s.t("slack_help", nil)
+}
+
+func (s *Slash) unitOf(cmd slack.SlashCommand) (string, bool) {
 	unit, ok := s.Channels[cmd.ChannelID]
 	if !ok {
 		unit, ok = s.Channels[strings.TrimPrefix(cmd.ChannelName, "#")]
 	}
+	return unit, ok
+}
+
+func isSummary(word string) bool {
+	switch strings.ToLower(word) {
+	case "summary", "yhteenveto", "sammanfattning":
+		return true
+	}
+	return false
+}
+
+// summary answers /palaute summary [unit] [period].
+func (s *Slash) summary(w http.ResponseWriter, r *http.Request, cmd slack.SlashCommand, unit string, args []string) {
+	target, per := unit, ""
+	for _, a := range args {
+		switch {
+		case a[0] >= '0' && a[0] <= '9' && per == "":
+			per = a
+		case target == unit && !(a[0] >= '0' && a[0] <= '9'):
+			target = strings.ToLower(strings.TrimPrefix(a, "#"))
+		default: // two periods or two units
+			reply(w, answer{Text: s.help(s.t("slack_summary_args", nil))})
+			return
+		}
+	}
+	if target != report.All && s.Units != nil && !slices.Contains(s.Units, target) {
+		reply(w, answer{Text: s.help(s.t("slack_unknown_unit", map[string]any{"Unit": target}))})
+		return
+	}
+	if unit != report.All && target != unit {
+		reply(w, answer{Text: s.t("slack_other_unit", nil)})
+		return
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	p := period.Of(period.Month, now()).Prev()
+	if per != "" {
+		var err error
+		if p, err = period.Parse(strings.ToUpper(per)); err != nil {
+			reply(w, answer{Text: s.help(s.t("slack_bad_period", map[string]any{"Period": per}))})
+			return
+		}
+		if p.Start().After(now()) {
+			reply(w, answer{Text: s.t("slack_future_period", map[string]any{"Period": per})})
+			return
+		}
+	}
+	type result struct {
+		msgs []report.Message
+		err  error
+	}
+	done := make(chan result, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+		defer cancel()
+		msgs, err := s.Summaries.Summary(ctx, target, p, s.Lang)
+		done <- result{msgs, err}
+	}()
+	timer := time.NewTimer(s.answerWithin())
+	defer timer.Stop()
+	failed := func(err error) string {
+		if errors.Is(err, report.ErrUnknownUnit) {
+			return s.help(s.t("slack_unknown_unit", map[string]any{"Unit": target}))
+		}
+		s.Log.Warn("slack summary", slog.String("unit", target), slog.String("period", p.String()), slog.String("err", err.Error()))
+		return s.t("slack_try_again", nil)
+	}
+	select {
+	case res := <-done:
+		if res.err != nil {
+			reply(w, answer{Text: failed(res.err)})
+			return
+		}
+		if len(res.msgs) == 0 {
+			reply(w, answer{Text: s.t("slack_try_again", nil)})
+			return
+		}
+		reply(w, answer{Text: res.msgs[0].Text, Blocks: res.msgs[0].Blocks})
+		if len(res.msgs) > 1 {
+			s.later(cmd.ResponseURL, res.msgs[1:], false)
+		}
+	case <-timer.C:
+		reply(w, answer{Text: s.t("slack_summary_wait", nil)})
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			res := <-done
+			if res.err != nil {
+				s.later(cmd.ResponseURL, []report.Message{{Text: failed(res.err)}}, true)
+				return
+			}
+			s.later(cmd.ResponseURL, res.msgs, true)
+		}()
+	}
+}
+
+// maxResponses is how many times Slack accepts a command's response_url.
+const maxResponses = 5
+
+// later posts messages to the command's response_url, ephemerally; replace replaces the "wait" answer.
+func (s *Slash) later(url string, msgs []report.Message, replace bool) {
+	if url == "" {
+		return
+	}
+	if len(msgs) > maxResponses {
+		s.Log.Warn("slack summary too long for response_url", slog.Int("messages", len(msgs)))
+		msgs = append(msgs[:maxResponses-1:maxResponses-1], report.Message{Text: s.t("slack_summary_cut", nil)})
+	}
+	hc := s.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for i, m := range msgs {
+			wm := &slack.WebhookMessage{ResponseType: "ephemeral", Text: m.Text, ReplaceOriginal: replace && i == 0}
+			if len(m.Blocks) > 0 {
+				wm.Blocks = &slack.Blocks{BlockSet: m.Blocks}
+			}
+			if err := slack.PostWebhookCustomHTTPContext(ctx, url, hc, wm); err != nil {
+				s.Log.Warn("slack response_url", slog.String("err", err.Error()))
+				return
+			}
+		}
+	}()
+}
+
+func (s *Slash) run(ctx context.Context, cmd slack.SlashCommand) string {
+	unit, ok := s.unitOf(cmd)
 	if !ok {
 		return s.t("slack_not_here", nil)
 	}
@@ -274,25 +269,8 @@ func (s *Slash) run(ctx context.Context, cmd slack.SlashCommand) string {
 		return s.t("slack_help", nil)
 	}
 	switch strings.ToLower(args[0]) {
-	case "help", "apua", "hjälp":
+	case "help", "apua", "ohje", "hjälp":
 		return s.t("slack_help", nil)
-	case "summary", "yhteenveto", "sammanfattning":
-		target, per := unit, ""
-		for _, a := range args[1:] {
-			if a[0] >= '0' && a[0] <= '9' {
-				per = a
-			} else {
-				target = a
-			}
-		}
-		if unit != "all" && target != unit {
-			return s.t("slack_other_unit", nil)
-		}
-		text, err := s.Summaries.SummaryText(ctx, target, per, s.Lang)
-		if err != nil {
-			return s.t("slack_bad_summary", map[string]any{"Err": err.Error()}) + "\n\n" + s.t("slack_help", nil)
-		}
-		return text
 	case "invite", "kutsu", "inbjudan":
 		if unit == "all" || s.Invites == nil {
 			return s.t("slack_invite_in_unit", nil)
@@ -320,5 +298,5 @@ func (s *Slash) run(ctx context.Context, cmd slack.SlashCommand) string {
 		}
 		return s.t("slack_invites", map[string]any{"N": len(links)}) + "\n" + strings.Join(links, "\n")
 	}
-	return s.t("slack_unknown", map[string]any{"Command": args[0]}) + "\n\n" + s.t("slack_help", nil)
+	return s.help(s.t("slack_unknown", map[string]any{"Command": args[0]}))
 }

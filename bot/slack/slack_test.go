@@ -2,179 +2,50 @@ package slack_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 	slackapi "github.com/slack-go/slack"
-	"github.com/slack-go/slack/slacktest"
 
 	"github.com/palaute/palaute/bot/slack"
-	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/locales"
-	"github.com/palaute/palaute/store"
+	"github.com/palaute/palaute/period"
+	"github.com/palaute/palaute/report"
 )
 
-// fakeSlack is slacktest with our own chat.postMessage: it records posts and can refuse with 429 or 500.
-type fakeSlack struct {
-	mu     sync.Mutex
-	posts  []url.Values
-	refuse []int // statuses to answer before succeeding
-	srv    *slacktest.Server
-	tries  int
+type stubBackend struct {
+	mu      sync.Mutex
+	invited []string
+	asked   []string      // unit/period of the summaries asked for
+	delay   time.Duration // a slow summary
+	parts   int           // messages in a summary (default 1)
 }
 
-func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{}
-	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
-			r.ParseForm()
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.tries++
-			if len(f.refuse) > 0 {
-				code := f.refuse[0]
-				f.refuse = f.refuse[1:]
-				if code == http.StatusTooManyRequests {
-					w.Header().Set("Retry-After", "3")
-				}
-				w.WriteHeader(code)
-				return
-			}
-			f.posts = append(f.posts, r.Form)
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"%d.000100"}`, r.Form.Get("channel"), len(f.posts))
-		})
-	})
-	f.srv.Start()
-	t.Cleanup(f.srv.Stop)
-	return f
-}
-
-func (f *fakeSlack) api() *slackapi.Client {
-	return slackapi.New("xoxb-test", slackapi.OptionAPIURL(f.srv.GetAPIURL()))
-}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func outbox(t *testing.T) (*store.Outbox, redis.UniversalClient) {
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	return store.NewOutbox(rdb, "pl:"), rdb
-}
-
-func sender(ob *store.Outbox, f *fakeSlack, clk *clock, consumer string) *slack.Sender {
-	return &slack.Sender{Outbox: ob, API: f.api(), Consumer: consumer, Log: slog.New(slog.DiscardHandler), Now: clk.Now,
-		Backoff: func(int) time.Duration { return 5 * time.Second }, MinIdle: time.Minute}
-}
-
-func TestRetryAfter429And500PostsExactlyOnce(t *testing.T) {
-	for _, b := range redistest.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			f := newFakeSlack(t)
-			f.refuse = []int{http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusInternalServerError}
-			ob := store.NewOutbox(b.New(t), "pl:")
-			clk := &clock{t: time.Now()}
-			s := sender(ob, f, clk, "a")
-			ctx := context.Background()
-			if err := ob.Enqueue(ctx, store.Msg{Key: "summary:kotipesa:2026-W47:0", Channel: "#kotipesa", Text: "Yhteenveto"}); err != nil {
-				t.Fatal(err)
-			}
-			if err := ob.Enqueue(ctx, store.Msg{Key: "summary:kotipesa:2026-W47:0", Channel: "#kotipesa", Text: "again"}); !errors.Is(err, store.ErrDuplicate) {
-				t.Fatalf("second enqueue of one key: %v", err)
-			}
-			for i := 0; i < 10; i++ {
-				s.Once(ctx)
-				clk.Add(4 * time.Second) // past Retry-After 3 s and the 5 s backoff within two rounds
-				s.Once(ctx)
-				clk.Add(2 * time.Second)
-			}
-			if len(f.posts) != 1 || f.tries != 4 || f.posts[0].Get("text") != "Yhteenveto" {
-				t.Fatalf("posts %d after %d tries: %v", len(f.posts), f.tries, f.posts)
-			}
-			if d, _ := ob.Depth(ctx); d != 0 {
-				t.Fatalf("outbox depth %d after posting", d)
-			}
-		})
+func (s *stubBackend) Summary(ctx context.Context, unit string, p period.Period, lang string) ([]report.Message, error) {
+	s.mu.Lock()
+	s.asked = append(s.asked, unit+"/"+p.String())
+	delay, parts := s.delay, max(s.parts, 1)
+	s.mu.Unlock()
+	if unit != "kotipesa" && unit != "satama" && unit != report.All {
+		return nil, fmt.Errorf("%w %q", report.ErrUnknownUnit, unit)
 	}
-}
-
-func TestDelayedPostWaitsForItsHour(t *testing.T) {
-	f := newFakeSlack(t)
-	ob, _ := outbox(t)
-	clk := &clock{t: time.Date(2026, 11, 18, 10, 20, 0, 0, time.UTC)}
-	s := sender(ob, f, clk, "a")
-	ctx := context.Background()
-	ob.Enqueue(ctx, store.Msg{Key: "corrective:x", Channel: "#kotipesa", Text: "batch", NotBefore: time.Date(2026, 11, 18, 11, 0, 0, 0, time.UTC)})
-	s.Once(ctx)
-	if len(f.posts) != 0 {
-		t.Fatal("posted before its hour")
+	time.Sleep(delay)
+	var out []report.Message
+	for i := range parts {
+		text := fmt.Sprintf("YHTEENVETO %s %s osa %d", unit, p, i+1)
+		out = append(out, report.Message{Text: text, Blocks: []slackapi.Block{slackapi.NewSectionBlock(
+			slackapi.NewTextBlockObject(slackapi.MarkdownType, "*"+text+"*", false, false), nil, nil)}})
 	}
-	clk.Add(40 * time.Minute)
-	s.Once(ctx)
-	if len(f.posts) != 1 {
-		t.Fatalf("not posted at its hour: %d", len(f.posts))
-	}
-}
-
-func TestDeadSendersPostIsReclaimedOnce(t *testing.T) {
-	f := newFakeSlack(t)
-	ob, _ := outbox(t)
-	clk := &clock{t: time.Now()}
-	ctx := context.Background()
-	ob.Enqueue(ctx, store.Msg{Key: "urgent:1", Channel: "#kotipesa", Text: "hälytys"})
-	if es, err := ob.Claim(ctx, "dead-replica", 10, time.Minute, clk.Now()); err != nil || len(es) != 1 {
-		t.Fatalf("claim: %v %v", es, err)
-	} // ... and the replica dies holding it
-	s := sender(ob, f, clk, "alive")
-	s.MinIdle = time.Millisecond
-	time.Sleep(5 * time.Millisecond)
-	s.Once(ctx)
-	s.Once(ctx)
-	if len(f.posts) != 1 {
-		t.Fatalf("reclaimed post posted %d times", len(f.posts))
-	}
-}
-
-func sign(secret string, ts int64, body string) http.Header {
-	h := http.Header{}
-	mac := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(mac, "v0:%d:%s", ts, body)
-	h.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
-	h.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
-	h.Set("Content-Type", "application/x-www-form-urlencoded")
-	return h
-}
-
-type stubBackend struct{ invited []string }
-
-func (s *stubBackend) SummaryText(ctx context.Context, unit, per, lang string) (string, error) {
-	if per != "" && per != "2026-11" {
-		return "", errors.New(`bad period "` + per + `"`)
-	}
-	return "YHTEENVETO " + unit, nil
+	return out, nil
 }
 
 func (s *stubBackend) InviteLinks(ctx context.Context, unit, aud string, n int) ([]string, error) {
@@ -186,17 +57,29 @@ func (s *stubBackend) InviteLinks(ctx context.Context, unit, aud string, n int) 
 	return l, nil
 }
 
-func slashServer(t *testing.T) (*httptest.Server, *stubBackend) {
+// november is "now" for the slash commands: the default period is the month before, 2026-10.
+var november = time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
+
+func slashServer(t *testing.T) (*httptest.Server, *stubBackend, *slack.Slash) {
 	cat := locales.Must()
 	b := &stubBackend{}
-	h := &slack.Slash{Channels: map[string]string{"palaute-kotipesa": "kotipesa", "johto": "all"}, Summaries: b, Invites: b, Lang: "fi",
-		Log: slog.New(slog.DiscardHandler), T: func(l, id string, d map[string]any) string { return cat.T(l, id, d) }}
-	srv := httptest.NewServer(slack.Verify("signing-secret", 64<<10, h))
+	h := &slack.Slash{Channels: map[string]string{"palaute-kotipesa": "kotipesa", "johto": "all"}, Units: []string{"kotipesa", "satama"}, Summaries: b, Invites: b, Lang: "fi",
+		Log: slog.New(slog.DiscardHandler), T: func(l, id string, d map[string]any) string { return cat.T(l, id, d) },
+		MinResponses: 5, MinComments: 10, Now: func() time.Time { return november }, AnswerWithin: 500 * time.Millisecond}
+	srv := httptest.NewServer(slack.Verify("signing-secret", 64<<10, nil, nil, h))
 	t.Cleanup(srv.Close)
-	return srv, b
+	t.Cleanup(h.Wait)
+	return srv, b, h
 }
 
-func call(t *testing.T, srv *httptest.Server, h http.Header, body string) (int, string) {
+type slashAnswer struct {
+	Type   string            `json:"response_type"`
+	Text   string            `json:"text"`
+	Blocks []json.RawMessage `json:"blocks"`
+}
+
+func call(t *testing.T, srv *httptest.Server, h http.Header, body string) (int, slashAnswer) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
 	req.Header = h
 	resp, err := http.DefaultClient.Do(req)
@@ -205,78 +88,146 @@ func call(t *testing.T, srv *httptest.Server, h http.Header, body string) (int, 
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var a struct {
-		Type string `json:"response_type"`
-		Text string `json:"text"`
-	}
+	var a slashAnswer
 	json.Unmarshal(b, &a)
 	if resp.StatusCode == 200 && a.Type != "ephemeral" {
 		t.Errorf("answer is not ephemeral: %s", b)
 	}
-	return resp.StatusCode, a.Text
+	return resp.StatusCode, a
 }
 
 func form(channel, text string) string {
-	return url.Values{"command": {"/palaute"}, "channel_name": {channel}, "channel_id": {"C1"}, "text": {text}, "user_id": {"U1"}, "team_id": {"T1"}}.Encode()
+	return formURL(channel, text, "")
 }
 
-func TestSignature(t *testing.T) {
-	srv, _ := slashServer(t)
-	body := form("palaute-kotipesa", "help")
-	now := time.Now().Unix()
-	if code, text := call(t, srv, sign("signing-secret", now, body), body); code != 200 || !strings.Contains(text, "/palaute summary") {
-		t.Fatalf("valid: %d %q", code, text)
+func formURL(channel, text, responseURL string) string {
+	v := url.Values{"command": {"/palaute"}, "channel_name": {channel}, "channel_id": {"C1"}, "text": {text}, "user_id": {"U1"}, "team_id": {"T1"}}
+	if responseURL != "" {
+		v.Set("response_url", responseURL)
 	}
-	cases := map[string]http.Header{
-		"wrong secret": sign("other", now, body),
-		"missing":      {"Content-Type": {"application/x-www-form-urlencoded"}},
-		"expired":      sign("signing-secret", now-6*60, body),
-		"tampered":     sign("signing-secret", now, form("palaute-kotipesa", "invite relative 50")),
+	return v.Encode()
+}
+
+func slash(t *testing.T, srv *httptest.Server, channel, text, responseURL string) slashAnswer {
+	t.Helper()
+	body := formURL(channel, text, responseURL)
+	code, a := call(t, srv, sign("signing-secret", time.Now().Unix(), body), body)
+	if code != 200 {
+		t.Fatalf("%q: status %d", text, code)
 	}
-	for name, h := range cases {
-		if code, _ := call(t, srv, h, body); code != http.StatusUnauthorized {
-			t.Errorf("%s: %d, want 401", name, code)
-		}
-	}
-	// A captured request replayed after the 5-minute window is refused.
-	old := sign("signing-secret", now-301, body)
-	if code, _ := call(t, srv, old, body); code != http.StatusUnauthorized {
-		t.Errorf("replay: %d", code)
-	}
+	return a
 }
 
 func TestSlashCommands(t *testing.T) {
-	srv, b := slashServer(t)
-	do := func(channel, text string) string {
-		body := form(channel, text)
-		code, out := call(t, srv, sign("signing-secret", time.Now().Unix(), body), body)
-		if code != 200 {
-			t.Fatalf("%q: status %d", text, code)
-		}
-		return out
-	}
-	tests := []struct{ channel, text, want string }{
-		{"palaute-kotipesa", "", "/palaute summary [yksikkö] [jakso]"},
-		{"palaute-kotipesa", "summary", "YHTEENVETO kotipesa"},
-		{"palaute-kotipesa", "summary 2026-11", "YHTEENVETO kotipesa"},
-		{"palaute-kotipesa", "summary 2026-13", "Yhteenvetoa ei voitu tehdä"},
-		{"palaute-kotipesa", "summary satama", "vain oman yksikkösi"},
-		{"johto", "summary satama 2026-11", "YHTEENVETO satama"},
-		{"random", "summary", "vain yksikön palautekanavalla"},
-		{"palaute-kotipesa", "dance", "En tunne komentoa ”dance”"},
-		{"palaute-kotipesa", "invite relative 3", "3 kutsulinkkiä"},
-		{"palaute-kotipesa", "invite relative 99", "Anna määrä 1–50"},
-		{"johto", "invite relative", "vain yksikön omalla kanavalla"},
+	srv, b, _ := slashServer(t)
+	help := "/palaute summary [yksikkö] [jakso]"
+	tests := []struct{ channel, text, want, alsoWant string }{
+		{"palaute-kotipesa", "", help, "vähintään 5"},
+		{"palaute-kotipesa", "help", help, "vähintään 10 vastaajan"},
+		{"palaute-kotipesa", "summary", "YHTEENVETO kotipesa 2026-10 osa 1", ""},
+		{"palaute-kotipesa", "yhteenveto 2026-11", "YHTEENVETO kotipesa 2026-11", ""},
+		{"palaute-kotipesa", "summary 2026-w47", "YHTEENVETO kotipesa 2026-W47", ""},
+		{"palaute-kotipesa", "summary kotipesa 2026-H1", "YHTEENVETO kotipesa 2026-H1", ""},
+		{"palaute-kotipesa", "summary 2026-13", "En tunnista jaksoa ”2026-13”", help},
+		{"palaute-kotipesa", "summary marraskuu", "Yksikköä ”marraskuu” ei löydy", help},
+		{"palaute-kotipesa", "summary 2027-01", "ei ole vielä alkanut", ""},
+		{"palaute-kotipesa", "summary 2026-10 2026-11", "enintään yksi yksikkö ja yksi jakso", help},
+		{"palaute-kotipesa", "summary satama", "vain oman yksikkösi", ""},
+		{"johto", "summary satama 2026-11", "YHTEENVETO satama 2026-11", ""},
+		{"johto", "summary", "YHTEENVETO all 2026-10", ""},
+		{"johto", "summary nosuch 2026-11", "Yksikköä ”nosuch” ei löydy", help},
+		{"random", "summary", "vain yksikön palautekanavalla", ""},
+		{"random", "help", "vain yksikön palautekanavalla", ""},
+		{"palaute-kotipesa", "dance", "En tunne komentoa ”dance”", help},
+		{"palaute-kotipesa", "invite relative 3", "3 kutsulinkkiä", ""},
+		{"palaute-kotipesa", "invite relative 99", "Anna määrä 1–50", ""},
+		{"johto", "invite relative", "vain yksikön omalla kanavalla", ""},
 	}
 	for _, tt := range tests {
-		if got := do(tt.channel, tt.text); !strings.Contains(got, tt.want) {
-			t.Errorf("%s %q: %q, want %q", tt.channel, tt.text, got, tt.want)
+		a := slash(t, srv, tt.channel, tt.text, "")
+		if !strings.Contains(a.Text, tt.want) || !strings.Contains(a.Text, tt.alsoWant) {
+			t.Errorf("%s %q: %q, want %q and %q", tt.channel, tt.text, a.Text, tt.want, tt.alsoWant)
+		}
+		if strings.HasPrefix(tt.want, "YHTEENVETO") && len(a.Blocks) != 1 {
+			t.Errorf("%s %q: the summary comes without its blocks: %+v", tt.channel, tt.text, a)
+		}
+		if strings.Contains(a.Text, "{{") || strings.Contains(a.Text, "<no value>") || strings.Contains(a.Text, "slack_") {
+			t.Errorf("%q: untranslated text %q", tt.text, a.Text)
 		}
 	}
 	if len(b.invited) != 1 || b.invited[0] != "kotipesa/relative" {
 		t.Fatalf("invitations made: %v", b.invited)
 	}
-	if got := do("palaute-kotipesa", "help"); strings.Count(got, "\n") < 3 {
-		t.Fatalf("help: %q", got)
+	// Only valid requests reached the summaries: no unit's summary was made for another unit's channel.
+	want := "[kotipesa/2026-10 kotipesa/2026-11 kotipesa/2026-W47 kotipesa/2026-H1 satama/2026-11 all/2026-10]"
+	if got := fmt.Sprint(b.asked); got != want {
+		t.Errorf("summaries asked %s, want %s", got, want)
+	}
+}
+
+// responseURL is Slack's response_url: it records what is posted to it.
+type responseURL struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	msgs []slackapi.WebhookMessage
+}
+
+func newResponseURL(t *testing.T) *responseURL {
+	r := &responseURL{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var m slackapi.WebhookMessage
+		if err := json.NewDecoder(req.Body).Decode(&m); err != nil {
+			t.Errorf("response_url body: %v", err)
+		}
+		r.mu.Lock()
+		r.msgs = append(r.msgs, m)
+		r.mu.Unlock()
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *responseURL) got() []slackapi.WebhookMessage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]slackapi.WebhookMessage(nil), r.msgs...)
+}
+
+// Slack waits 3 seconds for the answer: a slow summary is announced at once and delivered through
+// response_url, replacing the announcement, still only to the person who asked.
+func TestSlashSlowSummaryAnswersInTime(t *testing.T) {
+	srv, b, h := slashServer(t)
+	b.delay = 1500 * time.Millisecond
+	ru := newResponseURL(t)
+	start := time.Now()
+	a := slash(t, srv, "palaute-kotipesa", "summary 2026-11", ru.srv.URL)
+	if d := time.Since(start); d > 3*time.Second || d >= b.delay {
+		t.Fatalf("answered after %v", d)
+	}
+	if !strings.Contains(a.Text, "Kokoan yhteenvetoa") {
+		t.Fatalf("answer %q", a.Text)
+	}
+	h.Wait()
+	got := ru.got()
+	if len(got) != 1 || got[0].ResponseType != "ephemeral" || !got[0].ReplaceOriginal ||
+		!strings.Contains(got[0].Text, "YHTEENVETO kotipesa 2026-11") || got[0].Blocks == nil || len(got[0].Blocks.BlockSet) != 1 {
+		t.Fatalf("response_url got %+v", got)
+	}
+}
+
+// A summary of several messages: the first is the answer, the rest follow through response_url in order.
+func TestSlashLongSummaryFollowsUp(t *testing.T) {
+	srv, b, h := slashServer(t)
+	b.parts = 3
+	ru := newResponseURL(t)
+	a := slash(t, srv, "johto", "summary 2026-11", ru.srv.URL)
+	if !strings.Contains(a.Text, "osa 1") {
+		t.Fatalf("answer %q", a.Text)
+	}
+	h.Wait()
+	got := ru.got()
+	if len(got) != 2 || !strings.Contains(got[0].Text, "osa 2") || !strings.Contains(got[1].Text, "osa 3") || got[0].ReplaceOriginal {
+		t.Fatalf("follow-ups %+v", got)
 	}
 }

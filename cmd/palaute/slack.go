@@ -30,44 +30,52 @@ func init() {
 	}
 }
 
-// channelOf is where a unit's (or "all") posts go.
+// channelOf is where a unit's (or "all") summaries go: the unit's own channel, the organisation-wide
+// channel for "all"; "" for a unit without a channel (its figures are in the all-units summary).
 func (a *app) channelOf(unit string) string {
-	if u, ok := a.cfg.Unit(unit); ok && u.SlackChannel != "" {
+	if unit == report.All {
+		return a.cfg.Slack.AllChannel
+	}
+	if u, ok := a.cfg.Unit(unit); ok {
 		return u.SlackChannel
 	}
-	return a.cfg.Slack.AllChannel
+	return ""
 }
 
 func (a *app) summary(ctx context.Context, unit string, p period.Period) (*report.Summary, error) {
 	return report.Build(ctx, store.NewCounters(a.rdb, a.cfg.Redis.Prefix), report.OptionsFrom(a.cfg, a.flows), unit, p)
 }
 
-// enqueueSummary puts a summary's messages (and its chart with the first) in the outbox, once per unit and period.
+// summaryKey is the idempotency key of a summary: unit + period (the period names its kind: 2026-W47,
+// 2026-11, 2026-H2).
+func summaryKey(unit string, p period.Period) string { return "summary:" + unit + ":" + p.String() }
+
+// enqueueSummary puts a summary's messages and then its chart in the outbox, all at once and once per
+// unit and period (store.ErrDuplicate when it was enqueued before).
 func (a *app) enqueueSummary(ctx context.Context, ob *store.Outbox, unit string, p period.Period, s *report.Summary) error {
 	ch := a.channelOf(unit)
 	if ch == "" {
 		return nil // nowhere to post
 	}
 	lang := a.cfg.Summaries.Lang
-	var chart bytes.Buffer
-	if err := s.Chart(&chart, lang); err != nil {
-		a.log.Warn("summary chart", "err", err.Error())
-	}
-	var errs []error
-	for i, m := range s.Messages(lang) {
+	key := summaryKey(unit, p)
+	var msgs []store.Msg
+	ms := s.Messages(lang)
+	for i, m := range ms {
 		blocks, err := json.Marshal(slackapi.Blocks{BlockSet: m.Blocks})
 		if err != nil {
-			return err
+			return fmt.Errorf("summary %s: %w", key, err)
 		}
-		msg := store.Msg{Key: fmt.Sprintf("summary:%s:%s:%d", unit, p, i), Channel: ch, Text: m.Text, Blocks: blocks}
-		if i == 0 && chart.Len() > 0 {
-			msg.File, msg.FileName = chart.Bytes(), fmt.Sprintf("palaute-%s-%s.png", unit, p)
-		}
-		if err := ob.Enqueue(ctx, msg); err != nil {
-			errs = append(errs, err)
-		}
+		msgs = append(msgs, store.Msg{Key: fmt.Sprintf("%s:%d", key, i), Channel: ch, Text: m.Text, Blocks: blocks})
 	}
-	return errors.Join(errs...)
+	var chart bytes.Buffer
+	if err := s.Chart(&chart, lang); err != nil {
+		a.log.Warn("summary chart", "key", key, "err", err.Error())
+	} else if len(msgs) > 0 {
+		// The chart goes with the first message: the sender uploads it into the channel id Slack answers with.
+		msgs[0].File, msgs[0].FileName, msgs[0].FileTitle = chart.Bytes(), fmt.Sprintf("palaute-%s-%s.png", unit, p), s.ChartTitle(lang)
+	}
+	return ob.EnqueueBatch(ctx, key, msgs...)
 }
 
 type summaryEnqueuer struct {
@@ -75,9 +83,14 @@ type summaryEnqueuer struct {
 	ob *store.Outbox
 }
 
+// EnqueueSummary builds and enqueues a summary unless it was enqueued before (the scheduler asks at
+// every tick while the period is due: a summary is built once, not every 20 seconds).
 func (e summaryEnqueuer) EnqueueSummary(ctx context.Context, unit string, p period.Period) error {
-	if unit == "all" && e.a.cfg.Slack.AllChannel == "" {
+	if e.a.channelOf(unit) == "" {
 		return nil
+	}
+	if done, err := e.ob.Enqueued(ctx, summaryKey(unit, p)); err != nil || done {
+		return err
 	}
 	s, err := e.a.summary(ctx, unit, p)
 	if err != nil {
@@ -89,24 +102,12 @@ func (e summaryEnqueuer) EnqueueSummary(ctx context.Context, unit string, p peri
 // slashBackend answers /palaute summary and invite.
 type slashBackend struct{ a *app }
 
-func (b slashBackend) SummaryText(ctx context.Context, unit, per, lang string) (string, error) {
-	p := period.Of(period.Month, time.Now()).Prev()
-	if per != "" {
-		var err error
-		if p, err = period.Parse(per); err != nil {
-			return "", err
-		}
-	}
-	if unit != report.All {
-		if _, ok := b.a.cfg.Unit(unit); !ok {
-			return "", fmt.Errorf("%w %q", report.ErrUnknownUnit, unit)
-		}
-	}
+func (b slashBackend) Summary(ctx context.Context, unit string, p period.Period, lang string) ([]report.Message, error) {
 	s, err := b.a.summary(ctx, unit, p)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return s.Text(lang), nil
+	return s.Messages(lang), nil
 }
 
 // InviteLinks makes n single-use invitations in one Redis round trip; they live store.DefaultTTL (30 days,
@@ -144,9 +145,14 @@ func wireSlack(ctx context.Context, w *wiring) error {
 	if cfg.Slack.AllChannel != "" {
 		channels[strings.TrimPrefix(cfg.Slack.AllChannel, "#")] = report.All
 	}
-	slash := &slack.Slash{Channels: channels, Summaries: slashBackend{a}, Invites: slashBackend{a}, Lang: cfg.Summaries.Lang, Log: a.log,
+	units := make([]string, len(cfg.Units))
+	for i, u := range cfg.Units {
+		units[i] = u.ID
+	}
+	slash := &slack.Slash{Channels: channels, Units: units, Summaries: slashBackend{a}, Invites: slashBackend{a}, Lang: cfg.Summaries.Lang, Log: a.log,
+		MinResponses: cfg.Anonymity.MinResponses, MinComments: cfg.Anonymity.MinComments,
 		T: func(lang, id string, data map[string]any) string { return cat.T(lang, id, data) }}
-	w.mux.Handle("POST /slack/commands", slack.Verify(cfg.Slack.SigningSecret, 64<<10, slash))
+	w.mux.Handle("POST /slack/commands", slack.Verify(cfg.Slack.SigningSecret, 64<<10, store.NewReplays(a.rdb, cfg.Redis.Prefix), a.log, slash))
 
 	if cfg.Slack.BotToken == "" {
 		a.log.Info("Slack posting is off: SLACK_BOT_TOKEN is not set")
@@ -181,10 +187,6 @@ func wireSlack(ctx context.Context, w *wiring) error {
 	}
 	if cfg.Summaries.HalfYear {
 		kinds = append(kinds, period.Half)
-	}
-	units := make([]string, len(cfg.Units))
-	for i, u := range cfg.Units {
-		units[i] = u.ID
 	}
 	sched := &schedule.Scheduler{Lock: store.NewLock(a.rdb, cfg.Redis.Prefix, "scheduler", token), Enqueue: summaryEnqueuer{a, ob},
 		Units: units, Kinds: kinds, Location: loc, Log: a.log, Now: time.Now, Window: 3 * 24 * time.Hour, Extra: rt.Tick}

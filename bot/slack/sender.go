@@ -1,0 +1,260 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/palaute/palaute/store"
+)
+
+// Outbox is what the sender needs of the outbox.
+type Outbox interface {
+	Claim(ctx context.Context, consumer string, n int64, minIdle time.Duration, now time.Time) ([]store.Entry, error)
+	Posted(ctx context.Context, key string) (bool, error)
+	Done(ctx context.Context, e store.Entry, next ...store.Msg) error
+	Retry(ctx context.Context, e store.Entry, at time.Time) (dead bool, err error)
+	Postpone(ctx context.Context, e store.Entry, at time.Time) error
+	Bury(ctx context.Context, e store.Entry) error
+}
+
+var _ Outbox = (*store.Outbox)(nil)
+
+// Poster is the Slack API as the sender uses it: chat.postMessage, and the file upload API
+// (files.getUploadURLExternal, the upload, files.completeUploadExternal) for charts.
+type Poster interface {
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
+}
+
+var _ Poster = (*slack.Client)(nil)
+
+// Sender posts the outbox's messages. Run one per replica: the consumer group shares the work.
+//
+// A post is retried after a rate limit (*slack.RateLimitedError: after its Retry-After, and the
+// channel waits as long) and after other errors that may pass (5xx, network) with a backoff; Slack's
+// refusals that cannot pass (unknown channel, invalid blocks, bad token) go to the dead letters at once.
+// Posts to one channel keep their order: when one fails, the later ones of that channel wait behind it.
+// A message that carries a chart is posted first and the chart is uploaded into the channel Slack
+// answered with; a failed upload is retried on its own, never by posting the message again.
+type Sender struct {
+	Outbox   Outbox
+	API      Poster
+	Consumer string
+	Log      *slog.Logger
+	Now      func() time.Time
+	// Backoff gives the wait before attempt n (1, 2, ...) after an error that is not a rate limit.
+	Backoff func(n int) time.Duration
+	// PerChannel is the least time between two posts to one channel (Slack: about 1 per second).
+	PerChannel time.Duration
+	MinIdle    time.Duration // reclaim posts a dead sender left pending this long
+	OnRetry    func()
+	OnPosted   func(key string)
+
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Sender) backoff(n int) time.Duration {
+	if s.Backoff != nil {
+		return s.Backoff(n)
+	}
+	return time.Duration(1<<min(n, 9)) * time.Second // 2 s ... about 8.5 min
+}
+
+// Run drains the outbox every interval until ctx ends.
+func (s *Sender) Run(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Once(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Warn("slack outbox", slog.String("err", err.Error()))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Once claims and posts what is due; it returns how many posts were made.
+func (s *Sender) Once(ctx context.Context) (int, error) {
+	minIdle := s.MinIdle
+	if minIdle <= 0 {
+		minIdle = time.Minute
+	}
+	es, err := s.Outbox.Claim(ctx, s.Consumer, 20, minIdle, s.now())
+	if err != nil {
+		return 0, err
+	}
+	posted := 0
+	var errs []error
+	blocked := map[string]time.Time{} // channel -> when its failed post is tried again
+	for _, e := range es {
+		if at, ok := blocked[e.Msg.Channel]; ok {
+			at = at.Add(time.Millisecond) // behind the failed one, in order
+			blocked[e.Msg.Channel] = at
+			if err := s.Outbox.Postpone(ctx, e, at); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		ok, at, err := s.post(ctx, e)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
+			posted++
+		} else if !at.IsZero() {
+			blocked[e.Msg.Channel] = at
+		}
+	}
+	return posted, errors.Join(errs...)
+}
+
+// permanent are Slack error codes that a retry cannot change.
+var permanent = map[string]bool{
+	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "invalid_blocks": true,
+	"invalid_blocks_format": true, "msg_too_long": true, "no_text": true, "invalid_auth": true,
+	"not_authed": true, "account_inactive": true, "token_revoked": true, "missing_scope": true,
+	"restricted_action": true, "invalid_arguments": true, "file_upload_size_restricted": true,
+}
+
+// post posts one entry. It reports whether it was posted, and when it failed, when it is tried again
+// (zero when it will not be).
+func (s *Sender) post(ctx context.Context, e store.Entry) (bool, time.Time, error) {
+	if done, err := s.Outbox.Posted(ctx, e.Msg.Key); err != nil {
+		return false, time.Time{}, err
+	} else if done { // posted by a sender that died before acknowledging
+		return false, time.Time{}, s.Outbox.Done(ctx, e)
+	}
+	s.pace(ctx, e.Msg.Channel)
+	m := e.Msg
+	var next []store.Msg
+	var err error
+	if m.Text == "" && len(m.Blocks) == 0 && len(m.File) > 0 { // a chart on its own
+		err = s.upload(ctx, m.Channel, m)
+	} else {
+		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false)}
+		if len(m.Blocks) > 0 {
+			var bl slack.Blocks
+			if err := json.Unmarshal(m.Blocks, &bl); err == nil && len(bl.BlockSet) > 0 {
+				opts = append(opts, slack.MsgOptionBlocks(bl.BlockSet...))
+			}
+		}
+		var channelID string
+		channelID, _, err = s.API.PostMessageContext(ctx, m.Channel, opts...)
+		if err == nil && len(m.File) > 0 {
+			if channelID == "" {
+				channelID = m.Channel
+			}
+			// The file upload API wants the channel id, which chat.postMessage answered with.
+			if uerr := s.upload(ctx, channelID, m); uerr != nil {
+				at := s.retryAt(uerr, channelID, 1)
+				s.Log.Warn("slack chart upload failed, retried on its own", slog.String("key", m.Key), slog.String("err", uerr.Error()))
+				next = append(next, store.Msg{Key: m.Key + ":chart", Channel: channelID, File: m.File, FileName: m.FileName,
+					FileTitle: m.FileTitle, NotBefore: at, Attempts: 1})
+				if s.OnRetry != nil {
+					s.OnRetry()
+				}
+			}
+		}
+	}
+	if err == nil {
+		if s.OnPosted != nil {
+			s.OnPosted(m.Key)
+		}
+		return true, time.Time{}, s.Outbox.Done(ctx, e, next...)
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && permanent[se.Err] {
+		s.Log.Error("slack refused a post for good", slog.String("key", m.Key), slog.String("err", se.Err))
+		return false, time.Time{}, errors.Join(fmt.Errorf("post %s: %w", m.Key, err), s.Outbox.Bury(ctx, e))
+	}
+	at := s.retryAt(err, m.Channel, m.Attempts+1)
+	if s.OnRetry != nil {
+		s.OnRetry()
+	}
+	dead, rerr := s.Outbox.Retry(ctx, e, at)
+	if dead {
+		s.Log.Error("slack post given up", slog.String("key", m.Key), slog.String("err", err.Error()))
+		at = time.Time{}
+	}
+	return false, at, errors.Join(fmt.Errorf("post %s: %w", m.Key, err), rerr)
+}
+
+// retryAt is when a post that failed with err is tried again: after Slack's Retry-After for a rate
+// limit (and the channel waits as long), else after the backoff of its attempt.
+func (s *Sender) retryAt(err error, channel string, attempt int) time.Time {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		s.block(channel, rl.RetryAfter)
+		return s.now().Add(rl.RetryAfter)
+	}
+	return s.now().Add(s.backoff(attempt))
+}
+
+func (s *Sender) upload(ctx context.Context, channelID string, m store.Msg) error {
+	title := m.FileTitle
+	if title == "" {
+		title = m.FileName
+	}
+	_, err := s.API.UploadFileContext(ctx, slack.UploadFileParameters{Channel: channelID, Filename: m.FileName,
+		Title: title, AltTxt: clipRunes(title, 1000), Reader: bytes.NewReader(m.File), FileSize: len(m.File)})
+	return err
+}
+
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// pace keeps posts to one channel PerChannel apart.
+func (s *Sender) pace(ctx context.Context, channel string) {
+	if s.PerChannel <= 0 {
+		return
+	}
+	s.mu.Lock()
+	if s.last == nil {
+		s.last = map[string]time.Time{}
+	}
+	wait := s.last[channel].Add(s.PerChannel).Sub(s.now())
+	s.last[channel] = s.now().Add(max(wait, 0))
+	s.mu.Unlock()
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+}
+
+// block makes the channel wait d (after a rate limit) before its next post.
+func (s *Sender) block(channel string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = map[string]time.Time{}
+	}
+	s.last[channel] = s.now().Add(d)
+}
