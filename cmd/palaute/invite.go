@@ -85,13 +85,13 @@ func inviteCmd(ctx context.Context, args []string, env func(string) string, stdo
 	if err != nil {
 		return fmt.Errorf("-expires: %w", err)
 	}
+	if cfg.Redis.URL == "" {
+		return errEmbeddedRedis
+	}
 	if *qrDir != "" {
 		if err := writableDir(*qrDir); err != nil {
 			return fmt.Errorf("-qr: %w", err)
 		}
-	}
-	if cfg.Redis.URL == "" {
-		return errEmbeddedRedis
 	}
 	rdb, closeR, err := store.Connect(ctx, cfg.Redis.URL, newLogger(cfg, io.Discard))
 	if err != nil {

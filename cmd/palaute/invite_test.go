@@ -165,7 +165,11 @@ func TestInviteManyIsOneBatch(t *testing.T) {
 // and what to set, and prints no link.
 func TestInviteRefusesEmbeddedRedis(t *testing.T) {
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"invite", "-config", "../../config.yaml", "-unit", "kotipesa", "-audience", "relative"}, env(nil), nil, &out)
+	qr := filepath.Join(t.TempDir(), "qr")
+	err := run(context.Background(), []string{"invite", "-config", "../../config.yaml", "-unit", "kotipesa", "-audience", "relative", "-qr", qr}, env(nil), nil, &out)
+	if _, statErr := os.Stat(qr); statErr == nil {
+		t.Error("the refused command made the -qr directory")
+	}
 	if !errors.Is(err, errEmbeddedRedis) {
 		t.Fatalf("err = %v, want the embedded-Redis refusal", err)
 	}
