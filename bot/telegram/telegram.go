@@ -572,9 +572,9 @@ func (a *Adapter) do(ctx context.Context, chat, method string, f func() error) {
 }
 
 // globalLimit spaces sends evenly (no burst: Telegram counts any one second) at GlobalRate per second,
-// less 3 % so that network jitter between replicas and Telegram does not push a second over the limit.
+// less 2 % so that network jitter between replicas and Telegram does not push a second over the limit.
 func (a *Adapter) globalLimit() redis_rate.Limit {
-	return redis_rate.Limit{Rate: a.o.GlobalRate, Burst: 1, Period: time.Second * 103 / 100}
+	return redis_rate.Limit{Rate: a.o.GlobalRate, Burst: 1, Period: time.Second * 102 / 100}
 }
 
 // wait blocks until the limiter allows one message under key.
