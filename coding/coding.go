@@ -1,0 +1,561 @@
+// Package coding codes spontaneous feedback and spots messages that suggest danger. It reads its rules
+// (polarity words, topic keywords, crisis phrases, in fi, sv and en) from YAML files a staff member can
+// edit: the defaults are embedded from rules/, and a directory (config coding.rules_dir) may replace any
+// of them. The rule language is small: words, word* / *word / *word* for inflected forms and compounds,
+// a|b alternatives, @group references, and phrases of several words in order with at most two other
+// words between neighbours. See rules/polarity.yaml for the full description.
+//
+// It does no I/O but reading its rule files, and a Coder is safe for concurrent use.
+package coding
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed rules/*.yaml
+var embedded embed.FS
+
+// Polarities a message may get.
+const (
+	Positive   = "positive"
+	Corrective = "corrective"
+	Neutral    = "neutral"
+)
+
+// Topic is one configurable topic.
+type Topic struct {
+	ID    string
+	Names map[string]string // fi, sv, en
+}
+
+// Name is the topic's name in lang (fi when missing).
+func (t Topic) Name(lang string) string {
+	if n := t.Names[lang]; n != "" {
+		return n
+	}
+	return t.Names["fi"]
+}
+
+// source is where a rule was written: the file, line and text, for explanations.
+type source struct {
+	file string
+	line int
+	text string
+}
+
+func (s source) String() string { return fmt.Sprintf("%s:%d %q", s.file, s.line, s.text) }
+
+type polarityRules struct {
+	m      *matcher
+	kind   []int8 // per rule: +1 positive, -1 corrective, 0 neutral
+	src    []source
+	neg    *matcher
+	before int // a negator this many words before a polarity word (same clause) turns it round
+	after  int // ... or this many words after it
+}
+
+type topicRules struct {
+	m     *matcher
+	topic []int // per rule: index into Coder.topics
+	src   []source
+}
+
+// Coder codes messages by its rules.
+type Coder struct {
+	ws     *words
+	weight int // corrective wins unless positive hits outnumber corrective ones more than weight to 1
+	pol    map[string]*polarityRules
+	topics []Topic
+	top    map[string]*topicRules
+
+	crisis    *matcher
+	class     []int // per crisis rule: index into Classes
+	csrc      []source
+	not       *matcher
+	notClass  []int
+	nsrc      []source
+	crisisMin int // number of crisis rules (0 would mean detection is off)
+}
+
+// Default returns the coder of the embedded rules.
+func Default() (*Coder, error) { return Load("") }
+
+// Load reads the embedded rules, each replaced by the file of the same name in dir when dir is not empty
+// and holds one. Any problem is reported as `file:line: what is wrong`, all of them at once.
+func Load(dir string) (*Coder, error) {
+	srcs := map[string][]byte{}
+	names := map[string]string{}
+	for _, f := range Files {
+		data, err := embedded.ReadFile("rules/" + f)
+		if err != nil {
+			return nil, fmt.Errorf("embedded rules: %w", err)
+		}
+		srcs[f], names[f] = data, "coding/rules/"+f
+	}
+	if dir != "" {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("coding.rules_dir: %w", err)
+		}
+		var bad []error
+		for _, de := range ents {
+			n := de.Name()
+			ext := path.Ext(n)
+			if de.IsDir() || (ext != ".yaml" && ext != ".yml") {
+				continue
+			}
+			p := filepath.Join(dir, n)
+			if !slices.Contains(Files, n) {
+				bad = append(bad, fmt.Errorf("%s:1: unknown rules file (known: %s): %w", p, strings.Join(Files, ", "), ErrInvalid))
+				continue
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("coding rules: %w", err)
+			}
+			srcs[n], names[n] = data, p
+		}
+		if err := errors.Join(bad...); err != nil {
+			return nil, err
+		}
+	}
+	return Parse(names, srcs)
+}
+
+// Parse builds a coder from the contents of the three rules files (by file name; names gives the name
+// to use in errors).
+func Parse(names map[string]string, data map[string][]byte) (*Coder, error) {
+	c := &Coder{ws: newWords(), pol: map[string]*polarityRules{}, top: map[string]*topicRules{}}
+	var all []error
+	for _, f := range Files {
+		name := names[f]
+		if name == "" {
+			name = f
+		}
+		e := &errs{file: name}
+		switch f {
+		case PolarityFile:
+			c.parsePolarity(e, data[f])
+		case TopicsFile:
+			c.parseTopics(e, data[f])
+		case CrisisFile:
+			c.parseCrisis(e, data[f])
+		}
+		all = append(all, e.list...)
+	}
+	if err := errors.Join(all...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// MustDefault returns the embedded coder or fails the test or benchmark.
+func MustDefault(tb interface {
+	Helper()
+	Fatal(...any)
+}) *Coder {
+	tb.Helper()
+	c, err := Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+var polarityKinds = map[string]int8{"positive": 1, "corrective": -1, "neutral": 0}
+
+func (c *Coder) parsePolarity(e *errs, data []byte) {
+	root := parseDoc(e, data)
+	if root == nil {
+		return
+	}
+	m, _ := mapping(e, root, "the polarity rules", "corrective_weight", "typo_min_length", "groups", "common", "fi", "sv", "en")
+	if m == nil {
+		return
+	}
+	c.weight = intValue(e, m["corrective_weight"], "corrective_weight", 3, 1, 100)
+	cp := &compiler{ws: c.ws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
+	cp.readGroups(e, m["groups"])
+	var common map[string]*yaml.Node
+	if n := m["common"]; n != nil {
+		common, _ = mapping(e, n, "common", "positive", "corrective", "neutral")
+	}
+	for _, lang := range Languages {
+		n := m[lang]
+		if n == nil {
+			e.add(root.Line, "missing %s: every language needs its polarity words", lang)
+			continue
+		}
+		lm, _ := mapping(e, n, lang, "negators", "negation_before", "negation_after", "positive", "corrective", "neutral")
+		if lm == nil {
+			continue
+		}
+		pr := &polarityRules{m: newMatcher(), neg: newMatcher(),
+			before: intValue(e, lm["negation_before"], lang+".negation_before", 3, 0, 6),
+			after:  intValue(e, lm["negation_after"], lang+".negation_after", 0, 0, 6)}
+		for _, sec := range []map[string]*yaml.Node{lm, common} {
+			for _, kind := range []string{"positive", "corrective", "neutral"} {
+				cp.addAll(e, pr.m, list(e, sec[kind], lang+"."+kind), func(x entry) int {
+					pr.kind = append(pr.kind, polarityKinds[kind])
+					pr.src = append(pr.src, source{e.file, x.line, x.text})
+					return len(pr.kind) - 1
+				})
+			}
+		}
+		negs := list(e, lm["negators"], lang+".negators")
+		if len(negs) == 0 {
+			e.add(n.Line, "%s needs negators (words like ei, inte, not)", lang)
+		}
+		cp.addAll(e, pr.neg, negs, func(entry) int { return 0 })
+		if len(pr.kind) == 0 {
+			e.add(n.Line, "%s has no positive or corrective words", lang)
+		}
+		c.pol[lang] = pr
+	}
+}
+
+var topicIDRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+func (c *Coder) parseTopics(e *errs, data []byte) {
+	root := parseDoc(e, data)
+	if root == nil {
+		return
+	}
+	m, _ := mapping(e, root, "the topic rules", "typo_min_length", "groups", "topics")
+	if m == nil {
+		return
+	}
+	cp := &compiler{ws: c.ws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
+	cp.readGroups(e, m["groups"])
+	for _, lang := range Languages {
+		c.top[lang] = &topicRules{m: newMatcher()}
+	}
+	ts := m["topics"]
+	if ts == nil || ts.Kind != yaml.SequenceNode || len(ts.Content) == 0 {
+		e.add(root.Line, "topics must be a list of topics with id, names, fi, sv and en")
+		return
+	}
+	seen := map[string]int{}
+	for _, tn := range ts.Content {
+		tm, _ := mapping(e, tn, "a topic", "id", "names", "fi", "sv", "en")
+		if tm == nil {
+			continue
+		}
+		id := ""
+		if n := tm["id"]; n == nil {
+			e.add(tn.Line, "a topic needs an id")
+			continue
+		} else if id = n.Value; !topicIDRe.MatchString(id) {
+			e.add(n.Line, "topic id %q must be lower-case letters, digits and _ (max 32)", id)
+			continue
+		} else if first, dup := seen[id]; dup {
+			e.add(n.Line, "topic %q given twice (first at line %d)", id, first)
+			continue
+		}
+		seen[id] = tn.Line
+		t := Topic{ID: id, Names: map[string]string{}}
+		if n := tm["names"]; n == nil {
+			e.add(tn.Line, "topic %s needs names: {fi: ..., sv: ..., en: ...}", id)
+		} else if nm, keys := mapping(e, n, "names of "+id, Languages...); nm != nil {
+			for _, k := range keys {
+				t.Names[k.Value] = strings.TrimSpace(nm[k.Value].Value)
+			}
+			if t.Names["fi"] == "" {
+				e.add(n.Line, "topic %s needs a name in fi", id)
+			}
+		}
+		idx := len(c.topics)
+		c.topics = append(c.topics, t)
+		words := 0
+		for _, lang := range Languages {
+			tr := c.top[lang]
+			es := list(e, tm[lang], id+"."+lang)
+			words += len(es)
+			cp.addAll(e, tr.m, es, func(x entry) int {
+				tr.topic = append(tr.topic, idx)
+				tr.src = append(tr.src, source{e.file, x.line, x.text})
+				return len(tr.topic) - 1
+			})
+		}
+		if words == 0 {
+			e.add(tn.Line, "topic %s has no words", id)
+		}
+	}
+}
+
+func (c *Coder) parseCrisis(e *errs, data []byte) {
+	root := parseDoc(e, data)
+	if root == nil {
+		return
+	}
+	m, _ := mapping(e, root, "the crisis rules", "typo_min_length", "groups", "classes")
+	if m == nil {
+		return
+	}
+	cp := &compiler{ws: c.ws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
+	cp.readGroups(e, m["groups"])
+	c.crisis, c.not = newMatcher(), newMatcher()
+	cn := m["classes"]
+	if cn == nil {
+		e.add(root.Line, "missing classes (%s)", strings.Join(Classes, ", "))
+		return
+	}
+	cm, keys := mapping(e, cn, "classes")
+	for _, k := range keys {
+		ci := slices.Index(Classes, k.Value)
+		if ci < 0 {
+			e.add(k.Line, "unknown crisis class %q (known: %s)", k.Value, strings.Join(Classes, ", "))
+			continue
+		}
+		lm, _ := mapping(e, cm[k.Value], k.Value, "fi", "sv", "en", "not")
+		if lm == nil {
+			continue
+		}
+		for _, lang := range Languages {
+			cp.addAll(e, c.crisis, list(e, lm[lang], k.Value+"."+lang), func(x entry) int {
+				c.class = append(c.class, ci)
+				c.csrc = append(c.csrc, source{e.file, x.line, x.text})
+				return len(c.class) - 1
+			})
+		}
+		cp.addAll(e, c.not, list(e, lm["not"], k.Value+".not"), func(x entry) int {
+			c.notClass = append(c.notClass, ci)
+			c.nsrc = append(c.nsrc, source{e.file, x.line, x.text})
+			return len(c.notClass) - 1
+		})
+	}
+	if len(c.class) == 0 {
+		e.add(cn.Line, "no crisis phrases: crisis detection would be off")
+	}
+}
+
+// Topics are the configured topics, in file order.
+func (c *Coder) Topics() []Topic { return slices.Clone(c.topics) }
+
+// TopicName is the name of topic id in lang, or id when there is no such topic.
+func (c *Coder) TopicName(lang, id string) string {
+	for _, t := range c.topics {
+		if t.ID == id {
+			return t.Name(lang)
+		}
+	}
+	return id
+}
+
+// Match is one rule that matched a message, for explanations.
+type Match struct {
+	Rule    string // file:line "the entry as written"
+	Meaning string // positive, corrective, neutral, topic <id>, crisis <class>, not <class>, negator
+	Lang    string
+	Negated bool // a negator turned a polarity word round
+	Words   string
+}
+
+// Result is the coding of one message.
+type Result struct {
+	Polarity string
+	Topics   []string
+	Lang     string // the language whose rules gave the polarity
+	Matches  []Match
+}
+
+// Code codes a message: its polarity and topics. lang is the writer's language; when its rules find
+// nothing, the other languages' rules are tried (people switch languages).
+func (c *Coder) Code(lang, text string) (string, []string) {
+	r := c.Analyze(lang, text)
+	return r.Polarity, r.Topics
+}
+
+type polScore struct {
+	pos, neg, any int
+	matches       []Match
+}
+
+func (c *Coder) polarity(lang string, a *analysed) polScore {
+	pr := c.pol[lang]
+	var s polScore
+	if pr == nil {
+		return s
+	}
+	hits := pr.m.find(c.ws, a)
+	if len(hits) == 0 {
+		return s
+	}
+	used := make([]bool, len(a.toks))
+	for _, h := range hits {
+		for _, p := range h.pos {
+			used[p] = true
+		}
+	}
+	var negs []hit
+	for _, n := range pr.neg.find(c.ws, a) {
+		if !slices.ContainsFunc(n.pos, func(p int) bool { return used[p] }) {
+			negs = append(negs, n)
+		}
+	}
+	for _, h := range hits {
+		k := pr.kind[h.rule]
+		negated := false
+		if k != 0 {
+			first, last := h.pos[0], h.pos[len(h.pos)-1]
+			for _, n := range negs {
+				nl, nf := n.pos[len(n.pos)-1], n.pos[0]
+				if (nl < first && first-nl <= pr.before && a.toks[nl].clause == a.toks[first].clause) ||
+					(nf > last && nf-last <= pr.after && a.toks[nf].clause == a.toks[last].clause) {
+					negated = !negated
+				}
+			}
+		}
+		if negated {
+			k = -k
+		}
+		switch k {
+		case 1:
+			s.pos++
+		case -1:
+			s.neg++
+		}
+		s.any++
+		meaning := map[int8]string{1: Positive, -1: Corrective, 0: Neutral}[k]
+		s.matches = append(s.matches, Match{Rule: pr.src[h.rule].String(), Meaning: meaning, Lang: lang, Negated: negated, Words: matchedWords(a, h)})
+	}
+	return s
+}
+
+func matchedWords(a *analysed, h hit) string {
+	ws := make([]string, len(h.pos))
+	for i, p := range h.pos {
+		ws[i] = a.toks[p].text
+	}
+	return strings.Join(ws, " ")
+}
+
+func (c *Coder) topicHits(lang string, a *analysed) ([]int, []Match) {
+	tr := c.top[lang]
+	if tr == nil {
+		return nil, nil
+	}
+	var idx []int
+	var ms []Match
+	for _, h := range tr.m.find(c.ws, a) {
+		t := tr.topic[h.rule]
+		if !slices.Contains(idx, t) {
+			idx = append(idx, t)
+		}
+		ms = append(ms, Match{Rule: tr.src[h.rule].String(), Meaning: "topic " + c.topics[t].ID, Lang: lang, Words: matchedWords(a, h)})
+	}
+	return idx, ms
+}
+
+func normLang(lang string) string {
+	lang = strings.ToLower(lang)
+	if len(lang) > 2 {
+		lang = lang[:2]
+	}
+	if slices.Contains(Languages, lang) {
+		return lang
+	}
+	return "fi"
+}
+
+// Analyze codes a message and says which rules matched.
+func (c *Coder) Analyze(lang, text string) Result {
+	lang = normLang(lang)
+	a := c.ws.analyse(text)
+	order := append([]string{lang}, slices.DeleteFunc(slices.Clone(Languages), func(l string) bool { return l == lang })...)
+	r := Result{Polarity: Neutral, Lang: lang}
+	var best polScore
+	bestLang := ""
+	for _, l := range order {
+		s := c.polarity(l, a)
+		if s.any > best.any || (bestLang == "" && l == lang) {
+			best, bestLang = s, l
+		}
+		if l == lang && s.any > 0 {
+			break // the writer's own language found something: keep it
+		}
+	}
+	r.Lang = bestLang
+	r.Matches = append(r.Matches, best.matches...)
+	switch {
+	case best.neg > 0 && best.neg*c.weight >= best.pos:
+		r.Polarity = Corrective
+	case best.pos > 0:
+		r.Polarity = Positive
+	}
+	var topics []int
+	for _, l := range order {
+		idx, ms := c.topicHits(l, a)
+		if len(idx) > 0 {
+			topics = idx
+			r.Matches = append(r.Matches, ms...)
+			break
+		}
+	}
+	slices.Sort(topics) // file order
+	for _, t := range topics {
+		r.Topics = append(r.Topics, c.topics[t].ID)
+	}
+	return r
+}
+
+// Crisis reports whether a message suggests danger, and its most urgent class. The rules of every
+// language are used, whatever the writer's language.
+func (c *Coder) Crisis(text string) (string, bool) {
+	class, _, ok := c.crisisOf(text)
+	return class, ok
+}
+
+// ExplainCrisis is Crisis with the rules that decided.
+func (c *Coder) ExplainCrisis(text string) (class string, ms []Match, ok bool) {
+	return c.crisisOf(text)
+}
+
+func (c *Coder) crisisOf(text string) (string, []Match, bool) {
+	a := c.ws.analyse(text)
+	hits := c.crisis.find(c.ws, a)
+	if len(hits) == 0 {
+		return "", nil, false
+	}
+	nots := c.not.find(c.ws, a)
+	best := -1
+	var ms []Match
+	for _, h := range hits {
+		ci := c.class[h.rule]
+		cancelled := false
+		for _, n := range nots {
+			if c.notClass[n.rule] == ci && overlaps(h, n) {
+				cancelled = true
+				ms = append(ms, Match{Rule: c.nsrc[n.rule].String(), Meaning: "not " + Classes[ci], Words: matchedWords(a, n)})
+			}
+		}
+		if cancelled {
+			continue
+		}
+		ms = append(ms, Match{Rule: c.csrc[h.rule].String(), Meaning: "crisis " + Classes[ci], Words: matchedWords(a, h)})
+		if best < 0 || ci < best {
+			best = ci
+		}
+	}
+	if best < 0 {
+		return "", ms, false
+	}
+	return Classes[best], ms, true
+}
+
+// FS returns the embedded default rules (to copy into a rules directory and edit).
+func FS() fs.FS {
+	sub, _ := fs.Sub(embedded, "rules")
+	return sub
+}

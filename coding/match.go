@@ -1,0 +1,442 @@
+package coding
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// maxGap is how many other words may stand between two neighbouring words of a phrase.
+const maxGap = 2
+
+// token is one word (or emoji) of a message, normalised.
+type token struct {
+	text     string // lower case, without diacritics (ä -> a), apostrophes dropped
+	alt      string // text with every run of 3+ equal letters squeezed to one ("kiitoooos" -> "kiitos"), or ""
+	sentence int    // index of the sentence (. ! ? and new lines end one)
+	clause   int    // index of the clause (commas and ; end one too)
+}
+
+// fold lower-cases s and removes diacritics: "Äiti" -> "aiti". It is used on rules and messages alike,
+// so a message typed without the dots of ä and ö matches too.
+func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range norm.NFD.String(s) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// isWordRune reports whether r belongs inside a word.
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// ignorable runes inside emoji sequences: variation selectors, zero-width joiner, skin tones.
+func ignorable(r rune) bool {
+	return r == 0xFE0F || r == 0xFE0E || r == 0x200D || (r >= 0x1F3FB && r <= 0x1F3FF)
+}
+
+// isEmoji reports whether r is a pictograph or symbol that stands as a word of its own (❤, 👍, 😡).
+func isEmoji(r rune) bool {
+	return unicode.Is(unicode.So, r) || (r >= 0x1F000 && r <= 0x1FAFF)
+}
+
+// tokenize splits text into normalised tokens. Apostrophes are dropped ("don't" -> "dont"), "<3" is a heart.
+func tokenize(text string) []token {
+	text = fold(text)
+	toks := make([]token, 0, len(text)/5+1)
+	sentence, clause := 0, 0
+	var word []rune
+	flush := func() {
+		if len(word) == 0 {
+			return
+		}
+		t := token{text: string(word), sentence: sentence, clause: clause}
+		if s := squeeze(word); s != t.text {
+			t.alt = s
+		}
+		toks = append(toks, t)
+		word = word[:0]
+	}
+	rs := []rune(text)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case isWordRune(r):
+			word = append(word, r)
+		case (r == '\'' || r == '’' || r == '´' || r == '`') && len(word) > 0 && i+1 < len(rs) && isWordRune(rs[i+1]):
+			// inside a word: don't, it's, hän's
+		case r == '<' && i+1 < len(rs) && rs[i+1] == '3':
+			flush()
+			toks = append(toks, token{text: "❤", sentence: sentence, clause: clause})
+			i++
+		case isEmoji(r):
+			flush()
+			toks = append(toks, token{text: string(r), sentence: sentence, clause: clause})
+		case ignorable(r):
+		default:
+			flush()
+			switch r {
+			case '.', '!', '?', '\n', '…':
+				if len(toks) > 0 && toks[len(toks)-1].sentence == sentence {
+					sentence++
+					clause++
+				}
+			case ',', ';', ':', '(', ')', '"', '“', '”', '–', '—':
+				if len(toks) > 0 && toks[len(toks)-1].clause == clause {
+					clause++
+				}
+			}
+		}
+	}
+	flush()
+	return toks
+}
+
+// squeeze returns word with every run of 3 or more equal letters made one letter.
+func squeeze(word []rune) string {
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(word); {
+		j := i
+		for j < len(word) && word[j] == word[i] {
+			j++
+		}
+		n := j - i
+		if n >= 3 {
+			n = 1
+			changed = true
+		}
+		for k := 0; k < n; k++ {
+			b.WriteRune(word[i])
+		}
+		i = j
+	}
+	if !changed {
+		return string(word)
+	}
+	return b.String()
+}
+
+// wordPat is one word of a rule: text, text* (starts with), *text (ends with) or *text* (contains).
+type wordPat struct {
+	text   string
+	prefix bool // text*
+	suffix bool // *text
+	fuzzy  bool // one typo allowed (long words only)
+}
+
+func (w wordPat) key() string {
+	k := w.text
+	if w.suffix {
+		k = "*" + k
+	}
+	if w.prefix {
+		k += "*"
+	}
+	if w.fuzzy {
+		k += "~"
+	}
+	return k
+}
+
+// specificity ranks how narrowly a word matches: exact words beat prefixes, longer beats shorter.
+func (w wordPat) specificity() int {
+	s := 4 * utf8.RuneCountInString(w.text)
+	switch {
+	case !w.prefix && !w.suffix:
+		s += 3
+	case w.prefix != w.suffix:
+		s += 1
+	}
+	return s
+}
+
+// phrase is one rule entry: words in order (each a set of alternatives), with at most maxGap others between.
+type phrase struct {
+	words [][]int32 // word ids per position
+	rule  int       // index of the rule this phrase belongs to (in its rule set)
+}
+
+// words is the table of every word pattern of all rules, and the index that finds a token's words fast.
+type words struct {
+	pats     []wordPat
+	ids      map[string]int32
+	exact    map[string][]int32
+	prefix   map[string][]int32
+	suffix   map[string][]int32
+	contains []int32
+	fuzzy    map[rune][]int32 // by first letter
+	maxLen   int              // longest prefix/suffix text, in bytes
+}
+
+func newWords() *words {
+	return &words{ids: map[string]int32{}, exact: map[string][]int32{}, prefix: map[string][]int32{},
+		suffix: map[string][]int32{}, fuzzy: map[rune][]int32{}}
+}
+
+func (ws *words) add(w wordPat) int32 {
+	k := w.key()
+	if id, ok := ws.ids[k]; ok {
+		return id
+	}
+	id := int32(len(ws.pats))
+	ws.pats = append(ws.pats, w)
+	ws.ids[k] = id
+	switch {
+	case w.prefix && w.suffix:
+		ws.contains = append(ws.contains, id)
+	case w.prefix:
+		ws.prefix[w.text] = append(ws.prefix[w.text], id)
+	case w.suffix:
+		ws.suffix[w.text] = append(ws.suffix[w.text], id)
+	default:
+		ws.exact[w.text] = append(ws.exact[w.text], id)
+	}
+	if (w.prefix || w.suffix) && len(w.text) > ws.maxLen {
+		ws.maxLen = len(w.text)
+	}
+	if w.fuzzy {
+		r, _ := utf8.DecodeRuneInString(w.text)
+		ws.fuzzy[r] = append(ws.fuzzy[r], id)
+	}
+	return id
+}
+
+// lookup appends to dst the ids of every word that matches s.
+func (ws *words) lookup(dst []int32, s string) []int32 {
+	dst = append(dst, ws.exact[s]...)
+	for i := 1; i <= len(s) && i <= ws.maxLen; i++ {
+		if ids, ok := ws.prefix[s[:i]]; ok {
+			dst = append(dst, ids...)
+		}
+		if ids, ok := ws.suffix[s[len(s)-i:]]; ok {
+			dst = append(dst, ids...)
+		}
+	}
+	for _, id := range ws.contains {
+		if strings.Contains(s, ws.pats[id].text) {
+			dst = append(dst, id)
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	for _, id := range ws.fuzzy[r] {
+		if w := ws.pats[id]; fuzzyMatch(w, s) {
+			dst = append(dst, id)
+		}
+	}
+	return dst
+}
+
+// fuzzyMatch allows one typo (a letter wrong, missing, extra, or two letters swapped) in a long word.
+// For a prefix the token's matching part must end in the prefix's last letter, so that "ohjaaj*" takes
+// "ohjajat" but a missing last letter does not make the prefix shorter.
+func fuzzyMatch(w wordPat, s string) bool {
+	if !w.prefix {
+		return within1(w.text, s)
+	}
+	n := len(w.text)
+	last := w.text[n-1]
+	for _, k := range []int{n - 1, n, n + 1} {
+		if k <= 0 || k > len(s) || s[k-1] != last || !utf8.ValidString(s[:k]) {
+			continue
+		}
+		if within1(w.text, s[:k]) {
+			return true
+		}
+	}
+	return false
+}
+
+// within1 reports whether a and b differ by at most one edit (substitution, insertion, deletion or
+// swap of two neighbouring letters).
+func within1(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) < len(rb) {
+		ra, rb = rb, ra
+	}
+	switch len(ra) - len(rb) {
+	case 0:
+		i := 0
+		for i < len(ra) && ra[i] == rb[i] {
+			i++
+		}
+		if string(ra[i+1:]) == string(rb[i+1:]) {
+			return true // one substitution
+		}
+		return i+1 < len(ra) && ra[i] == rb[i+1] && ra[i+1] == rb[i] && string(ra[i+2:]) == string(rb[i+2:])
+	case 1:
+		i := 0
+		for i < len(rb) && ra[i] == rb[i] {
+			i++
+		}
+		return string(ra[i+1:]) == string(rb[i:])
+	}
+	return false
+}
+
+// matcher finds the phrases of one rule set in a message.
+type matcher struct {
+	phrases []phrase
+	starts  map[int32][]int32 // word id -> phrases whose first position holds it
+}
+
+func newMatcher() *matcher { return &matcher{starts: map[int32][]int32{}} }
+
+func (m *matcher) add(p phrase) {
+	id := int32(len(m.phrases))
+	m.phrases = append(m.phrases, p)
+	for _, w := range p.words[0] {
+		if !slices.Contains(m.starts[w], id) {
+			m.starts[w] = append(m.starts[w], id)
+		}
+	}
+}
+
+// hit is a phrase found in a message at token positions pos.
+type hit struct {
+	phrase int32
+	rule   int
+	pos    []int
+	score  int
+}
+
+// analysed is a message with the words found at each token.
+type analysed struct {
+	toks []token
+	ids  [][]int32 // word ids per token
+}
+
+func (ws *words) analyse(text string) *analysed {
+	a := &analysed{toks: tokenize(text)}
+	a.ids = make([][]int32, len(a.toks))
+	var buf []int32
+	for i, t := range a.toks {
+		buf = ws.lookup(buf[:0], t.text)
+		if t.alt != "" {
+			buf = ws.lookup(buf, t.alt)
+		}
+		if len(buf) > 0 {
+			a.ids[i] = slices.Compact(sorted(slices.Clone(buf)))
+		}
+	}
+	return a
+}
+
+func sorted(s []int32) []int32 { slices.Sort(s); return s }
+
+// find returns the hits of m in a, longest and most specific first, no two sharing a token.
+func (m *matcher) find(ws *words, a *analysed) []hit {
+	var cands []hit
+	for i, ids := range a.ids {
+		for _, w := range ids {
+			for _, pid := range m.starts[w] {
+				if h, ok := m.matchAt(ws, a, pid, i); ok {
+					cands = append(cands, h)
+				}
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(cands, func(x, y hit) int {
+		return cmp.Or(cmp.Compare(len(y.pos), len(x.pos)), cmp.Compare(y.score, x.score), cmp.Compare(x.pos[0], y.pos[0]))
+	})
+	used := make([]bool, len(a.toks))
+	var out []hit
+	seen := map[[2]int]bool{}
+next:
+	for _, h := range cands {
+		k := [2]int{int(h.phrase), h.pos[0]}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		for _, p := range h.pos {
+			if used[p] {
+				continue next
+			}
+		}
+		for _, p := range h.pos {
+			used[p] = true
+		}
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(x, y hit) int { return cmp.Compare(x.pos[0], y.pos[0]) })
+	return out
+}
+
+// matchAt tries phrase pid with its first word at token i: each next word within maxGap tokens of the
+// previous one, in the same sentence. The earliest placement wins.
+func (m *matcher) matchAt(ws *words, a *analysed, pid int32, i int) (hit, bool) {
+	p := &m.phrases[pid]
+	pos := make([]int, len(p.words))
+	var try func(k, from int) bool
+	try = func(k, from int) bool {
+		if k == len(p.words) {
+			return true
+		}
+		for j := from; j < len(a.toks) && j <= from+maxGap && a.toks[j].sentence == a.toks[i].sentence; j++ {
+			if hasAny(a.ids[j], p.words[k]) {
+				pos[k] = j
+				if try(k+1, j+1) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !hasAny(a.ids[i], p.words[0]) {
+		return hit{}, false
+	}
+	pos[0] = i
+	if !try(1, i+1) {
+		return hit{}, false
+	}
+	score := 0
+	for k, j := range pos {
+		best := 0
+		for _, w := range p.words[k] {
+			if slices.Contains(a.ids[j], w) {
+				best = max(best, ws.pats[w].specificity())
+			}
+		}
+		score += best
+	}
+	return hit{phrase: pid, rule: p.rule, pos: pos, score: score}, true
+}
+
+func hasAny(have, want []int32) bool {
+	for _, w := range want {
+		if _, ok := slices.BinarySearch(have, w); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// overlaps reports whether two hits share a token or touch.
+func overlaps(a, b hit) bool {
+	return a.pos[0] <= b.pos[len(b.pos)-1]+1 && b.pos[0] <= a.pos[len(a.pos)-1]+1
+}

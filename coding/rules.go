@@ -1,0 +1,271 @@
+package coding
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ErrInvalid is wrapped by every error in a rules file.
+var ErrInvalid = errors.New("invalid coding rules")
+
+// Languages are the languages every rules file covers.
+var Languages = []string{"fi", "sv", "en"}
+
+// Classes are the crisis classes a crisis rules file may use, in the order of their urgency. Staff alerts
+// have a localized name for each (locales/router.*.yaml crisis_class_<class>).
+var Classes = []string{"suicide", "self_harm", "abuse", "violence", "unsafe_home", "running_away"}
+
+// File names of the rules (embedded under rules/, replaceable one by one from coding.rules_dir).
+const (
+	PolarityFile = "polarity.yaml"
+	TopicsFile   = "topics.yaml"
+	CrisisFile   = "crisis.yaml"
+)
+
+// Files are the rules files, in the order they are read.
+var Files = []string{PolarityFile, TopicsFile, CrisisFile}
+
+// errs collects `file:line: what is wrong` errors.
+type errs struct {
+	file string
+	list []error
+}
+
+func (e *errs) add(line int, format string, args ...any) {
+	e.list = append(e.list, fmt.Errorf("%s:%d: %s: %w", e.file, line, fmt.Sprintf(format, args...), ErrInvalid))
+}
+
+func (e *errs) err() error { return errors.Join(e.list...) }
+
+var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// parseDoc reads data as YAML and returns its top mapping.
+func parseDoc(e *errs, data []byte) *yaml.Node {
+	if !utf8.Valid(data) {
+		e.add(1, "file is not valid UTF-8")
+		return nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line := 1
+		if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
+		}
+		e.add(line, "not valid YAML: %s", yamlLineRe.ReplaceAllString(err.Error(), ""))
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		e.add(1, "the file is empty")
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// mapping checks that n is a mapping with only known keys (any key when known is nil) and returns its
+// values by key, and its keys in order.
+func mapping(e *errs, n *yaml.Node, what string, known ...string) (map[string]*yaml.Node, []*yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		e.add(n.Line, "%s must be a mapping of keys to values", what)
+		return nil, nil
+	}
+	m := map[string]*yaml.Node{}
+	var keys []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if known != nil && !slices.Contains(known, k.Value) {
+			e.add(k.Line, "unknown key %q in %s (known: %s)", k.Value, what, strings.Join(known, ", "))
+			continue
+		}
+		if _, dup := m[k.Value]; dup {
+			e.add(k.Line, "%q given twice in %s", k.Value, what)
+			continue
+		}
+		m[k.Value] = v
+		keys = append(keys, k)
+	}
+	return m, keys
+}
+
+// entry is one string of a list with its line.
+type entry struct {
+	text string
+	line int
+}
+
+// list reads a list of strings.
+func list(e *errs, n *yaml.Node, what string) []entry {
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		e.add(n.Line, "%s must be a list, like [word, other*]", what)
+		return nil
+	}
+	var out []entry
+	for _, x := range n.Content {
+		if x.Kind != yaml.ScalarNode || x.Tag == "!!null" || strings.TrimSpace(x.Value) == "" {
+			e.add(x.Line, "%s: every entry must be a word or words, not empty or a list", what)
+			continue
+		}
+		out = append(out, entry{x.Value, x.Line})
+	}
+	return out
+}
+
+func intValue(e *errs, n *yaml.Node, what string, def, lo, hi int) int {
+	if n == nil {
+		return def
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil || v < lo || v > hi {
+		e.add(n.Line, "%s must be a whole number from %d to %d, not %q", what, lo, hi, n.Value)
+		return def
+	}
+	return v
+}
+
+// compiler turns the words of the rules into patterns over one shared word table.
+type compiler struct {
+	ws      *words
+	typoMin int                  // words of at least this many letters match with one typo (0: never)
+	groups  map[string][]wordPat // @name -> words
+}
+
+// wordOf parses one alternative: text, text*, *text, *text*.
+func (c *compiler) wordOf(s string) (wordPat, error) {
+	w := wordPat{}
+	if strings.HasSuffix(s, "*") {
+		w.prefix, s = true, strings.TrimSuffix(s, "*")
+	}
+	if strings.HasPrefix(s, "*") {
+		w.suffix, s = true, strings.TrimPrefix(s, "*")
+	}
+	if strings.Contains(s, "*") {
+		return w, fmt.Errorf("a * can stand only at the start or the end of a word")
+	}
+	toks := tokenize(s)
+	switch {
+	case len(toks) == 0:
+		return w, fmt.Errorf("%q has no letters", s)
+	case len(toks) > 1:
+		return w, fmt.Errorf("%q is more than one word here: separate words with spaces, and give only single words as | alternatives or in groups", s)
+	}
+	w.text = toks[0].text
+	digits := strings.Trim(w.text, "0123456789") == ""
+	if (w.prefix || w.suffix) && utf8.RuneCountInString(w.text) < 2 && !digits {
+		return w, fmt.Errorf("%q* is too short: a * needs at least 2 letters before it", w.text)
+	}
+	letters := true
+	for _, r := range w.text {
+		letters = letters && unicode.IsLetter(r)
+	}
+	w.fuzzy = c.typoMin > 0 && letters && !w.suffix && utf8.RuneCountInString(w.text) >= c.typoMin
+	return w, nil
+}
+
+// alternatives parses one position: a|b*|@group.
+func (c *compiler) alternatives(s string) ([]wordPat, error) {
+	var out []wordPat
+	for _, alt := range strings.Split(s, "|") {
+		if alt == "" {
+			return nil, fmt.Errorf("empty alternative in %q", s)
+		}
+		if name, ok := strings.CutPrefix(alt, "@"); ok {
+			g, ok := c.groups[name]
+			if !ok {
+				return nil, fmt.Errorf("unknown group @%s (define it under groups:)", name)
+			}
+			out = append(out, g...)
+			continue
+		}
+		w, err := c.wordOf(alt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// phrase parses a rule entry into a phrase of rule index rule.
+func (c *compiler) phrase(s string, rule int) (phrase, error) {
+	fs := strings.Fields(s)
+	if len(fs) > 8 {
+		return phrase{}, fmt.Errorf("%q has more than 8 words", s)
+	}
+	p := phrase{rule: rule}
+	for _, f := range fs {
+		alts, err := c.alternatives(f)
+		if err != nil {
+			return phrase{}, err
+		}
+		var ids []int32
+		for _, w := range alts {
+			if id := c.ws.add(w); !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		p.words = append(p.words, ids)
+	}
+	return p, nil
+}
+
+// readGroups reads groups: {name: [word, word*, ...]}.
+func (c *compiler) readGroups(e *errs, n *yaml.Node) {
+	c.groups = map[string][]wordPat{}
+	if n == nil {
+		return
+	}
+	m, keys := mapping(e, n, "groups")
+	for _, k := range keys {
+		if !groupRe.MatchString(k.Value) {
+			e.add(k.Line, "group name %q must be letters, digits and _", k.Value)
+			continue
+		}
+		var ws []wordPat
+		for _, x := range list(e, m[k.Value], "group "+k.Value) {
+			if strings.ContainsAny(x.text, " @") {
+				e.add(x.line, "group %s: %q: a group holds single words (no spaces, no @groups)", k.Value, x.text)
+				continue
+			}
+			alts, err := c.alternatives(strings.ReplaceAll(x.text, ",", "|"))
+			if err != nil {
+				e.add(x.line, "group %s: %v", k.Value, err)
+				continue
+			}
+			ws = append(ws, alts...)
+		}
+		c.groups[k.Value] = ws
+	}
+}
+
+var groupRe = regexp.MustCompile(`^[\p{L}0-9_]+$`)
+
+// addAll compiles entries into m, each as a rule made by mk (which returns the rule's index). An entry
+// may hold several phrases separated by commas: "ei kiitos, ei kiitti".
+func (c *compiler) addAll(e *errs, m *matcher, es []entry, mk func(x entry) int) {
+	for _, x := range es {
+		for _, alt := range strings.Split(x.text, ",") {
+			alt = strings.TrimSpace(alt)
+			if alt == "" {
+				e.add(x.line, "empty phrase in %q (two commas, or a comma at the end)", x.text)
+				continue
+			}
+			p, err := c.phrase(alt, 0)
+			if err != nil {
+				e.add(x.line, "%v", err)
+				continue
+			}
+			p.rule = mk(entry{alt, x.line})
+			m.add(p)
+		}
+	}
+}
