@@ -17,6 +17,8 @@ type fakeSource struct {
 	agg  map[string]map[string]int64 // "<unit>|<aud>|<week>" -> counters
 	resp map[string][]map[string]string
 	fb   map[string][]map[string]string
+
+	perWeek []int // what Texts was asked for
 }
 
 var _ report.Source = (*fakeSource)(nil)
@@ -40,22 +42,25 @@ func (f *fakeSource) Sum(_ context.Context, unit string, auds []string, weeks []
 	return out, nil
 }
 
-func (f *fakeSource) Texts(_ context.Context, unit string, weeks []period.Period, _ int) (resp, fb []map[string]string, _ error) {
+// Texts returns the entries of the weeks, at most perWeek per stream and week (the first), as
+// store.Counters does; it records the perWeek asked for.
+func (f *fakeSource) Texts(_ context.Context, unit string, weeks []period.Period, perWeek int) (resp, fb []map[string]string, _ error) {
+	f.perWeek = append(f.perWeek, perWeek)
 	in := map[string]bool{}
 	for _, w := range weeks {
 		in[w.String()] = true
 	}
-	for _, e := range f.resp[unit] {
-		if in[e["week"]] {
-			resp = append(resp, e)
+	take := func(es []map[string]string) (out []map[string]string) {
+		seen := map[string]int{}
+		for _, e := range es {
+			if in[e["week"]] && (perWeek <= 0 || seen[e["week"]] < perWeek) {
+				seen[e["week"]]++
+				out = append(out, e)
+			}
 		}
+		return out
 	}
-	for _, e := range f.fb[unit] {
-		if in[e["week"]] {
-			fb = append(fb, e)
-		}
-	}
-	return resp, fb, nil
+	return take(f.resp[unit]), take(f.fb[unit]), nil
 }
 
 func (f *fakeSource) incr(unit, aud, week, field string, by int64) {

@@ -89,7 +89,10 @@ type Options struct {
 	Scrubber     Scrubber // nil: pii.New(Names)
 	History      int      // periods in the NPS trend, this one included; default 6
 	MaxComments  int      // comments shown per group and kind; default 20
-	ReadPerWeek  int      // stream entries read per stream and week; default 1000
+	// ReadBudget is how many stream entries a summary reads per stream (responses, feedback) to pick
+	// its comments from, spread evenly over the period's weeks; default 10 × MaxComments. It bounds
+	// the cost of a summary whatever the number of stored responses.
+	ReadBudget int
 	// Rand shuffles comments; nil: seeded from crypto/rand for each Build. A *rand.Rand is not safe
 	// for concurrent use: do not share one between concurrent Builds.
 	Rand *rand.Rand
@@ -119,8 +122,8 @@ func (o *Options) defaults() {
 	if o.MaxComments <= 0 {
 		o.MaxComments = 20
 	}
-	if o.ReadPerWeek == 0 {
-		o.ReadPerWeek = 1000
+	if o.ReadBudget <= 0 {
+		o.ReadBudget = 10 * o.MaxComments
 	}
 	if o.Scrubber == nil {
 		o.Scrubber = defaultScrubber(o.Names)
@@ -434,11 +437,16 @@ func addComments(ctx context.Context, src Source, o *Options, m *model, su *Unit
 	if !need {
 		return nil
 	}
-	resp, fb, err := src.Texts(ctx, su.ID, p.Weeks(), o.ReadPerWeek)
+	weeks := p.Weeks()
+	perWeek := (o.ReadBudget + len(weeks) - 1) / len(weeks)
+	resp, fb, err := src.Texts(ctx, su.ID, weeks, perWeek)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	answers := map[string][]string{}
+	// Free text is shuffled first and only what is shown is scrubbed: reading and scrubbing stay
+	// bounded by ReadBudget and MaxComments, however much was written. (The entries read are the
+	// first of each week; they carry no time finer than the week, and are shown shuffled.)
+	answers := map[string][]freeText{}
 	for _, e := range resp {
 		f, ok := o.Flows.Get(e["flow"])
 		if !ok || string(f.Audience) != e["aud"] {
@@ -449,39 +457,60 @@ func addComments(ctx context.Context, src Source, o *Options, m *model, su *Unit
 				continue
 			}
 			if t := strings.TrimSpace(e["a."+q.ID]); t != "" {
-				answers[e["aud"]] = append(answers[e["aud"]], o.Scrubber.Scrub(e["lang"], t))
+				answers[e["aud"]] = append(answers[e["aud"]], freeText{e["lang"], t})
 			}
 		}
 	}
-	feedback := map[string][]string{}
+	feedback := map[string][]freeText{}
 	for _, e := range fb {
 		if t := strings.TrimSpace(e["text"]); t != "" {
 			a := e["aud"]
 			if a == "" {
 				a = Unknown
 			}
-			feedback[a] = append(feedback[a], o.Scrubber.Scrub(e["lang"], t))
+			feedback[a] = append(feedback[a], freeText{e["lang"], t})
 		}
 	}
-	pick := func(xs []string) ([]string, int) {
+	// pick shuffles and keeps MaxComments; "more" counts the rest of the period's texts from the
+	// counters (total), not only of those read.
+	pick := func(xs []freeText, total int) ([]string, int) {
 		xs = slices.Clone(xs)
 		o.Rand.Shuffle(len(xs), func(i, j int) { xs[i], xs[j] = xs[j], xs[i] })
 		if len(xs) > o.MaxComments {
-			return xs[:o.MaxComments], len(xs) - o.MaxComments
+			xs = xs[:o.MaxComments]
 		}
-		return xs, 0
+		out := make([]string, len(xs))
+		for i, x := range xs {
+			out[i] = o.Scrubber.Scrub(x.lang, x.text)
+		}
+		return out, max(total, len(xs)) - len(xs)
 	}
 	for i := range su.Groups {
 		g := &su.Groups[i]
 		if g.Comments.Shown() {
-			g.Comments.Answers, g.Comments.More = pick(answers[g.Audience])
+			c := cur.counters(su.ID, g.Audience)
+			total := int64(0)
+			for _, f := range o.Flows.All() {
+				if string(f.Audience) != g.Audience {
+					continue
+				}
+				for _, q := range f.Questions {
+					if q.Type == flows.Text {
+						total += c[f.ID+"."+q.ID+"=_text"]
+					}
+				}
+			}
+			g.Comments.Answers, g.Comments.More = pick(answers[g.Audience], max(int(total), len(answers[g.Audience])))
 		}
 		if g.Comments.FBShown {
-			g.Comments.Texts, g.Comments.MoreFB = pick(feedback[g.Audience])
+			g.Comments.Texts, g.Comments.MoreFB = pick(feedback[g.Audience], max(g.Feedback.N, len(feedback[g.Audience])))
 		}
 	}
 	return nil
 }
+
+// freeText is a free text as stored, with the language it was written in.
+type freeText struct{ lang, text string }
 
 // targetRows lists the unit's targets per audience, in the order of the groups: responses, NPS, then
 // the scale questions in flow order. A target on a question the audience is not asked is left out.

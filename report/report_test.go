@@ -571,6 +571,36 @@ func TestComments(t *testing.T) {
 	})
 }
 
+// Reading free text is bounded by ReadBudget, spread over the weeks, however many wrote; the note on
+// comments not shown counts them all (from the counters), not only those read.
+func TestCommentsReadIsBounded(t *testing.T) {
+	f := newFake()
+	for _, w := range []string{"2026-W45", "2026-W46", "2026-W47", "2026-W48"} {
+		for i := range 125 {
+			f.respond(1, "a", "nuoret", w, "help=4", fmt.Sprintf("words=kommentti %s %d", w, i))
+		}
+		for i := range 30 {
+			f.feedback("a", "youth", w, "positive", fmt.Sprintf("palaute %s %d", w, i))
+		}
+	}
+	o := opts(units("a")...)
+	o.MaxComments, o.ReadBudget = 6, 40
+	s := MustBuild(t, f, o, "a", month)
+	if fmt.Sprint(f.perWeek) != "[10]" {
+		t.Errorf("read per week: %v, want [10] (40 over 4 weeks)", f.perWeek)
+	}
+	g := group(t, &s.Units[0], "youth")
+	if len(g.Comments.Answers) != 6 || g.Comments.More != 494 {
+		t.Errorf("comments shown %d, more %d; want 6 and 494", len(g.Comments.Answers), g.Comments.More)
+	}
+	if len(g.Comments.Texts) != 6 || g.Comments.MoreFB != 114 {
+		t.Errorf("feedback shown %d, more %d; want 6 and 114", len(g.Comments.Texts), g.Comments.MoreFB)
+	}
+	if text := s.Text("en"); !strings.Contains(text, "(and 494 more comments not shown)") {
+		t.Errorf("text:\n%s", text)
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	f := newFake()
 	if _, err := report.Build(context.Background(), f, opts(units("a")...), "nope", mustPeriod(t, month)); !errors.Is(err, report.ErrUnknownUnit) {
