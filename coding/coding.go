@@ -412,7 +412,8 @@ func (c *Coder) polarity(lang string, a *analysed) polScore {
 			for _, n := range negs {
 				nl, nf := n.pos[len(n.pos)-1], n.pos[0]
 				if (nl < first && first-nl <= pr.before && a.toks[nl].clause == a.toks[first].clause) ||
-					(nf > last && nf-last <= pr.after && a.toks[nf].clause == a.toks[last].clause) {
+					(nf > last && nf-last <= pr.after && a.toks[nf].clause == a.toks[last].clause) ||
+					(nf > first && nl < last) { // in a gap of the phrase: "i don't like"
 					negated = !negated
 				}
 			}

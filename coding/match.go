@@ -15,14 +15,14 @@ const maxGap = 2
 
 // token is one word (or emoji) of a message, normalised.
 type token struct {
-	text     string // lower case, without diacritics (ä -> a), apostrophes dropped
+	text     string // lower case, accents other than å ä ö removed, apostrophes dropped
 	alt      string // text with every run of 3+ equal letters squeezed to one ("kiitoooos" -> "kiitos"), or ""
 	sentence int    // index of the sentence (. ! ? and new lines end one)
 	clause   int    // index of the clause (commas and ; end one too)
 }
 
-// fold lower-cases s and removes diacritics: "Äiti" -> "aiti". It is used on rules and messages alike,
-// so a message typed without the dots of ä and ö matches too.
+// fold lower-cases s and removes accents other than the letters å, ä and ö of Finnish and Swedish
+// ("Café" -> "cafe", "Äiti" -> "äiti"). It is used on rules and messages alike.
 func fold(s string) string {
 	ascii := true
 	for i := 0; i < len(s); i++ {
@@ -36,11 +36,18 @@ func fold(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range norm.NFD.String(s) {
-		if unicode.Is(unicode.Mn, r) {
-			continue
+	for _, r := range norm.NFC.String(s) {
+		r = unicode.ToLower(r)
+		switch {
+		case r < utf8.RuneSelf || r == 'ä' || r == 'ö' || r == 'å':
+			b.WriteRune(r)
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r):
+			d, _ := utf8.DecodeRuneInString(norm.NFD.String(string(r)))
+			b.WriteRune(d)
+		default:
+			b.WriteRune(r)
 		}
-		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
 }
