@@ -25,8 +25,19 @@ import (
 
 func init() {
 	wirers = append(wirers, wireSlack)
-	postSummary = func(ctx context.Context, a *app, unit string, p period.Period, s *report.Summary) error {
-		return a.enqueueSummary(ctx, store.NewOutbox(a.rdb, a.cfg.Redis.Prefix), unit, p, s)
+	postSummary = func(ctx context.Context, a *app, unit string, p period.Period, s *report.Summary) (string, error) {
+		ch := a.channelOf(unit)
+		if ch == "" {
+			if unit == report.All {
+				return "", errors.New("-post: set slack.all_channel for the all-units summary")
+			}
+			return "", fmt.Errorf("-post: unit %q has no slack_channel", unit)
+		}
+		err := a.enqueueSummary(ctx, store.NewOutbox(a.rdb, a.cfg.Redis.Prefix), unit, p, s)
+		if errors.Is(err, store.ErrDuplicate) {
+			return "", fmt.Errorf("-post: the summary of %s for %s is posted to %s already (each summary is posted once)", unit, p, ch)
+		}
+		return ch, err
 	}
 }
 

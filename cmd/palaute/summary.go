@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/palaute/palaute/locales"
@@ -22,7 +23,8 @@ func init() {
 }
 
 // postSummary is set by the Slack wiring: it enqueues a summary for posting.
-var postSummary func(ctx context.Context, a *app, unit string, p period.Period, s *report.Summary) error
+// It returns the channel, or an error when there is none or the summary was posted already.
+var postSummary func(ctx context.Context, a *app, unit string, p period.Period, s *report.Summary) (string, error)
 
 func summaryCmd(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("summary", flag.ContinueOnError)
@@ -84,7 +86,11 @@ func summaryCmd(ctx context.Context, args []string, env func(string) string, std
 		if postSummary == nil || a.cfg.Slack.BotToken == "" {
 			return errors.New("-post needs Slack: set SLACK_BOT_TOKEN")
 		}
-		return postSummary(ctx, a, *unit, p, s)
+		ch, err := postSummary(ctx, a, *unit, p, s)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "queued for %s: the running server posts it\n", ch)
 	}
 	return nil
 }
@@ -115,7 +121,7 @@ func buildSummary(ctx context.Context, cfgPath string, env func(string) string, 
 	var err error
 	if per == "" {
 		p = period.Of(period.Month, time.Now()).Prev()
-	} else if p, err = period.Parse(per); err != nil {
+	} else if p, err = period.Parse(strings.ToUpper(per)); err != nil {
 		return nil, nil, p, fmt.Errorf("-period: %w", err)
 	}
 	a, err := build(ctx, cfgPath, env, io.Discard)

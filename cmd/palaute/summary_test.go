@@ -9,6 +9,7 @@ import (
 
 	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/internal/testenv"
+	"github.com/palaute/palaute/store"
 )
 
 func TestSummaryAndExportCommands(t *testing.T) {
@@ -47,6 +48,23 @@ func TestSummaryAndExportCommands(t *testing.T) {
 	rows, err := csv.NewReader(&out).ReadAll()
 	if err != nil || len(rows) < 3 {
 		t.Fatalf("csv: %v %v", rows, err)
+	}
+	// -post queues the summary once for the server to post; a unit without a channel, or a second
+	// -post, is told so.
+	slackVars := env(map[string]string{"REDIS_URL": "redis://" + srv.Addr, "PALAUTE_PSEUDONYM_SECRET": "0123456789abcdef0123", "SLACK_BOT_TOKEN": "xoxb-test"})
+	out.Reset()
+	post := []string{"summary", "-config", "../../config.yaml", "-unit", "kotipesa", "-period", "2026-w47", "-post"}
+	if err := run(context.Background(), post, slackVars, nil, &out); err != nil || !strings.Contains(out.String(), "queued for #palaute-kotipesa") {
+		t.Fatalf("-post: %v\n%s", err, out.String())
+	}
+	if err := run(context.Background(), post, slackVars, nil, &out); err == nil || !strings.Contains(err.Error(), "posted to #palaute-kotipesa already") {
+		t.Errorf("second -post: %v", err)
+	}
+	if d, _ := store.NewOutbox(srv.Client(t), "pl:").Depth(context.Background()); d != 1 {
+		t.Errorf("outbox holds %d posts, want 1", d)
+	}
+	if err := run(context.Background(), []string{"summary", "-config", "../../config.yaml", "-period", "2026-W47", "-post"}, slackVars, nil, &out); err == nil || !strings.Contains(err.Error(), "slack.all_channel") {
+		t.Errorf("-post of all without all_channel: %v", err)
 	}
 	for _, bad := range [][]string{{"summary", "-period", "2026-W99"}, {"summary", "-unit", "nosuch", "-period", "2026-11"}, {"summary", "-format", "xml", "-period", "2026-11"}, {"export", "-format", "xlsx"}} {
 		if err := run(context.Background(), append(bad, "-config", "../../config.yaml"), vars, nil, &out); err == nil {

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image/png"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/palaute/palaute/bot/slack"
+	"github.com/palaute/palaute/bot/slack/fakeslack"
+	"github.com/palaute/palaute/internal/redistest"
+	"github.com/palaute/palaute/internal/testenv"
+	"github.com/palaute/palaute/period"
+	"github.com/palaute/palaute/schedule"
+	"github.com/palaute/palaute/store"
+)
+
+// Two replicas' schedulers tick at the same time, again and again, with the real summary enqueuer;
+// a sender drains the outbox into a fake Slack: every due summary (each unit, and all units) is posted
+// exactly once, in Block Kit with its plain-text fallback, with its chart uploaded once through the
+// file upload API into the channel's id; and nothing is posted again later.
+func TestScheduledSummariesPostedOnceWithCharts(t *testing.T) {
+	srv := redistest.Start(t)
+	e := testenv.New(t, srv.Client(t))
+	for i := range 6 {
+		c := e.Chat(t, "s"+string(rune('a'+i)), "fi")
+		c.Send("/start u-kotipesa")
+		for range 5 {
+			c.Press("🙂")
+		}
+		c.Press("10")
+		c.Send("/skip")
+	}
+	ctx := context.Background()
+	a, err := build(ctx, "../../config.yaml", env(map[string]string{"REDIS_URL": "redis://" + srv.Addr,
+		"PALAUTE_PSEUDONYM_SECRET": "0123456789abcdef0123"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	a.cfg.Slack.AllChannel = "#johto"
+	a.cfg.Summaries.Lang = "fi"
+	ob := store.NewOutbox(a.rdb, a.cfg.Redis.Prefix)
+	hel, _ := time.LoadLocation("Europe/Helsinki")
+	now := time.Date(2026, 11, 23, 7, 0, 0, 0, hel) // Monday after 2026-W47
+	mk := func(token string) *schedule.Scheduler {
+		return &schedule.Scheduler{Lock: store.NewLock(a.rdb, a.cfg.Redis.Prefix, "scheduler", token), Enqueue: summaryEnqueuer{a, ob},
+			Units: []string{"kotipesa", "satama"}, Kinds: []period.Kind{period.Week, period.Month, period.Half}, Location: hel,
+			Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }, Window: 3 * 24 * time.Hour}
+	}
+	var wg sync.WaitGroup
+	for _, s := range []*schedule.Scheduler{mk("a"), mk("b")} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				if _, err := s.Tick(ctx); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	f := fakeslack.New(t)
+	sender := &slack.Sender{Outbox: ob, API: f.API(), Consumer: "a", Log: slog.New(slog.DiscardHandler)}
+	drain := func() {
+		for range 5 {
+			if _, err := sender.Once(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	drain()
+	posts, files, _ := f.Snapshot()
+	want := map[string]string{ // channel -> title of its summary of week 47
+		"#palaute-kotipesa": "Nuorisokoti Kotipesä: palautteen yhteenveto, viikko 47/2026",
+		"#palaute-satama":   "Perhekoti Satama: palautteen yhteenveto, viikko 47/2026",
+		"#johto":            "Palautteen yhteenveto, viikko 47/2026",
+	}
+	if len(posts) != len(want) || len(files) != len(want) {
+		t.Fatalf("%d posts and %d charts, want %d of each: %v", len(posts), len(files), len(want), posts)
+	}
+	for _, p := range posts {
+		ch := p.Get("channel")
+		if p.Get("text") != want[ch] || !strings.Contains(p.Get("blocks"), `"type":"header"`) {
+			t.Errorf("%s got %q, blocks %.80s", ch, p.Get("text"), p.Get("blocks"))
+		}
+		delete(want, ch)
+	}
+	if len(want) != 0 {
+		t.Errorf("no summary in %v", want)
+	}
+	seen := map[string]bool{}
+	for _, up := range files {
+		if _, err := png.Decode(bytes.NewReader(up.Bytes)); err != nil || seen[up.Channel] || !strings.HasPrefix(up.Channel, "C") ||
+			!strings.HasPrefix(up.Title, "Kaavio: ") {
+			t.Errorf("chart %q in %s (%d bytes, decode %v)", up.Title, up.Channel, len(up.Bytes), err)
+		}
+		seen[up.Channel] = true
+	}
+	// Later ticks and sends post nothing again; the CLI's -post says so instead of posting twice.
+	for _, s := range []*schedule.Scheduler{mk("a"), mk("b")} {
+		s.Tick(ctx)
+	}
+	drain()
+	if p, fl, _ := f.Snapshot(); len(p) != len(posts) || len(fl) != len(files) {
+		t.Fatalf("posted again: %d posts, %d charts", len(p), len(fl))
+	}
+	s, err := a.summary(ctx, "kotipesa", period.Period{Kind: period.Week, Year: 2026, N: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.enqueueSummary(ctx, ob, "kotipesa", period.Period{Kind: period.Week, Year: 2026, N: 47}, s); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("enqueued a posted summary again: %v", err)
+	}
+}
