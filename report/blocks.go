@@ -15,6 +15,9 @@ const (
 	MaxSectionText = 3000 // characters of a section's text
 	MaxHeaderText  = 150  // characters of a header's plain text
 	MaxContextText = 2000 // characters of a context element's text (well under Slack's limit)
+	// MaxFallbackText bounds a message's plain-text fallback (Slack truncates text over 40 000
+	// characters; notifications show only its start, the title).
+	MaxFallbackText = 12000
 )
 
 // Message is one Slack message of a summary: its blocks and the plain-text fallback Slack shows in
@@ -37,44 +40,58 @@ func (s *Summary) Blocks(lang string) [][]slack.Block {
 // Messages renders the summary as one or more Slack messages of at most MaxBlocks blocks, each
 // section text at most MaxSectionText characters. Messages after the first start with a context
 // block naming the summary and the part; a unit's heading is never left alone at the end of one.
+// Each message's Text is its plain-text fallback (notifications, screen readers, clients without
+// blocks): the title, then the same figures as its blocks, at most MaxFallbackText characters.
 func (s *Summary) Messages(lang string) []Message {
 	p := newPrinter(s, lang, true)
+	pt := newPrinter(s, lang, false)
 	title := p.title()
-	var atoms [][]slack.Block // blocks that go in one message when they fit
-	atoms = append(atoms, []slack.Block{
+	type atom struct {
+		blocks []slack.Block // go in one message when they fit
+		text   string        // their plain text
+	}
+	atoms := []atom{{blocks: []slack.Block{
 		slack.NewHeaderBlock(plain(clip(title, MaxHeaderText))),
 		slack.NewContextBlock("", mrkdwn(clip(p.esc(p.intro()), MaxContextText))),
-	})
+	}}}
+	single := len(s.Units) == 1 && s.Total == nil // the title names the unit already
 	for _, u := range s.parts() {
-		head := []slack.Block{slack.NewDividerBlock(), slack.NewHeaderBlock(plain(clip(p.unitName(u), MaxHeaderText)))}
-		if len(s.Units) == 1 && s.Total == nil { // the title names the unit already
-			head = nil
+		var head []slack.Block
+		headText := ""
+		if !single {
+			head = []slack.Block{slack.NewDividerBlock(), slack.NewHeaderBlock(plain(clip(p.unitName(u), MaxHeaderText)))}
+			headText = "\n== " + pt.unitName(u) + " ==\n"
 		}
 		if lines := p.unitHead(u); len(lines) > 0 {
 			head = append(head, sections(strings.Join(lines, "\n"))...)
-		}
-		if len(head) == 0 {
-			head = nil
+			headText += "\n" + strings.Join(pt.unitHead(u), "\n") + "\n"
 		}
 		for i := range u.Groups {
 			g := &u.Groups[i]
 			text := p.bold(p.audience(g.Audience)) + "\n" + strings.Join(p.groupLines(g), "\n")
+			plainText := "\n" + pt.audience(g.Audience) + "\n" + indent(pt.groupLines(g))
 			if h, ok := g.allHidden(); ok {
 				text = p.bold(p.audience(g.Audience)) + ": " + p.hidden(h)
+				plainText = "\n" + pt.audience(g.Audience) + ": " + pt.hidden(h) + "\n"
 			}
 			blocks := sections(text)
 			if cl := p.commentLines(g); len(cl) > 0 {
 				blocks = append(blocks, sections(strings.Join(cl, "\n"))...)
+				plainText += indent(pt.commentLines(g))
 			}
-			if head != nil { // keep the unit's heading with its first group
+			if i == 0 { // keep the unit's heading with its first group
 				blocks = append(head, blocks...)
-				head = nil
+				plainText = headText + plainText
 			}
-			atoms = append(atoms, blocks)
+			atoms = append(atoms, atom{blocks, plainText})
 		}
 	}
-	var msgs [][]slack.Block
-	var cur []slack.Block
+	type msg struct {
+		blocks []slack.Block
+		text   strings.Builder
+	}
+	var msgs []*msg
+	cur := &msg{}
 	room := func() int {
 		if len(msgs) == 0 {
 			return MaxBlocks
@@ -82,37 +99,60 @@ func (s *Summary) Messages(lang string) []Message {
 		return MaxBlocks - 1 // the part context block
 	}
 	for _, a := range atoms {
-		for len(a) > 0 {
-			if len(cur)+len(a) <= room() {
-				cur = append(cur, a...)
+		bl := a.blocks
+		for len(bl) > 0 {
+			if len(cur.blocks)+len(bl) <= room() {
+				cur.blocks = append(cur.blocks, bl...)
+				cur.text.WriteString(a.text)
+				a.text = ""
 				break
 			}
-			if len(cur) > 0 { // start a new message rather than split the atom
+			if len(cur.blocks) > 0 { // start a new message rather than split the atom
 				msgs = append(msgs, cur)
-				cur = nil
+				cur = &msg{}
 				continue
 			}
 			n := room() // an atom larger than a whole message is split
-			msgs = append(msgs, a[:n])
-			a = a[n:]
+			cur.blocks = bl[:n]
+			cur.text.WriteString(a.text)
+			a.text = ""
+			msgs = append(msgs, cur)
+			cur = &msg{}
+			bl = bl[n:]
 		}
 	}
-	if len(cur) > 0 {
+	if len(cur.blocks) > 0 {
 		msgs = append(msgs, cur)
 	}
 	out := make([]Message, len(msgs))
 	for i, m := range msgs {
-		text := title
+		head := title
+		blocks := m.blocks
 		if len(msgs) > 1 {
-			part := p.T("part", locales.Data{"I": i + 1, "N": len(msgs)})
-			text += " (" + part + ")"
+			head += " (" + p.T("part", locales.Data{"I": i + 1, "N": len(msgs)}) + ")"
 			if i > 0 {
-				m = append([]slack.Block{slack.NewContextBlock("", mrkdwn(clip(p.esc(text), MaxContextText)))}, m...)
+				blocks = append([]slack.Block{slack.NewContextBlock("", mrkdwn(clip(p.esc(head), MaxContextText)))}, blocks...)
 			}
 		}
-		out[i] = Message{Text: text, Blocks: m}
+		text := head
+		if i == 0 {
+			text += "\n" + pt.intro()
+		}
+		if body := strings.TrimSpace(m.text.String()); body != "" {
+			text += "\n\n" + body
+		}
+		out[i] = Message{Text: clip(text, MaxFallbackText), Blocks: blocks}
 	}
 	return out
+}
+
+// indent indents lines by two spaces, one a line.
+func indent(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString("  " + l + "\n")
+	}
+	return b.String()
 }
 
 func plain(s string) *slack.TextBlockObject {

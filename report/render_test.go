@@ -90,6 +90,30 @@ func TestBlocksGolden(t *testing.T) {
 	}
 }
 
+// The fallback text is the summary in plain text: the same figures as the blocks, no mrkdwn, and no
+// hidden figure.
+func TestFallbackText(t *testing.T) {
+	s := sample(t, report.All)
+	ms := s.Messages("en")
+	if len(ms) != 1 {
+		t.Fatalf("%d messages", len(ms))
+	}
+	text := ms[0].Text
+	for _, want := range []string{"Feedback summary, November 2026\nWeeks 45–48.", "== All units together ==", "== Unit kotipesa ==",
+		"  Responses: 12 ▲ 2\n", "Ohjaajat <kuuntelevat> & auttavat"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("fallback lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "*") || strings.Contains(text, "&amp;") {
+		t.Errorf("mrkdwn in the plain-text fallback:\n%s", text)
+	}
+	// It is the plain text of the summary, part for part.
+	if plainBody := s.Text("en"); !strings.Contains(plainBody, strings.SplitN(text, "\n\n", 2)[1][:200]) {
+		t.Errorf("fallback differs from the text rendering:\n%s", text)
+	}
+}
+
 func TestBlocksEscapeMrkdwn(t *testing.T) {
 	s := sample(t, "kotipesa")
 	js := string(blocksJSON(t, s.Messages("fi")))
@@ -139,6 +163,15 @@ func TestBlocksWithinLimits(t *testing.T) {
 					t.Errorf("message %d: header of %d characters", i, n)
 				}
 				all += b.Text.Text + "\n"
+			}
+		}
+		// The plain-text fallback carries the same units as the message's blocks.
+		if n := len(utf16.Encode([]rune(m.Text))); n > report.MaxFallbackText {
+			t.Errorf("message %d: fallback of %d characters", i, n)
+		}
+		for _, b := range m.Blocks {
+			if h, ok := b.(*slack.HeaderBlock); ok && i > 0 && len(m.Text) < report.MaxFallbackText-100 && !strings.Contains(m.Text, "== "+h.Text.Text+" ==") {
+				t.Errorf("message %d: %q is in the blocks, not in the fallback text", i, h.Text.Text)
 			}
 		}
 		if last := m.Blocks[len(m.Blocks)-1]; last.BlockType() == slack.MBTHeader || last.BlockType() == slack.MBTDivider {

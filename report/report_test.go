@@ -601,6 +601,22 @@ func TestCommentsReadIsBounded(t *testing.T) {
 	}
 }
 
+// Months and half-years are made of whole ISO weeks, a week in the month of its Thursday.
+func TestMonthsAndHalfYearsAreISOWeeks(t *testing.T) {
+	f := newFake()
+	f.respond(5, "a", "nuoret", "2026-W44", "help=4") // Mon 26 Oct - Sun 1 Nov, Thursday 29 Oct: October
+	f.respond(6, "a", "nuoret", "2026-W45", "help=4") // Thursday 5 Nov: November
+	f.respond(7, "a", "nuoret", "2026-W49", "help=4") // Mon 30 Nov - Sun 6 Dec, Thursday 3 Dec: December
+	f.respond(8, "a", "nuoret", "2026-W53", "help=4") // Mon 28 Dec - Sun 3 Jan 2027, Thursday 31 Dec: December, H2 2026
+	f.respond(9, "a", "nuoret", "2027-W01", "help=4") // Thursday 7 Jan 2027: January, H1 2027
+	for per, want := range map[string]int{"2026-10": 5, "2026-11": 6, "2026-12": 15, "2026-H2": 26, "2026-W53": 8, "2027-01": 9, "2027-H1": 9} {
+		s := MustBuild(t, f, opts(units("a")...), "a", per)
+		if g := group(t, &s.Units[0], "youth"); !g.Responses.Shown() || g.Responses.N != want {
+			t.Errorf("%s: responses %+v, want %d", per, g.Responses, want)
+		}
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	f := newFake()
 	if _, err := report.Build(context.Background(), f, opts(units("a")...), "nope", mustPeriod(t, month)); !errors.Is(err, report.ErrUnknownUnit) {
