@@ -150,7 +150,9 @@ func (s *Sender) post(ctx context.Context, e store.Entry) (bool, time.Time, erro
 	if m.Text == "" && len(m.Blocks) == 0 && len(m.File) > 0 { // a chart on its own
 		err = s.upload(ctx, m.Channel, m)
 	} else {
-		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false)}
+		// The text is escaped: free text in it (alerts, comments in the fallback) cannot ping
+		// <!channel> or make a link; blocks come escaped by their renderer.
+		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, true)}
 		if len(m.Blocks) > 0 {
 			var bl slack.Blocks
 			if err := json.Unmarshal(m.Blocks, &bl); err == nil && len(bl.BlockSet) > 0 {

@@ -179,6 +179,18 @@ func TestChartUploadRetriedAlone(t *testing.T) {
 	}
 }
 
+// Text is escaped for Slack: free text in a post cannot ping a channel or a person.
+func TestTextEscaped(t *testing.T) {
+	f := fakeslack.New(t)
+	ob := MustOutbox(t)
+	ob.Enqueue(context.Background(), store.Msg{Key: "urgent:1", Channel: "#kotipesa", Text: "<!channel> kiitos <@U123> & *hyvä*"})
+	sender(ob, f, &clock{t: time.Now()}, "a").Once(context.Background())
+	posts, _, _ := f.Snapshot()
+	if len(posts) != 1 || posts[0].Get("text") != "&lt;!channel&gt; kiitos &lt;@U123&gt; &amp; *hyvä*" {
+		t.Fatalf("posted %v", posts)
+	}
+}
+
 // Slack's refusals that a retry cannot change go to the dead letters at once.
 func TestPermanentRefusalIsNotRetried(t *testing.T) {
 	f := fakeslack.New(t)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackutilsx"
 
 	"github.com/palaute/palaute/period"
 	"github.com/palaute/palaute/report"
@@ -70,6 +71,7 @@ type answer struct {
 
 func reply(w http.ResponseWriter, a answer) {
 	a.ResponseType = "ephemeral"
+	a.Text = slackutilsx.EscapeMessage(a.Text) // Slack reads it as mrkdwn: free text in it stays text
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(a)
 }
@@ -247,7 +249,7 @@ func (s *Slash) later(url string, msgs []report.Message, replace bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		for i, m := range msgs {
-			wm := &slack.WebhookMessage{ResponseType: "ephemeral", Text: m.Text, ReplaceOriginal: replace && i == 0}
+			wm := &slack.WebhookMessage{ResponseType: "ephemeral", Text: slackutilsx.EscapeMessage(m.Text), ReplaceOriginal: replace && i == 0}
 			if len(m.Blocks) > 0 {
 				wm.Blocks = &slack.Blocks{BlockSet: m.Blocks}
 			}

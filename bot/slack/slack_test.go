@@ -28,6 +28,7 @@ type stubBackend struct {
 	asked   []string      // unit/period of the summaries asked for
 	delay   time.Duration // a slow summary
 	parts   int           // messages in a summary (default 1)
+	raw     string        // the summary's text, when set
 }
 
 func (s *stubBackend) Summary(ctx context.Context, unit string, p period.Period, lang string) ([]report.Message, error) {
@@ -39,6 +40,9 @@ func (s *stubBackend) Summary(ctx context.Context, unit string, p period.Period,
 		return nil, fmt.Errorf("%w %q", report.ErrUnknownUnit, unit)
 	}
 	time.Sleep(delay)
+	if s.raw != "" {
+		return []report.Message{{Text: s.raw}}, nil
+	}
 	var out []report.Message
 	for i := range parts {
 		text := fmt.Sprintf("YHTEENVETO %s %s osa %d", unit, p, i+1)
@@ -229,5 +233,14 @@ func TestSlashLongSummaryFollowsUp(t *testing.T) {
 	got := ru.got()
 	if len(got) != 2 || !strings.Contains(got[0].Text, "osa 2") || !strings.Contains(got[1].Text, "osa 3") || got[0].ReplaceOriginal {
 		t.Fatalf("follow-ups %+v", got)
+	}
+}
+
+// The answer's text is mrkdwn to Slack: free text in it is escaped, it cannot ping or link.
+func TestSlashAnswerEscaped(t *testing.T) {
+	srv, b, _ := slashServer(t)
+	b.raw = "• kiitos <!here> & <https://x.invalid|tästä>"
+	if a := slash(t, srv, "palaute-kotipesa", "summary", ""); a.Text != "• kiitos &lt;!here&gt; &amp; &lt;https://x.invalid|tästä&gt;" {
+		t.Fatalf("answer %q", a.Text)
 	}
 }
