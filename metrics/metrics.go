@@ -2,11 +2,15 @@
 package metrics
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 )
 
 // Metrics are the process's collectors on their own registry.
@@ -16,7 +20,8 @@ type Metrics struct {
 	RepliesOut      *prometheus.CounterVec // channel
 	SendErrors      *prometheus.CounterVec // channel, reason
 	HandleSeconds   *prometheus.HistogramVec
-	RedisErrors     prometheus.Counter
+	RedisRoundTrips *prometheus.CounterVec // client: store, ratelimit
+	RedisErrors     *prometheus.CounterVec // client
 	OutboxRetries   prometheus.Counter
 	SummariesPosted prometheus.Counter
 	AlertsPosted    *prometheus.CounterVec // kind: corrective, urgent, digest
@@ -37,8 +42,10 @@ func New() *Metrics {
 		HandleSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "palaute_handle_seconds",
 			Help:    "Time to handle one input, including Redis.",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1}}, []string{"channel"}),
-		RedisErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "palaute_redis_errors_total",
-			Help: "Inputs that failed because Redis was unavailable."}),
+		RedisRoundTrips: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "palaute_redis_round_trips_total",
+			Help: "Redis round trips (a command, or a pipeline or transaction), by client: store or ratelimit."}, []string{"client"}),
+		RedisErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "palaute_redis_errors_total",
+			Help: "Redis round trips that failed (unreachable, timeout, server error), by client."}, []string{"client"}),
 		OutboxRetries: prometheus.NewCounter(prometheus.CounterOpts{Name: "palaute_outbox_retries_total",
 			Help: "Slack posts retried after an error or a rate limit."}),
 		SummariesPosted: prometheus.NewCounter(prometheus.CounterOpts{Name: "palaute_summaries_posted_total",
@@ -48,10 +55,51 @@ func New() *Metrics {
 		Surveys: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "palaute_surveys_total",
 			Help: "Surveys started, completed and abandoned, by flow."}, []string{"flow", "event"}),
 	}
-	r.MustRegister(m.MessagesIn, m.RepliesOut, m.SendErrors, m.HandleSeconds, m.RedisErrors, m.OutboxRetries,
+	r.MustRegister(m.MessagesIn, m.RepliesOut, m.SendErrors, m.HandleSeconds, m.RedisRoundTrips, m.RedisErrors, m.OutboxRetries,
 		m.SummariesPosted, m.AlertsPosted, m.Surveys,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// RedisHook counts the round trips and failures of one Redis client under the label client. Add it with
+// rdb.AddHook(m.RedisHook("store")).
+func (m *Metrics) RedisHook(client string) redis.Hook {
+	// Both series exist from the start, so a dashboard sees 0 rather than nothing.
+	return redisHook{trips: m.RedisRoundTrips.WithLabelValues(client), errs: m.RedisErrors.WithLabelValues(client)}
+}
+
+type redisHook struct{ trips, errs prometheus.Counter }
+
+var _ redis.Hook = redisHook{}
+
+func (h redisHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		h.count(err)
+		return err
+	}
+}
+
+func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		h.count(err)
+		return err
+	}
+}
+
+// count counts a round trip, and a failure unless the error is an answer rather than a fault: a missing
+// key, a script not yet cached (go-redis sends it again at once), a failed optimistic transaction, or a
+// context ended by shutdown.
+func (h redisHook) count(err error) {
+	h.trips.Inc()
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.TxFailedErr) || errors.Is(err, context.Canceled) ||
+		strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		return
+	}
+	h.errs.Inc()
 }
 
 // Survey counts a survey event; it satisfies the engine's observer.

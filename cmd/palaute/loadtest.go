@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,9 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"regexp"
-	"runtime"
-	"slices"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,31 +20,54 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/internal/fakebot"
-	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/store"
 )
 
 func init() { extra["loadtest"] = loadtest }
 
-// telegramWebhook is set by the Telegram wiring: the webhook handler of an adapter talking to apiURL.
-var telegramWebhook func(ctx context.Context, a *app, apiURL, secret string) (http.Handler, func(), error)
-
 const loadSecret = "loadtest-secret-token"
 
+// childEnv is added to the environment of the `palaute serve` processes the load tool starts.
+var childEnv []string
+
+// serveEnv is the environment of a child `palaute serve`: this process's, without palaute's own variables,
+// plus set.
+func serveEnv(set map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "PALAUTE_"), strings.HasPrefix(k, "TELEGRAM_"), strings.HasPrefix(k, "SLACK_"), k == "REDIS_URL":
+			continue
+		}
+		env = append(env, kv)
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	return append(env, childEnv...)
+}
+
+// loadtest runs `palaute serve` as a child process in webhook mode against a real Redis and a fake Bot API,
+// and drives simulated people through the youth survey. It measures the child: messages per second, reply
+// latency, Redis round trips per message, Redis memory per active session and the child's RSS, and compares
+// the round-trip rate with redis-benchmark's on the same server in the same run.
 func loadtest(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	cfgPath := configFlag(fs)
-	users := fs.Int("users", 1000, "simulated people, each answering the whole youth survey")
-	conc := fs.Int("concurrency", 32, "people answering at the same time")
+	users := fs.Int("users", 1000, "simulated people, each answering the whole youth survey as fast as it can")
+	conc := fs.Int("concurrency", 32, "people answering at the same time (the throughput phase)")
+	latUsers := fs.Int("latency-users", 200, "people answering one after another in the latency phase (0: skip it)")
+	latConc := fs.Int("latency-concurrency", 2, "people answering at the same time in the latency phase")
+	active := fs.Int("active", 10000, "people left in the middle of a survey, for the memory figures")
 	redisURL := fs.String("redis", "", "redis:// URL of a real Redis (default: REDIS_URL)")
 	bench := fs.Bool("redis-benchmark", true, "also run redis-benchmark for the same number of round trips and print the ratio")
+	cpuProfile := fs.String("cpuprofile", "", "write the serving process's CPU profile to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-	if telegramWebhook == nil {
-		return errors.New("loadtest: the Telegram adapter is not built in")
 	}
 	url := *redisURL
 	if url == "" {
@@ -57,205 +76,180 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 	if url == "" {
 		return errors.New("loadtest needs a real Redis: -redis redis://127.0.0.1:6379/0 or REDIS_URL")
 	}
+	cfg, err := config.Load(*cfgPath, func(string) string { return "" })
+	if err != nil {
+		return err
+	}
+	if len(cfg.Units) == 0 {
+		return errors.New("loadtest: the configuration has no units")
+	}
+	unit := cfg.Units[0].PublicCode()
+	opts, err := store.ParseURL(url)
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewUniversalClient(opts)
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis %s: %w", url, err)
+	}
+
 	fake := fakebot.New()
 	api := httptest.NewServer(fake)
 	defer api.Close()
-	lenv := func(k string) string {
-		switch k {
-		case "REDIS_URL":
-			return url
-		case "PALAUTE_PSEUDONYM_SECRET":
-			return "loadtest-pseudonym-secret-0123456789"
-		case "TELEGRAM_TOKEN":
-			return "123:LOAD"
-		case "TELEGRAM_WEBHOOK_SECRET":
-			return loadSecret
-		}
-		return env(k)
-	}
-	a, err := build(ctx, *cfgPath, lenv, io.Discard)
+	dir, err := os.MkdirTemp("", "palaute-loadtest")
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	if len(a.cfg.Units) == 0 {
-		return errors.New("loadtest: the configuration has no units")
-	}
-	if err := a.store.LoadScripts(ctx); err != nil {
-		return err
-	}
-	rt := &redistest.RoundTrips{}
-	a.rdb.AddHook(rt) // the message path: sessions, responses, invitations
-	if opts, err := store.ParseURL(url); err == nil {
-		lim := redis.NewUniversalClient(opts) // the send rate limiters, counted apart
-		defer lim.Close()
-		a.limiterRDB = lim
-	}
-	h, stop, err := telegramWebhook(ctx, a, api.URL, loadSecret)
+	defer os.RemoveAll(dir)
+	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	defer stop()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	cfgFile := filepath.Join(dir, "config.yaml")
+	if err := writeServeConfig(*cfgPath, cfgFile, map[string]any{
+		"telegram.mode": "webhook", "telegram.api_url": api.URL, "telegram.webhook_path": "/telegram",
+		"telegram.webhook_url": "https://palaute.invalid/telegram",
+		// The load tool measures palaute, not Telegram's limits: the limiters still make their round trips.
+		"telegram.per_chat_per_second": 1000, "telegram.global_per_second": 1_000_000,
+		"http.listen": addr, "log.level": "warn", "log.format": "json",
+	}); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h}
-	go srv.Serve(ln)
-	defer srv.Close()
-	hook := "http://" + ln.Addr().String() + a.cfg.Telegram.WebhookPath
-	memBefore := usedMemory(ctx, a)
+	childArgs := []string{"serve", "-config", cfgFile}
+	if *cpuProfile != "" {
+		p, _ := filepath.Abs(*cpuProfile)
+		childArgs = append(childArgs, "-cpuprofile", p)
+	}
+	child := &serveChild{Exe: exe, Args: childArgs, Addr: addr, Env: serveEnv(map[string]string{
+		"REDIS_URL": url, "PALAUTE_PSEUDONYM_SECRET": "loadtest-pseudonym-secret-0123456789",
+		"TELEGRAM_TOKEN": "123:LOAD", "TELEGRAM_WEBHOOK_SECRET": loadSecret, "PALAUTE_HTTP_LISTEN": addr,
+	})}
+	if err := child.Start(ctx); err != nil {
+		return err
+	}
+	defer child.Kill()
 
-	d := &driver{hook: hook, fake: fake, unit: a.cfg.Units[0].PublicCode(), client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc * 2}}}
-	rtBefore := rt.N()
-	start := time.Now()
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	next := make(chan int)
-	for w := 0; w < *conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for u := range next {
-				if err := d.survey(ctx, 5_000_000+int64(u)); err != nil {
-					if failed.Add(1) <= 3 {
-						fmt.Fprintf(os.Stderr, "user %d: %v\n", u, err)
+	d := &webhookDriver{Hooks: []string{"http://" + addr + "/telegram"}, Secret: loadSecret, Fake: fake,
+		Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(*conc, *latConc) * 2}, Timeout: 70 * time.Second}}
+	roundTrips := func(client string) float64 {
+		v, _ := scrapeMetric(addr, "palaute_redis_round_trips_total", `client="`+client+`"`)
+		return v
+	}
+	survey := answers{choose: func(int, []string) string { return "4" }, text: "Hyvä paikka, kiitos ohjaajille."}
+	var nextUID atomic.Int64
+	nextUID.Store(5_000_000)
+	// run takes n people through the survey, c at a time.
+	run := func(n, c int) (time.Duration, int64, error) {
+		start := time.Now()
+		var failed atomic.Int64
+		var first error
+		var once sync.Once
+		var wg sync.WaitGroup
+		next := make(chan int64)
+		for w := 0; w < c; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for uid := range next {
+					if err := d.Survey(ctx, uid, "fi", unit, survey); err != nil {
+						failed.Add(1)
+						once.Do(func() { first = err })
 					}
 				}
-			}
-		}()
+			}()
+		}
+		for i := 0; i < n; i++ {
+			next <- nextUID.Add(1)
+		}
+		close(next)
+		wg.Wait()
+		return time.Since(start), failed.Load(), first
 	}
-	for u := 0; u < *users; u++ {
-		next <- u
-	}
-	close(next)
-	wg.Wait()
-	elapsed := time.Since(start)
-	msgs := d.msgs.Load()
-	trips := rt.N() - rtBefore
-	lat := d.latencies()
-	fmt.Fprintf(stdout, "users %d, concurrency %d, failed %d\n", *users, *conc, failed.Load())
-	fmt.Fprintf(stdout, "messages: %d in %.2fs = %.0f msgs/s\n", msgs, elapsed.Seconds(), float64(msgs)/elapsed.Seconds())
-	fmt.Fprintf(stdout, "reply latency (webhook POST until handled and answered): p50 %v  p95 %v  p99 %v\n", pct(lat, 50), pct(lat, 95), pct(lat, 99))
-	fmt.Fprintf(stdout, "redis round trips per message: %.3f\n", float64(trips)/float64(msgs))
 
-	// Memory per active session: people left in the middle of the survey.
-	active := min(*users, 10000)
-	memMid := usedMemory(ctx, a)
-	for u := 0; u < active; u++ {
-		d.step(ctx, 9_000_000+int64(u), "/start u-"+d.unit, "")
+	// 1. Throughput: as many messages as `concurrency` people can send.
+	store0, limit0, acked0 := roundTrips("store"), roundTrips("ratelimit"), d.Acked.Load()
+	elapsed, failed, ferr := run(*users, *conc)
+	msgs := d.Acked.Load() - acked0
+	trips, limTrips := roundTrips("store")-store0, roundTrips("ratelimit")-limit0
+	lat := d.Latencies()
+	fmt.Fprintf(stdout, "users %d, concurrency %d, failed %d\n", *users, *conc, failed)
+	if ferr != nil {
+		fmt.Fprintf(stdout, "first failure: %v\n", ferr)
 	}
-	memAfter := usedMemory(ctx, a)
-	fmt.Fprintf(stdout, "redis memory per active session: %.0f bytes (%d sessions; before the run %d bytes used)\n", float64(memAfter-memMid)/float64(active), active, memBefore)
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	fmt.Fprintf(stdout, "process RSS: %.1f MiB (Go heap in use %.1f MiB)\n", float64(rss())/(1<<20), float64(ms.HeapInuse)/(1<<20))
+	if msgs == 0 {
+		return errors.New("loadtest: no message was answered")
+	}
+	fmt.Fprintf(stdout, "messages: %d in %.2fs = %.0f msgs/s\n", msgs, elapsed.Seconds(), float64(msgs)/elapsed.Seconds())
+	fmt.Fprintf(stdout, "reply latency at full load (webhook POST until handled and every reply sent): p50 %v  p95 %v  p99 %v\n", pct(lat, 50), pct(lat, 95), pct(lat, 99))
+	fmt.Fprintf(stdout, "redis round trips per message: %.3f (message path), %.3f (send rate limits)\n", trips/float64(msgs), limTrips/float64(msgs))
+
+	// 2. Latency at a light load.
+	if *latUsers > 0 {
+		d.ResetLatencies()
+		acked1 := d.Acked.Load()
+		el, f, err := run(*latUsers, *latConc)
+		if f > 0 {
+			failed += f
+			fmt.Fprintf(stdout, "latency phase: %d failed: %v\n", f, err)
+		}
+		n := d.Acked.Load() - acked1
+		l := d.Latencies()
+		fmt.Fprintf(stdout, "reply latency at %d people at a time (%.0f msgs/s): p50 %v  p95 %v  p99 %v\n", *latConc, float64(n)/el.Seconds(), pct(l, 50), pct(l, 95), pct(l, 99))
+	}
+
+	// 3. Memory: people left in the middle of the survey (after the first question).
+	if *active > 0 {
+		memBefore := usedMemory(ctx, rdb)
+		var wg sync.WaitGroup
+		next := make(chan int64)
+		var afailed atomic.Int64
+		for w := 0; w < *conc; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for uid := range next {
+					if _, err := d.Send(ctx, uid, "fi", "/start u-"+unit); err != nil {
+						afailed.Add(1)
+					}
+				}
+			}()
+		}
+		for i := 0; i < *active; i++ {
+			next <- 9_000_000 + int64(i)
+		}
+		close(next)
+		wg.Wait()
+		memAfter := usedMemory(ctx, rdb)
+		fmt.Fprintf(stdout, "redis memory per active session: %.0f bytes (%d sessions started, %d failed)\n",
+			float64(memAfter-memBefore)/float64(*active), *active, afailed.Load())
+	}
+	fmt.Fprintf(stdout, "process RSS (palaute serve, pid %d): %.1f MiB now, %.1f MiB at most\n", child.Pid(),
+		float64(child.RSS())/(1<<20), float64(procHWM(child.Pid()))/(1<<20))
+
+	// 4. redis-benchmark for the same number of round trips against the same server.
 	if *bench {
-		if rate, err := redisBenchmark(url, trips); err != nil {
+		all := trips + limTrips
+		if rate, err := redisBenchmark(url, int64(all), *conc); err != nil {
 			fmt.Fprintf(stdout, "redis-benchmark: %v\n", err)
 		} else {
-			ours := float64(trips) / elapsed.Seconds()
-			fmt.Fprintf(stdout, "redis-benchmark (GET+SET, same %d round trips, 32 clients): %.0f rt/s; palaute %.0f rt/s = %.2f x\n", trips, rate, ours, ours/rate)
+			ours, oursMsg := all/elapsed.Seconds(), trips/elapsed.Seconds()
+			fmt.Fprintf(stdout, "redis-benchmark (GET+SET, %d requests, %d clients): %.0f rt/s; palaute %.0f rt/s = %.2f x (message path alone %.0f rt/s = %.2f x)\n",
+				int64(all), *conc, rate, ours, ours/rate, oursMsg, oursMsg/rate)
 		}
 	}
-	if failed.Load() > 0 {
-		return fmt.Errorf("%d simulated people did not finish", failed.Load())
+	st, err := child.Stop()
+	if err != nil || !st.Success() {
+		return fmt.Errorf("palaute serve did not stop cleanly (%v, %v):\n%s", st, err, child.Out.String())
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d simulated people did not finish", failed)
 	}
 	return nil
-}
-
-type driver struct {
-	hook   string
-	fake   *fakebot.Server
-	unit   string
-	client *http.Client
-	update atomic.Int64
-	msgs   atomic.Int64
-	mu     sync.Mutex
-	lat    []time.Duration
-}
-
-var questionRe = regexp.MustCompile(`^[A-Z2-7]{6}\.\d+\.`)
-
-// survey answers the whole youth survey as one person.
-func (d *driver) survey(ctx context.Context, uid int64) error {
-	if _, err := d.step(ctx, uid, "/start u-"+d.unit, ""); err != nil {
-		return err
-	}
-	for i := 0; i < 6; i++ { // five scales and the NPS
-		data, err := d.question(uid)
-		if err != nil {
-			return fmt.Errorf("question %d: %w", i+1, err)
-		}
-		if _, err := d.step(ctx, uid, "", data+"4"); err != nil {
-			return err
-		}
-	}
-	if _, err := d.question(uid); err != nil {
-		return fmt.Errorf("text question: %w", err)
-	}
-	_, err := d.step(ctx, uid, "Hyvä paikka, kiitos ohjaajille.", "")
-	return err
-}
-
-// question waits for the next question with buttons and returns its callback prefix.
-func (d *driver) question(uid int64) (string, error) {
-	inbox := d.fake.Inbox(strconv.FormatInt(uid, 10))
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case s := <-inbox:
-			if s.Method != "sendMessage" || len(s.Buttons) == 0 {
-				continue
-			}
-			if m := questionRe.FindString(s.Buttons[0].Data); m != "" {
-				return m, nil
-			}
-		case <-timeout:
-			return "", errors.New("no question arrived in 10 s")
-		}
-	}
-}
-
-func (d *driver) step(ctx context.Context, uid int64, text, data string) (time.Duration, error) {
-	id := d.update.Add(1)
-	from := map[string]any{"id": uid, "is_bot": false, "first_name": "Load", "language_code": "fi"}
-	chat := map[string]any{"id": uid, "type": "private"}
-	var u map[string]any
-	if data != "" {
-		u = map[string]any{"update_id": id, "callback_query": map[string]any{"id": "cb" + strconv.FormatInt(id, 10), "from": from,
-			"chat_instance": "1", "data": data, "message": map[string]any{"message_id": 1, "date": time.Now().Unix(), "chat": chat, "text": "q"}}}
-	} else {
-		u = map[string]any{"update_id": id, "message": map[string]any{"message_id": id, "from": from, "chat": chat, "date": time.Now().Unix(), "text": text}}
-	}
-	body, _ := json.Marshal(u)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.hook, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", loadSecret)
-	t0 := time.Now()
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	took := time.Since(t0)
-	if resp.StatusCode/100 != 2 {
-		return took, fmt.Errorf("webhook answered %d", resp.StatusCode)
-	}
-	d.msgs.Add(1)
-	d.mu.Lock()
-	d.lat = append(d.lat, took)
-	d.mu.Unlock()
-	return took, nil
-}
-
-func (d *driver) latencies() []time.Duration {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	l := slices.Clone(d.lat)
-	slices.Sort(l)
-	return l
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {
@@ -269,8 +263,8 @@ func pct(sorted []time.Duration, p int) time.Duration {
 	return sorted[i].Round(10 * time.Microsecond)
 }
 
-func usedMemory(ctx context.Context, a *app) int64 {
-	info, err := a.rdb.Info(ctx, "memory").Result()
+func usedMemory(ctx context.Context, rdb redis.UniversalClient) int64 {
+	info, err := rdb.Info(ctx, "memory").Result()
 	if err != nil {
 		return 0
 	}
@@ -283,13 +277,14 @@ func usedMemory(ctx context.Context, a *app) int64 {
 	return 0
 }
 
-func rss() int64 {
-	b, err := os.ReadFile("/proc/self/status")
+// procHWM is a process's peak resident memory in bytes (Linux VmHWM).
+func procHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
 			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return n * 1024
 		}
@@ -297,9 +292,9 @@ func rss() int64 {
 	return 0
 }
 
-// redisBenchmark runs redis-benchmark for n requests (GET and SET, 32 clients, no pipelining: one round
+// redisBenchmark runs redis-benchmark for n requests (GET and SET, c clients, no pipelining: one round
 // trip each, like ours) against the same server and returns its mean requests per second.
-func redisBenchmark(url string, n int64) (float64, error) {
+func redisBenchmark(url string, n int64, c int) (float64, error) {
 	bin, err := exec.LookPath("redis-benchmark")
 	if err != nil {
 		return 0, errors.New("redis-benchmark not installed")
@@ -309,7 +304,7 @@ func redisBenchmark(url string, n int64) (float64, error) {
 		return 0, err
 	}
 	host, port, _ := net.SplitHostPort(o)
-	out, err := exec.Command(bin, "-h", host, "-p", port, "-n", strconv.FormatInt(max(n, 1000), 10), "-c", "32", "-q", "-t", "get,set").Output()
+	out, err := exec.Command(bin, "-h", host, "-p", port, "-n", strconv.FormatInt(max(n, 1000), 10), "-c", strconv.Itoa(c), "-q", "-t", "get,set").Output()
 	if err != nil {
 		return 0, fmt.Errorf("redis-benchmark: %w", err)
 	}

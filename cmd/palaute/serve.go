@@ -9,12 +9,24 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
+	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/palaute/palaute/metrics"
+	"github.com/palaute/palaute/store"
 )
+
+// clock is the time the scheduler goes by. Only the test binary's serve mode (cmd/palaute tests) moves it.
+var clock = time.Now
+
+// ErrShutdownDeadline is returned by serve when the updates in hand did not finish within shutdown_timeout.
+// They were not acknowledged, so Telegram sends them again (to this or another replica).
+var ErrShutdownDeadline = errors.New("shutdown deadline passed")
 
 // component is one part of `palaute serve` run under the errgroup until ctx ends.
 type component struct {
@@ -38,6 +50,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout i
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	cfgPath := configFlag(fs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,6 +59,17 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout i
 		return err
 	}
 	defer a.close() // Redis is closed last, after every component has stopped
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	return serveApp(ctx, a, nil)
 }
 
@@ -53,7 +77,24 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout i
 // started, when not nil, receives the HTTP listener's address once it listens.
 func serveApp(ctx context.Context, a *app, started chan<- string) error {
 	log := a.log
+	redis.SetLogger(&redisLog{log: log}) // go-redis logs to stderr in plain text otherwise
 	m := metrics.New()
+	a.rdb.AddHook(m.RedisHook("store"))
+	if a.limiterRDB == a.rdb && a.cfg.Redis.URL != "" {
+		// The send rate limiters get their own client: their round trips and errors show apart from the
+		// message path's, and a burst of sends cannot starve the sessions of pooled connections.
+		opts, err := store.ParseURL(a.cfg.Redis.URL)
+		if err != nil {
+			return err
+		}
+		lim := redis.NewUniversalClient(opts)
+		defer lim.Close()
+		a.limiterRDB = lim
+		defer func() { a.limiterRDB = a.rdb }()
+	}
+	if a.limiterRDB != a.rdb {
+		a.limiterRDB.AddHook(m.RedisHook("ratelimit"))
+	}
 	a.engineMetrics(m)
 	w := &wiring{app: a, mux: http.NewServeMux(), metrics: m}
 	w.mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
@@ -118,16 +159,38 @@ func serveApp(ctx context.Context, a *app, started chan<- string) error {
 			return nil
 		})
 	}
+	deadline := a.cfg.Shutdown.D()
 	g.Go(func() error {
 		<-gctx.Done()
-		log.Info("shutting down: finishing the updates in hand", slog.Duration("deadline", a.cfg.Shutdown.D()))
-		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.Shutdown.D())
+		log.Info("shutting down: finishing the updates in hand", slog.Duration("deadline", deadline))
+		sctx, cancel := context.WithTimeout(context.Background(), deadline)
 		defer cancel()
-		return srv.Shutdown(sctx) // waits for webhook handlers in progress
+		if err := srv.Shutdown(sctx); err != nil { // stops taking requests, waits for webhook handlers in progress
+			return fmt.Errorf("http shutdown: %w", err)
+		}
+		return nil
 	})
-	err = g.Wait()
+	waited := make(chan error, 1)
+	go func() { waited <- g.Wait() }()
+	select {
+	case err = <-waited:
+	case <-gctx.Done():
+		// Every component finishes what it holds, but all of it within the one deadline: a Bot API that
+		// hangs must not keep the process past what the orchestrator allows (it would SIGKILL it).
+		t := time.NewTimer(deadline + 500*time.Millisecond)
+		defer t.Stop()
+		select {
+		case err = <-waited:
+		case <-t.C:
+			err = fmt.Errorf("%w (%v): updates still in hand were not acknowledged and will be sent again", ErrShutdownDeadline, deadline)
+		}
+	}
+	if err != nil {
+		log.Error("palaute stopped", slog.String("err", err.Error()))
+		return err
+	}
 	log.Info("palaute stopped")
-	return err
+	return nil
 }
 
 // sweeper deletes free text older than privacy.retention_days, hourly.
@@ -153,4 +216,28 @@ func (a *app) sweeper(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// redisLog writes go-redis's own messages (failed dials, mostly) as JSON log lines, at most one per 5 s:
+// during an outage it would write one per connection attempt; palaute's warnings and the
+// palaute_redis_errors_total counter already tell what failed.
+type redisLog struct {
+	log        *slog.Logger
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+func (r *redisLog) Printf(ctx context.Context, format string, v ...any) {
+	r.mu.Lock()
+	now := time.Now()
+	if now.Sub(r.last) < 5*time.Second {
+		r.suppressed++
+		r.mu.Unlock()
+		return
+	}
+	n := r.suppressed
+	r.last, r.suppressed = now, 0
+	r.mu.Unlock()
+	r.log.Warn("redis client", slog.String("err", fmt.Sprintf(format, v...)), slog.Int("suppressed", n))
 }

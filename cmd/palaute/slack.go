@@ -200,7 +200,7 @@ func wireSlack(ctx context.Context, w *wiring) error {
 		kinds = append(kinds, period.Half)
 	}
 	sched := &schedule.Scheduler{Lock: store.NewLock(a.rdb, cfg.Redis.Prefix, "scheduler", token), Enqueue: summaryEnqueuer{a, ob},
-		Units: units, Kinds: kinds, Location: loc, Log: a.log, Now: time.Now, Window: 3 * 24 * time.Hour, Extra: rt.Tick}
+		Units: units, Kinds: kinds, Location: loc, Log: a.log, Now: clock, Window: 3 * 24 * time.Hour, Extra: rt.Tick}
 	w.components = append(w.components,
 		component{"slack sender", func(ctx context.Context) error { return sender.Run(ctx, time.Second) }},
 		component{"scheduler", func(ctx context.Context) error { return sched.Run(ctx, 20*time.Second) }},

@@ -76,7 +76,7 @@ func TestSummaryAndExportCommands(t *testing.T) {
 func TestLoadtestSmall(t *testing.T) {
 	srv := redistest.Start(t)
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"loadtest", "-config", "../../config.yaml", "-redis", "redis://" + srv.Addr, "-users", "20", "-concurrency", "4", "-redis-benchmark=false"}, env(nil), nil, &out)
+	err := run(context.Background(), []string{"loadtest", "-config", "../../config.yaml", "-redis", "redis://" + srv.Addr, "-users", "20", "-concurrency", "4", "-latency-users", "5", "-active", "50", "-redis-benchmark=false"}, env(nil), nil, &out)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,16 +97,38 @@ func (s *Server) Stop() {
 // Restart stops the server and starts it again on the same port and directory (AOF/RDB files survive).
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
+	s.Down(tb)
+	s.Up(tb)
+}
+
+// Down stops the server the way an operator does (SIGTERM: it writes out its AOF and exits); Up starts it
+// again on the same port and directory. Between the two, clients get "connection refused".
+func (s *Server) Down(tb testing.TB) {
+	tb.Helper()
 	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Signal(os.Interrupt)
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		_ = s.cmd.Wait()
 		s.cmd = nil
 	}
-	bin, _ := exec.LookPath("redis-server")
+}
+
+// Up starts a server stopped by Down again, on the same port and with the same files.
+func (s *Server) Up(tb testing.TB) {
+	tb.Helper()
+	if s.cmd != nil {
+		return
+	}
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Fatal(err)
+	}
 	_, p, _ := net.SplitHostPort(s.Addr)
 	port, _ := strconv.Atoi(p)
 	s.start(tb, bin, port)
 }
+
+// URL is the server's redis:// URL.
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 
 // Client returns a client for the server, closed when the test ends.
 func (s *Server) Client(tb testing.TB) redis.UniversalClient {
