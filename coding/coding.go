@@ -73,7 +73,8 @@ type topicRules struct {
 
 // Coder codes messages by its rules.
 type Coder struct {
-	ws     *words
+	ws     *words // words of the polarity and topic rules
+	cws    *words // words of the crisis rules
 	weight int // corrective wins unless positive hits outnumber corrective ones more than weight to 1
 	pol    map[string]*polarityRules
 	topics []Topic
@@ -136,7 +137,7 @@ func Load(dir string) (*Coder, error) {
 // Parse builds a coder from the contents of the three rules files (by file name; names gives the name
 // to use in errors).
 func Parse(names map[string]string, data map[string][]byte) (*Coder, error) {
-	c := &Coder{ws: newWords(), pol: map[string]*polarityRules{}, top: map[string]*topicRules{}}
+	c := &Coder{ws: newWords(), cws: newWords(), pol: map[string]*polarityRules{}, top: map[string]*topicRules{}}
 	var all []error
 	for _, f := range Files {
 		name := names[f]
@@ -282,7 +283,7 @@ func (c *Coder) parseTopics(e *errs, data []byte) {
 			tr := c.top[lang]
 			es := list(e, tm[lang], id+"."+lang)
 			words += len(es)
-			cp.addAll(e, tr.m, es, func(x entry) int {
+			cp.addGroup(e, tr.m, es, idx, func(x entry) int {
 				tr.topic = append(tr.topic, idx)
 				tr.src = append(tr.src, source{e.file, x.line, x.text})
 				return len(tr.topic) - 1
@@ -303,7 +304,7 @@ func (c *Coder) parseCrisis(e *errs, data []byte) {
 	if m == nil {
 		return
 	}
-	cp := &compiler{ws: c.ws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
+	cp := &compiler{ws: c.cws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
 	cp.readGroups(e, m["groups"])
 	c.crisis, c.not = newMatcher(), newMatcher()
 	cn := m["classes"]
@@ -524,12 +525,12 @@ func (c *Coder) ExplainCrisis(text string) (class string, ms []Match, ok bool) {
 }
 
 func (c *Coder) crisisOf(text string) (string, []Match, bool) {
-	a := c.ws.analyse(text)
-	hits := c.crisis.find(c.ws, a)
+	a := c.cws.analyse(text)
+	hits := c.crisis.find(c.cws, a)
 	if len(hits) == 0 {
 		return "", nil, false
 	}
-	nots := c.not.find(c.ws, a)
+	nots := c.not.find(c.cws, a)
 	best := -1
 	var ms []Match
 	for _, h := range hits {

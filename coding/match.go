@@ -148,6 +148,7 @@ type wordPat struct {
 	prefix bool // text*
 	suffix bool // *text
 	fuzzy  bool // one typo allowed (long words only)
+	runes  int  // length of text in runes
 }
 
 func (w wordPat) key() string {
@@ -180,6 +181,7 @@ func (w wordPat) specificity() int {
 type phrase struct {
 	words [][]int32 // word ids per position
 	rule  int       // index of the rule this phrase belongs to (in its rule set)
+	group int       // phrases of different groups (topics) may share words; of one group they may not
 }
 
 // words is the table of every word pattern of all rules, and the index that finds a token's words fast.
@@ -205,6 +207,7 @@ func (ws *words) add(w wordPat) int32 {
 		return id
 	}
 	id := int32(len(ws.pats))
+	w.runes = utf8.RuneCountInString(w.text)
 	ws.pats = append(ws.pats, w)
 	ws.ids[k] = id
 	switch {
@@ -244,28 +247,37 @@ func (ws *words) lookup(dst []int32, s string) []int32 {
 		}
 	}
 	r, _ := utf8.DecodeRuneInString(s)
+	n := utf8.RuneCountInString(s)
 	for _, id := range ws.fuzzy[r] {
-		if w := ws.pats[id]; fuzzyMatch(w, s) {
+		w := &ws.pats[id]
+		if n < w.runes-1 || (!w.prefix && n > w.runes+1) {
+			continue
+		}
+		if fuzzyMatch(*w, s, n) {
 			dst = append(dst, id)
 		}
 	}
 	return dst
 }
 
-// fuzzyMatch allows one typo (a letter wrong, missing, extra, or two letters swapped) in a long word.
-// For a prefix the token's matching part must end in the prefix's last letter, so that "ohjaaj*" takes
-// "ohjajat" but a missing last letter does not make the prefix shorter.
-func fuzzyMatch(w wordPat, s string) bool {
+// fuzzyMatch allows one typo (a letter wrong, missing, extra, or two letters swapped) in a long word;
+// n is the rune count of s. For a prefix the token's matching part must end in the prefix's last letter,
+// so that "ohjaaj*" takes "ohjajat" but a missing last letter does not make the prefix shorter.
+func fuzzyMatch(w wordPat, s string, n int) bool {
 	if !w.prefix {
-		return within1(w.text, s)
+		return n >= w.runes-1 && n <= w.runes+1 && within1(w.text, s)
 	}
-	n := len(w.text)
-	last := w.text[n-1]
-	for _, k := range []int{n - 1, n, n + 1} {
-		if k <= 0 || k > len(s) || s[k-1] != last || !utf8.ValidString(s[:k]) {
-			continue
-		}
-		if within1(w.text, s[:k]) {
+	if n < w.runes-1 {
+		return false
+	}
+	last, _ := utf8.DecodeLastRuneInString(w.text)
+	// byte ends of s's prefixes of w.runes-1, w.runes and w.runes+1 runes
+	i, count := 0, 0
+	for i < len(s) && count < w.runes+1 {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		count++
+		if count >= w.runes-1 && r == last && within1(w.text, s[:i]) {
 			return true
 		}
 	}
@@ -273,31 +285,34 @@ func fuzzyMatch(w wordPat, s string) bool {
 }
 
 // within1 reports whether a and b differ by at most one edit (substitution, insertion, deletion or
-// swap of two neighbouring letters).
+// swap of two neighbouring letters). It does not allocate.
 func within1(a, b string) bool {
 	if a == b {
 		return true
 	}
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) < len(rb) {
-		ra, rb = rb, ra
+	d := len(a) - len(b)
+	if d > 4 || d < -4 { // one rune is at most 4 bytes
+		return false
 	}
-	switch len(ra) - len(rb) {
-	case 0:
-		i := 0
-		for i < len(ra) && ra[i] == rb[i] {
-			i++
-		}
-		if string(ra[i+1:]) == string(rb[i+1:]) {
-			return true // one substitution
-		}
-		return i+1 < len(ra) && ra[i] == rb[i+1] && ra[i+1] == rb[i] && string(ra[i+2:]) == string(rb[i+2:])
-	case 1:
-		i := 0
-		for i < len(rb) && ra[i] == rb[i] {
-			i++
-		}
-		return string(ra[i+1:]) == string(rb[i:])
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	for i > 0 && ((i < len(a) && !utf8.RuneStart(a[i])) || (i < len(b) && !utf8.RuneStart(b[i]))) {
+		i--
+	}
+	a, b = a[i:], b[i:]
+	ra, na := utf8.DecodeRuneInString(a)
+	rb, nb := utf8.DecodeRuneInString(b)
+	switch {
+	case len(a) > 0 && len(b) > 0 && a[na:] == b[nb:]: // substitution
+		return true
+	case len(a) > 0 && a[na:] == b, len(b) > 0 && b[nb:] == a: // one extra letter
+		return true
+	case len(a) > 0 && len(b) > 0:
+		ra2, na2 := utf8.DecodeRuneInString(a[na:])
+		rb2, nb2 := utf8.DecodeRuneInString(b[nb:])
+		return na2 > 0 && nb2 > 0 && ra == rb2 && rb == ra2 && a[na+na2:] == b[nb+nb2:]
 	}
 	return false
 }
@@ -323,6 +338,7 @@ func (m *matcher) add(p phrase) {
 // hit is a phrase found in a message at token positions pos.
 type hit struct {
 	phrase int32
+	group  int
 	rule   int
 	pos    []int
 	score  int
@@ -352,7 +368,7 @@ func (ws *words) analyse(text string) *analysed {
 
 func sorted(s []int32) []int32 { slices.Sort(s); return s }
 
-// find returns the hits of m in a, longest and most specific first, no two sharing a token.
+// find returns the hits of m in a, longest and most specific first, no two of a group sharing a token.
 func (m *matcher) find(ws *words, a *analysed) []hit {
 	var cands []hit
 	for i, ids := range a.ids {
@@ -370,7 +386,7 @@ func (m *matcher) find(ws *words, a *analysed) []hit {
 	slices.SortStableFunc(cands, func(x, y hit) int {
 		return cmp.Or(cmp.Compare(len(y.pos), len(x.pos)), cmp.Compare(y.score, x.score), cmp.Compare(x.pos[0], y.pos[0]))
 	})
-	used := make([]bool, len(a.toks))
+	usedBy := map[int][]bool{}
 	var out []hit
 	seen := map[[2]int]bool{}
 next:
@@ -380,6 +396,11 @@ next:
 			continue
 		}
 		seen[k] = true
+		used := usedBy[h.group]
+		if used == nil {
+			used = make([]bool, len(a.toks))
+			usedBy[h.group] = used
+		}
 		for _, p := range h.pos {
 			if used[p] {
 				continue next
@@ -431,7 +452,7 @@ func (m *matcher) matchAt(ws *words, a *analysed, pid int32, i int) (hit, bool) 
 		}
 		score += best
 	}
-	return hit{phrase: pid, rule: p.rule, pos: pos, score: score}, true
+	return hit{phrase: pid, group: p.group, rule: p.rule, pos: pos, score: score}, true
 }
 
 func hasAny(have, want []int32) bool {

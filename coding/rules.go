@@ -252,6 +252,11 @@ var groupRe = regexp.MustCompile(`^[\p{L}0-9_]+$`)
 // addAll compiles entries into m, each as a rule made by mk (which returns the rule's index). An entry
 // may hold several phrases separated by commas: "ei kiitos, ei kiitti".
 func (c *compiler) addAll(e *errs, m *matcher, es []entry, mk func(x entry) int) {
+	c.addGroup(e, m, es, 0, mk)
+}
+
+// addGroup is addAll for phrases of a group: only phrases of one group compete for a word.
+func (c *compiler) addGroup(e *errs, m *matcher, es []entry, group int, mk func(x entry) int) {
 	for _, x := range es {
 		for _, alt := range strings.Split(x.text, ",") {
 			alt = strings.TrimSpace(alt)
@@ -264,7 +269,7 @@ func (c *compiler) addAll(e *errs, m *matcher, es []entry, mk func(x entry) int)
 				e.add(x.line, "%v", err)
 				continue
 			}
-			p.rule = mk(entry{alt, x.line})
+			p.rule, p.group = mk(entry{alt, x.line}), group
 			m.add(p)
 		}
 	}
