@@ -75,7 +75,7 @@ type topicRules struct {
 type Coder struct {
 	ws     *words // words of the polarity and topic rules
 	cws    *words // words of the crisis rules
-	weight int // corrective wins unless positive hits outnumber corrective ones more than weight to 1
+	weight int    // corrective wins unless positive hits outnumber corrective ones more than weight to 1
 	pol    map[string]*polarityRules
 	topics []Topic
 	top    map[string]*topicRules
