@@ -48,7 +48,7 @@ type Config struct {
 	Survey    Survey    `yaml:"survey"`
 	Summaries Summaries `yaml:"summaries"`
 	Help      Help      `yaml:"help"`
-	Feedback  Feedback  `yaml:"feedback"`
+	Coding    Coding    `yaml:"coding"`
 	Log       Log       `yaml:"log"`
 	Shutdown  Duration  `yaml:"shutdown_timeout"`
 	FlowsDir  string    `yaml:"flows_dir"` // empty: the embedded flows
@@ -138,9 +138,11 @@ type Contact struct {
 	Note  flows.Texts `yaml:"note"`
 }
 
-type Feedback struct {
-	RulesFile  string `yaml:"rules_file"`
-	CrisisFile string `yaml:"crisis_file"`
+// Coding configures the coding of spontaneous feedback and crisis detection.
+type Coding struct {
+	// RulesDir holds edited copies of polarity.yaml, topics.yaml and crisis.yaml, each replacing the
+	// embedded default of the same name; "" uses the defaults.
+	RulesDir string `yaml:"rules_dir"`
 }
 
 type Log struct {
@@ -303,6 +305,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.Summaries.Timezone); err != nil {
 		bad("summaries.timezone", "unknown time zone %q", c.Summaries.Timezone)
+	}
+	if c.Coding.RulesDir != "" {
+		if st, err := os.Stat(c.Coding.RulesDir); err != nil || !st.IsDir() {
+			bad("coding.rules_dir", "%q is not a directory", c.Coding.RulesDir)
+		}
 	}
 	if len(c.Help.Contacts) == 0 {
 		bad("help.contacts", "at least one help contact is needed")

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/palaute/palaute/bot"
+	"github.com/palaute/palaute/coding"
 	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/flows"
 	"github.com/palaute/palaute/locales"
@@ -72,6 +73,10 @@ func build(ctx context.Context, path string, env func(string) string, logw io.Wr
 	if err != nil {
 		return nil, err
 	}
+	coder, err := coding.Load(cfg.Coding.RulesDir)
+	if err != nil {
+		return nil, fmt.Errorf("coding rules: %w", err)
+	}
 	secret := []byte(cfg.Privacy.PseudonymSecret)
 	if len(secret) == 0 {
 		if cfg.Redis.URL != "" {
@@ -96,6 +101,7 @@ func build(ctx context.Context, path string, env func(string) string, logw io.Wr
 		Help: cfg.Help.Contacts, RetentionDays: cfg.Privacy.RetentionDays,
 		InviteLink: "https://t.me/" + cfg.Telegram.BotName + "?start=",
 		Store:      a.store, Invites: a.invites, Log: a.log,
+		Coder: coder,
 	}
 	a.engine, err = bot.New(a.opts)
 	if err != nil {
