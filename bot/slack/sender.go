@@ -56,7 +56,7 @@ type Sender struct {
 	PerChannel time.Duration
 	MinIdle    time.Duration // reclaim posts a dead sender left pending this long
 	OnRetry    func()
-	OnPosted   func(key string)
+	OnPosted   func(key string) // a message posted (not a chart uploaded on its own)
 
 	mu   sync.Mutex
 	last map[string]time.Time
@@ -147,7 +147,8 @@ func (s *Sender) post(ctx context.Context, e store.Entry) (bool, time.Time, erro
 	m := e.Msg
 	var next []store.Msg
 	var err error
-	if m.Text == "" && len(m.Blocks) == 0 && len(m.File) > 0 { // a chart on its own
+	chartOnly := m.Text == "" && len(m.Blocks) == 0 && len(m.File) > 0
+	if chartOnly { // a chart whose message went out before
 		err = s.upload(ctx, m.Channel, m)
 	} else {
 		// The text is escaped: free text in it (alerts, comments in the fallback) cannot ping
@@ -178,7 +179,7 @@ func (s *Sender) post(ctx context.Context, e store.Entry) (bool, time.Time, erro
 		}
 	}
 	if err == nil {
-		if s.OnPosted != nil {
+		if s.OnPosted != nil && !chartOnly {
 			s.OnPosted(m.Key)
 		}
 		return true, time.Time{}, s.Outbox.Done(ctx, e, next...)
