@@ -349,6 +349,10 @@ func (t *turn) command(text string) {
 			t.say(t.T("feedback_prompt"))
 			return
 		}
+		if t.crisis(arg) {
+			t.reask() // help first; the text is not passed on; a survey goes on where it was
+			return
+		}
 		t.spontaneous(arg)
 	default:
 		t.say(t.T("unknown_command", locales.Data{"Command": "/" + name}))
@@ -713,7 +717,10 @@ func (t *turn) text(text string) {
 	case ChooseLang:
 		t.say(t.T("choose_lang"), langButtons())
 	case ChooseUnit:
-		if s.Pending != "" && !crisis {
+		if crisis {
+			return // help and the contact question are the answer: the text is not kept or passed on
+		}
+		if s.Pending != "" {
 			t.say(t.T("pick_unit_first"))
 			t.askUnit()
 			return
@@ -722,6 +729,9 @@ func (t *turn) text(text string) {
 		t.save()
 		t.askUnit()
 	default:
+		if crisis {
+			return // the urgent alert carries no text: the message is not routed as feedback either
+		}
 		t.spontaneous(text)
 	}
 }

@@ -54,8 +54,13 @@ type Router struct {
 	Shuffle  func(n int, swap func(i, j int))
 	Location *time.Location // for the digest's Monday morning
 
-	lastHour time.Time
+	lastHour   time.Time
+	lastDigest period.Period
 }
+
+// ErrNoChannel means a unit's feedback has nowhere to go: neither units[].slack_channel nor
+// slack.all_channel is set. Its entries wait in the stream until one is.
+var ErrNoChannel = errors.New("no Slack channel")
 
 // Group names on each unit's feedback stream.
 const (
@@ -70,7 +75,7 @@ func (r *Router) units() []string {
 	for _, u := range r.Units {
 		ids = append(ids, u.ID)
 	}
-	return append(ids, "_none")
+	return append(ids, NoUnit)
 }
 
 func (r *Router) unit(id string) (config.Unit, string) {
@@ -83,8 +88,15 @@ func (r *Router) unit(id string) (config.Unit, string) {
 			return u, ch
 		}
 	}
-	return config.Unit{ID: id, Names: map[string]string{"fi": "?", "sv": "?", "en": "?"}}, r.All
+	name := r.t("unit_none")
+	if id != NoUnit {
+		name = id
+	}
+	return config.Unit{ID: id, Names: map[string]string{"fi": name, "sv": name, "en": name}}, r.All
 }
+
+// NoUnit is the unit of feedback from someone who has not chosen one (bot.NoUnit).
+const NoUnit = "_none"
 
 func (r *Router) t(id string, data ...locales.Data) string { return r.Catalog.T(r.Lang, id, data...) }
 
@@ -153,12 +165,16 @@ func (r *Router) Urgent(ctx context.Context) error {
 	}
 	var errs []error
 	for _, uid := range r.units() {
+		u, ch := r.unit(uid)
+		if ch == "" {
+			errs = append(errs, fmt.Errorf("urgent alerts of %s: %w: set units[].slack_channel or slack.all_channel", uid, ErrNoChannel))
+			continue
+		}
 		es, err := r.read(ctx, uid, groupUrgent)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		u, ch := r.unit(uid)
 		for _, e := range es {
 			class := e.fields["crisis"]
 			if class == "" {
@@ -182,16 +198,28 @@ func (r *Router) Urgent(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// batchGrace is how long after the top of an hour a batch is still due at once: Tick makes the batch
+// in the first seconds of the hour, and its post then says no more than "during the last hour".
+const batchGrace = 2 * time.Minute
+
 // Hourly posts one message per unit with the corrective feedback that arrived since the last batch,
-// scrubbed and shuffled, at the top of the next hour.
+// scrubbed and shuffled. A batch made at the top of an hour (by Tick) is due at once; one made later in
+// the hour waits for the next full hour, so the time of the post never points at a message.
 func (r *Router) Hourly(ctx context.Context) error {
 	if err := r.ensureGroups(ctx); err != nil {
 		return err
 	}
 	now := r.Now()
-	slot := now.Truncate(time.Hour).Add(time.Hour)
+	slot := now.Truncate(time.Hour)
+	if now.Sub(slot) > batchGrace {
+		slot = slot.Add(time.Hour)
+	}
 	var errs []error
 	for _, uid := range r.units() {
+		if _, ch := r.unit(uid); ch == "" {
+			errs = append(errs, fmt.Errorf("feedback of %s: %w: set units[].slack_channel or slack.all_channel", uid, ErrNoChannel))
+			continue
+		}
 		es, err := r.read(ctx, uid, groupHourly)
 		if err != nil {
 			errs = append(errs, err)
@@ -231,7 +259,7 @@ func (r *Router) Digest(ctx context.Context, week period.Period) error {
 	start := fmt.Sprint(week.Start().UnixMilli())
 	end := fmt.Sprint(week.End().UnixMilli()-1) + "-18446744073709551615"
 	for _, uid := range r.units() {
-		if uid == "_none" {
+		if uid == NoUnit {
 			continue
 		}
 		xs, err := r.RDB.XRange(ctx, r.key(uid), start, end).Result()
@@ -252,6 +280,10 @@ func (r *Router) Digest(ctx context.Context, week period.Period) error {
 			continue
 		}
 		u, ch := r.unit(uid)
+		if ch == "" {
+			errs = append(errs, fmt.Errorf("thanks digest of %s: %w", uid, ErrNoChannel))
+			continue
+		}
 		r.shuffle(texts)
 		var b strings.Builder
 		b.WriteString(r.t("digest_thanks", locales.Data{"Unit": u.Name(r.Lang), "Week": week.String(), "N": len(texts)}))
@@ -281,8 +313,10 @@ func oneLine(s string) string {
 	return s
 }
 
-// Tick posts urgent alerts, makes the hourly batch when a new hour has begun, and the weekly digest on
-// Monday at 8. Call it often (every 15-30 s) on the replica that holds the scheduler's lock.
+// Tick posts urgent alerts, makes the hourly batch when a new hour has begun, and the previous week's
+// digest from Monday 8:00 on (local time; at the first new hour after that, so a restart or a lost lock
+// at 8:00 does not skip a week: the digest is posted once per unit and week by its outbox key). Call it
+// often (every 15-30 s) on the replica that holds the scheduler's lock.
 func (r *Router) Tick(ctx context.Context) error {
 	if r.Now == nil {
 		r.Now = time.Now
@@ -295,8 +329,15 @@ func (r *Router) Tick(ctx context.Context) error {
 	if h.After(r.lastHour) {
 		r.lastHour = h
 		errs = append(errs, r.Hourly(ctx))
-		if local := h.In(r.loc()); local.Weekday() == time.Monday && local.Hour() == 8 {
-			errs = append(errs, r.Digest(ctx, period.WeekOf(local.AddDate(0, 0, -7))))
+		local := h.In(r.loc())
+		since := (int(local.Weekday()) + 6) % 7 // days since Monday
+		monday8 := time.Date(local.Year(), local.Month(), local.Day()-since, 8, 0, 0, 0, r.loc())
+		if prev := period.WeekOf(local).Prev(); !local.Before(monday8) && prev != r.lastDigest {
+			err := r.Digest(ctx, prev)
+			if err == nil {
+				r.lastDigest = prev
+			}
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

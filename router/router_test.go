@@ -106,6 +106,7 @@ func TestUrgentAlertWithReferenceCode(t *testing.T) {
 func TestCorrectiveBatchedHourlyScrubbed(t *testing.T) {
 	e, r, ob := setup(t)
 	ctx := context.Background()
+	e.Clock.Add(20 * time.Minute) // a batch made in the middle of an hour waits for the next full hour
 	for i, text := range []string{"Mikko huusi mulle taas", "ruoka on pahaa", "kiitos ohjaajille"} {
 		c := e.Chat(t, "p"+string(rune('a'+i)), "fi")
 		c.Send("/start u-kotipesa")
@@ -183,5 +184,98 @@ func TestWeeklyThanksDigest(t *testing.T) {
 	}
 	if err := r.Digest(ctx, w.Prev()); err != nil || len(ob.order) != 1 {
 		t.Fatalf("an empty week posted: %v", ob.order)
+	}
+}
+
+// TestBatchAtTheTopOfTheHourIsDueAtOnce: Tick makes the batch when an hour begins; its post says no more
+// than "during the last hour", so it is not held back another hour.
+func TestBatchAtTheTopOfTheHourIsDueAtOnce(t *testing.T) {
+	e, r, ob := setup(t)
+	ctx := context.Background()
+	e.Clock.Add(30 * time.Minute)
+	if err := r.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := e.Chat(t, "h", "fi")
+	c.Send("/start u-kotipesa")
+	c.Send("/stop")
+	c.Send("ruoka on pahaa")
+	e.Clock.Set(time.Date(2026, 11, 18, 13, 0, 20, 0, time.UTC))
+	if err := r.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(ob.order) != 1 || !ob.posts[ob.order[0]].NotBefore.Equal(time.Date(2026, 11, 18, 13, 0, 0, 0, time.UTC)) {
+		t.Fatalf("batch made at 13:00:20: %v %+v, want one due at 13:00", ob.order, ob.posts)
+	}
+}
+
+// TestDigestAfterAMissedMondayMorning: a replica that starts (or gets the lock) after 8:00 on Monday
+// still posts last week's thanks, once.
+func TestDigestAfterAMissedMondayMorning(t *testing.T) {
+	e, r, ob := setup(t)
+	ctx := context.Background()
+	c := e.Chat(t, "k", "fi")
+	c.Send("/start u-kotipesa")
+	c.Send("/stop")
+	c.Send("kiitos kaikille")
+	e.Clock.Set(time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)) // Monday, after 8:00
+	for _, at := range []time.Duration{0, 40 * time.Minute, 100 * time.Minute, 24 * time.Hour} {
+		e.Clock.Set(time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC).Add(at))
+		if err := r.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(ob.order) != 1 || ob.order[0] != "digest:kotipesa:2026-W47" {
+		t.Fatalf("posts %v, want last week's digest once", ob.order)
+	}
+}
+
+// TestNoChannelKeepsFeedback: feedback of a unit without a Slack channel (and no all_channel) is not
+// lost: the router says why, and posts it once a channel is configured.
+func TestNoChannelKeepsFeedback(t *testing.T) {
+	e, r, ob := setup(t)
+	ctx := context.Background()
+	r.All = ""
+	c := e.Chat(t, "n", "fi")
+	c.Send("/start u-satama")
+	c.Send("/stop")
+	c.Send("HÄTÄ")
+	c.Send("ruoka on pahaa")
+	if err := r.Urgent(ctx); !errors.Is(err, router.ErrNoChannel) {
+		t.Fatalf("Urgent without a channel: %v", err)
+	}
+	if err := r.Hourly(ctx); !errors.Is(err, router.ErrNoChannel) {
+		t.Fatalf("Hourly without a channel: %v", err)
+	}
+	if len(ob.order) != 0 {
+		t.Fatalf("posted nowhere: %v", ob.order)
+	}
+	r.All = "#johto"
+	if err := r.Urgent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Hourly(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(ob.order) != 2 || ob.posts[ob.order[0]].Channel != "#johto" {
+		t.Fatalf("after setting slack.all_channel: %v", ob.order)
+	}
+}
+
+// TestAlertWithoutUnitNamesNoPlace: an alert from someone who chose no unit goes to the all-units
+// channel and says so in words, not "?".
+func TestAlertWithoutUnitNamesNoPlace(t *testing.T) {
+	e, r, ob := setup(t)
+	c := e.Chat(t, "x", "fi")
+	c.Send("HÄTÄ")
+	if err := r.Urgent(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(ob.order) != 1 {
+		t.Fatalf("posts %v", ob.order)
+	}
+	p := ob.posts[ob.order[0]]
+	if p.Channel != "#johto" || !strings.Contains(p.Text, "paikka ei tiedossa") || strings.Contains(p.Text, "?") {
+		t.Fatalf("alert without a unit: %+v", p)
 	}
 }

@@ -1,0 +1,190 @@
+package router_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slacktest"
+
+	"github.com/palaute/palaute/bot"
+	"github.com/palaute/palaute/bot/slack"
+	"github.com/palaute/palaute/coding"
+	"github.com/palaute/palaute/internal/testenv"
+	"github.com/palaute/palaute/locales"
+	"github.com/palaute/palaute/report/pii"
+	"github.com/palaute/palaute/router"
+	"github.com/palaute/palaute/store"
+)
+
+// slackFake is slacktest with our own chat.postMessage: it keeps what was posted, in order.
+type slackFake struct {
+	mu    sync.Mutex
+	posts []url.Values
+}
+
+func newSlackFake(t *testing.T) (*slackFake, string) {
+	f := &slackFake{}
+	srv := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			f.mu.Lock()
+			f.posts = append(f.posts, r.Form)
+			f.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": r.Form.Get("channel"), "ts": "1700000000.000100"})
+		})
+	})
+	srv.Start()
+	t.Cleanup(srv.Stop)
+	return f, srv.GetAPIURL()
+}
+
+func (f *slackFake) take() []url.Values {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.posts
+	f.posts = nil
+	return p
+}
+
+// routeOutbox is the production path of router posts: the durable Slack outbox.
+type routeOutbox struct{ ob *store.Outbox }
+
+func (o routeOutbox) Post(ctx context.Context, p router.Post) error {
+	err := o.ob.Enqueue(ctx, store.Msg{Key: p.Key, Channel: p.Channel, Text: p.Text, NotBefore: p.NotBefore})
+	if err == store.ErrDuplicate {
+		return nil
+	}
+	return err
+}
+
+var clockTime = regexp.MustCompile(`\b\d{1,2}[:.]\d{2}\b`)
+
+// TestRoutingThroughSlack follows feedback written to the real engine with the real coder through the
+// router, the Redis outbox and the Slack sender to a Slack fake: the urgent alert at once, the corrective
+// feedback in the batch at the next full hour, the thanks in the weekly digest on Monday morning, each
+// once, every post without anything that identifies the writer, and every message counted by polarity
+// and topic.
+func TestRoutingThroughSlack(t *testing.T) {
+	ctx := context.Background()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	coder := coding.MustDefault(t)
+	e := testenv.New(t, rdb, func(o *bot.Options) { o.Coder = coder })
+	fake, apiURL := newSlackFake(t)
+	ob := store.NewOutbox(rdb, "pl:")
+	units := append(testenv.Units[:0:0], testenv.Units...)
+	units[0].SlackChannel = "#kotipesa"
+	hel, _ := time.LoadLocation("Europe/Helsinki")
+	r := &router.Router{RDB: rdb, Prefix: "pl:", Units: units, All: "#johto", Lang: "fi", Outbox: routeOutbox{ob},
+		Scrub: pii.New([]string{"Mikko"}), Catalog: locales.Must(), Now: e.Clock.Now, Consumer: "r1", Location: hel}
+	sender := &slack.Sender{Outbox: ob, API: slackapi.New("xoxb-test", slackapi.OptionAPIURL(apiURL)), Consumer: "s1",
+		Log: slog.New(slog.DiscardHandler), Now: e.Clock.Now}
+	tick := func() []url.Values {
+		t.Helper()
+		if err := r.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sender.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return fake.take()
+	}
+
+	e.Clock.Set(time.Date(2026, 11, 18, 12, 20, 0, 0, time.UTC)) // Wednesday of 2026-W47
+	if p := tick(); len(p) != 0 {
+		t.Fatalf("posts before any feedback: %v", p)
+	}
+	writers := map[string]string{
+		"youth-a": "Ruoka on ihan kamalaa ja aina kylmää, Mikko sanoi ettei voi mitään",
+		"youth-b": "kiitos ohjaajille, ootte parhaita",
+		"youth-c": "isä lyö mua, tosi pelottavaa",
+	}
+	var code string
+	for _, u := range []string{"youth-a", "youth-b", "youth-c"} {
+		c := e.Chat(t, u, "fi")
+		c.Send("/start u-kotipesa")
+		c.Send("/stop")
+		rs := c.Send(writers[u])
+		if u == "youth-c" {
+			if rs[0].Kind != bot.Help || !strings.Contains(rs[0].Text, "116 111") {
+				t.Fatalf("a message about violence at home was not answered with help first:\n%s", testenv.Dump(rs))
+			}
+			rs = c.Press("Kyllä")
+			code = regexp.MustCompile(`[A-Z2-9]{3}-[A-Z2-9]{3}`).FindString(rs[0].Text)
+		}
+	}
+	e.Clock.Add(time.Minute)
+	urgent := tick()
+	if len(urgent) != 2 || urgent[0].Get("channel") != "#kotipesa" || !strings.Contains(urgent[0].Get("text"), "väkivalta") ||
+		code == "" || !strings.Contains(urgent[1].Get("text"), code) {
+		t.Fatalf("urgent posts (want the alert and the contact request with code %q at once): %v", code, urgent)
+	}
+
+	e.Clock.Set(time.Date(2026, 11, 18, 12, 59, 0, 0, time.UTC))
+	if p := tick(); len(p) != 0 {
+		t.Fatalf("corrective feedback posted before the full hour: %v", p)
+	}
+	e.Clock.Set(time.Date(2026, 11, 18, 13, 0, 10, 0, time.UTC))
+	batch := tick()
+	if len(batch) != 1 {
+		t.Fatalf("hourly batch: %v", batch)
+	}
+	text := batch[0].Get("text")
+	if !strings.Contains(text, "Ruoka on ihan kamalaa") || strings.Contains(text, "Mikko") || strings.Contains(text, "kiitos") ||
+		strings.Contains(text, "isä lyö") {
+		t.Fatalf("batch: want the corrective message only, scrubbed, and never the crisis text:\n%s", text)
+	}
+	e.Clock.Set(time.Date(2026, 11, 18, 14, 0, 10, 0, time.UTC))
+	if p := tick(); len(p) != 0 {
+		t.Fatalf("a batch posted twice: %v", p)
+	}
+
+	// Monday 2026-11-23 8:00 in Helsinki is 6:00 UTC: the thanks of week 47.
+	e.Clock.Set(time.Date(2026, 11, 23, 5, 0, 10, 0, time.UTC))
+	if p := tick(); len(p) != 0 {
+		t.Fatalf("digest before Monday 8:00: %v", p)
+	}
+	e.Clock.Set(time.Date(2026, 11, 23, 6, 0, 10, 0, time.UTC))
+	digest := tick()
+	if len(digest) != 1 || !strings.Contains(digest[0].Get("text"), "Kiitokset") && !strings.Contains(digest[0].Get("text"), "💚") ||
+		!strings.Contains(digest[0].Get("text"), "kiitos ohjaajille") || !strings.Contains(digest[0].Get("text"), "2026-W47") {
+		t.Fatalf("weekly digest: %v", digest)
+	}
+	e.Clock.Set(time.Date(2026, 11, 23, 7, 0, 10, 0, time.UTC))
+	if p := tick(); len(p) != 0 {
+		t.Fatalf("digest posted twice: %v", p)
+	}
+
+	for _, p := range append(append(urgent, batch...), digest...) {
+		text := p.Get("text")
+		for u := range writers {
+			for _, id := range []string{u, e.Engine.PID("test", u)} {
+				if strings.Contains(text, id) {
+					t.Errorf("post reveals %q: %s", id, text)
+				}
+			}
+		}
+		if clockTime.MatchString(text) || strings.Contains(text, "2026-11-") {
+			t.Errorf("post carries a time finer than a week: %s", text)
+		}
+	}
+	agg := e.Agg(t, "kotipesa", "youth", "2026-W47")
+	for k, want := range map[string]string{"fb.n": "2", "fb.pol=corrective": "1", "fb.pol=positive": "1", "fb.topic=food": "1", "fb.topic=staff": "1"} {
+		if agg[k] != want {
+			t.Errorf("summary counter %s = %q, want %s (all: %v)", k, agg[k], want, agg)
+		}
+	}
+}
