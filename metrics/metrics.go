@@ -58,6 +58,9 @@ func New() *Metrics {
 	r.MustRegister(m.MessagesIn, m.RepliesOut, m.SendErrors, m.HandleSeconds, m.RedisRoundTrips, m.RedisErrors, m.OutboxRetries,
 		m.SummariesPosted, m.AlertsPosted, m.Surveys,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, k := range AlertKinds { // present at 0 from the start, so an alert rule sees the series
+		m.AlertsPosted.WithLabelValues(k)
+	}
 	return m
 }
 
@@ -77,7 +80,10 @@ func (h redisHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		h.count(err)
+		h.trips.Inc()
+		if fault(cmd, err) {
+			h.errs.Inc()
+		}
 		return err
 	}
 }
@@ -85,22 +91,37 @@ func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		err := next(ctx, cmds)
-		h.count(err)
+		h.trips.Inc()
+		failed := false
+		for _, c := range cmds {
+			failed = failed || fault(c, c.Err())
+		}
+		if failed || (err != nil && len(cmds) == 0) {
+			h.errs.Inc()
+		}
 		return err
 	}
 }
 
-// count counts a round trip, and a failure unless the error is an answer rather than a fault: a missing
-// key, a script not yet cached (go-redis sends it again at once), a failed optimistic transaction, or a
-// context ended by shutdown.
-func (h redisHook) count(err error) {
-	h.trips.Inc()
-	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.TxFailedErr) || errors.Is(err, context.Canceled) ||
-		strings.HasPrefix(err.Error(), "NOSCRIPT") {
-		return
+// fault tells a failure from an error that is an answer: a missing key, a script not yet cached (go-redis
+// sends it again at once), a failed optimistic transaction, a context ended by shutdown, or a server too
+// old for a CLIENT subcommand go-redis tries when it connects (SETINFO, MAINT_NOTIFICATIONS).
+func fault(cmd redis.Cmder, err error) bool {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.TxFailedErr) || errors.Is(err, context.Canceled) {
+		return false
 	}
-	h.errs.Inc()
+	msg := err.Error()
+	if strings.HasPrefix(msg, "NOSCRIPT") || strings.HasPrefix(msg, "BUSYGROUP") {
+		return false
+	}
+	if cmd != nil && cmd.Name() == "client" && strings.Contains(msg, "unknown subcommand") {
+		return false
+	}
+	return true
 }
+
+// AlertKinds are the kinds of feedback posts (the first part of their outbox key).
+var AlertKinds = []string{"urgent", "corrective", "digest"}
 
 // Survey counts a survey event; it satisfies the engine's observer.
 func (m *Metrics) Survey(flow, event string) { m.Surveys.WithLabelValues(flow, event).Inc() }
