@@ -50,6 +50,7 @@ import (
 
 	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/flows"
+	"github.com/palaute/palaute/locales"
 	"github.com/palaute/palaute/period"
 )
 
@@ -60,6 +61,11 @@ type Source interface {
 	// Texts returns the response and feedback stream entries of unit in weeks as field maps,
 	// at most perWeek per stream and week (<= 0: all).
 	Texts(ctx context.Context, unit string, weeks []period.Period, perWeek int) (resp, fb []map[string]string, err error)
+}
+
+// TopicNamer names feedback topics (the coder's topics file); *coding.Coder is one.
+type TopicNamer interface {
+	TopicName(lang, id string) string
 }
 
 // Scrubber removes personal details from free text. pii.New(names) is one.
@@ -83,12 +89,13 @@ var (
 type Options struct {
 	Units        []config.Unit
 	Flows        *flows.Set
-	MinResponses int      // k: no figure from fewer answers
-	MinComments  int      // no free text from a smaller group
-	Names        []string // names the default scrubber removes
-	Scrubber     Scrubber // nil: pii.New(Names)
-	History      int      // periods in the NPS trend, this one included; default 6
-	MaxComments  int      // comments shown per group and kind; default 20
+	MinResponses int        // k: no figure from fewer answers
+	MinComments  int        // no free text from a smaller group
+	Names        []string   // names the default scrubber removes
+	Scrubber     Scrubber   // nil: pii.New(Names)
+	Topics       TopicNamer // names of feedback topics; nil: report.topic.<id> in the locales, else the id
+	History      int        // periods in the NPS trend, this one included; default 6
+	MaxComments  int        // comments shown per group and kind; default 20
 	// ReadBudget is how many stream entries a summary reads per stream (responses, feedback) to pick
 	// its comments from, spread evenly over the period's weeks; default 10 × MaxComments. It bounds
 	// the cost of a summary whatever the number of stored responses.
@@ -160,9 +167,10 @@ type Trend struct {
 
 // Bar is one value of a distribution.
 type Bar struct {
-	Value string `json:"value"`
-	Count int    `json:"count"`
-	Pct   int    `json:"pct"`
+	Value string      `json:"value"`
+	Names flows.Texts `json:"names,omitempty"` // a feedback topic's name per language
+	Count int         `json:"count"`
+	Pct   int         `json:"pct"`
 }
 
 // NPS is the net promoter score and its three shares, in whole percent.
@@ -367,6 +375,7 @@ func Build(ctx context.Context, src Source, o Options, unit string, p period.Per
 			su.Groups = append(su.Groups, m.group(u.ID, a, cur, prev, grids, targets))
 		}
 		su.Targets = targetRows(&su, targets)
+		nameTopics(&su, o.Topics)
 		if err := addComments(ctx, src, &o, m, &su, p, cur); err != nil {
 			return nil, err
 		}
@@ -377,6 +386,7 @@ func Build(ctx context.Context, src Source, o Options, unit string, p period.Per
 		for _, a := range audiences() {
 			t.Groups = append(t.Groups, m.group(total, a, cur, prev, grids, nil))
 		}
+		nameTopics(&t, o.Topics)
 		s.Total = &t
 	}
 	return s, nil
@@ -511,6 +521,22 @@ func addComments(ctx context.Context, src Source, o *Options, m *model, su *Unit
 
 // freeText is a free text as stored, with the language it was written in.
 type freeText struct{ lang, text string }
+
+// nameTopics gives the unit's feedback topics their names in every language.
+func nameTopics(u *Unit, tn TopicNamer) {
+	if tn == nil {
+		return
+	}
+	for i := range u.Groups {
+		for j := range u.Groups[i].Feedback.Topics {
+			b := &u.Groups[i].Feedback.Topics[j]
+			b.Names = flows.Texts{}
+			for _, l := range locales.Languages {
+				b.Names[l] = tn.TopicName(l, b.Value)
+			}
+		}
+	}
+}
 
 // targetRows lists the unit's targets per audience, in the order of the groups: responses, NPS, then
 // the scale questions in flow order. A target on a question the audience is not asked is left out.

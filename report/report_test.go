@@ -478,14 +478,19 @@ func TestFeedbackCounts(t *testing.T) {
 	if !y.Shown() || y.N != 8 {
 		t.Fatalf("youth feedback = %+v", y)
 	}
-	if got := fmt.Sprint(y.Polarity); got != "[{positive 4 50} {corrective 3 38} {neutral 1 13}]" {
+	if got := bars(y.Polarity); got != "positive 4 50%, corrective 3 38%, neutral 1 13%" {
 		t.Errorf("polarity = %s", got)
 	}
-	if got := fmt.Sprint(y.Topics); got != "[{food 8 100} {school 1 13}]" {
+	if got := bars(y.Topics); got != "food 8 100%, school 1 13%" {
 		t.Errorf("topics = %s", got)
 	}
 	if u := group(t, &s.Units[0], "unknown").Feedback; u.Shown() {
 		t.Errorf("4 feedback messages from unknown shown: %+v", u)
+	}
+	o := opts(units("a")...)
+	o.Topics = topicNames{"food": {"fi": "ruoka", "sv": "mat", "en": "meals"}}
+	if text := MustBuild(t, f, o, "a", month).Text("sv"); !strings.Contains(text, "ämnen: mat 8 · school 1") {
+		t.Errorf("topics not named in Swedish:\n%s", text)
 	}
 	text := s.Text("en")
 	for _, want := range []string{"Spontaneous feedback: 8", "positive 4 · corrective 3 · neutral 1", "topics: food 8 · school 1",
@@ -494,6 +499,24 @@ func TestFeedbackCounts(t *testing.T) {
 			t.Errorf("want %q in\n%s", want, text)
 		}
 	}
+}
+
+func bars(bs []report.Bar) string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, fmt.Sprintf("%s %d %d%%", b.Value, b.Count, b.Pct))
+	}
+	return strings.Join(out, ", ")
+}
+
+// topicNames names topics as the coder does: the id when it does not know it.
+type topicNames map[string]map[string]string
+
+func (tn topicNames) TopicName(lang, id string) string {
+	if n := tn[id][lang]; n != "" {
+		return n
+	}
+	return id
 }
 
 func TestComments(t *testing.T) {

@@ -86,12 +86,16 @@ func (p printer) target(t *Target, decimals int) string {
 
 func (p printer) audience(a string) string { return p.T("aud." + a) }
 
-// topic is a feedback topic's name in the language (report.topic.<id> in the locales), else its id.
-func (p printer) topic(id string) string {
-	if s, err := p.cat.Lookup(p.lang, "report.topic."+id); err == nil {
+// topic is a feedback topic's name in the language: from the coder's topics, else
+// report.topic.<id> in the locales, else its id.
+func (p printer) topic(b Bar) string {
+	if n := b.Names.In(p.lang); n != "" {
+		return n
+	}
+	if s, err := p.cat.Lookup(p.lang, "report.topic."+b.Value); err == nil {
 		return s
 	}
-	return id
+	return b.Value
 }
 
 // bar draws a share as ▇ blocks, one per 5 %, at least one for a share above zero.
@@ -149,7 +153,7 @@ func (p printer) groupLines(g *Group) []string {
 		if len(f.Topics) > 0 {
 			var ts []string
 			for _, b := range f.Topics {
-				ts = append(ts, p.esc(p.topic(b.Value))+" "+strconv.Itoa(b.Count))
+				ts = append(ts, p.esc(p.topic(b))+" "+strconv.Itoa(b.Count))
 			}
 			add(1, p.T("topics")+": "+strings.Join(ts, " · "))
 		}

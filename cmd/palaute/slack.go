@@ -13,6 +13,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/palaute/palaute/bot/slack"
+	"github.com/palaute/palaute/coding"
 	"github.com/palaute/palaute/flows"
 	"github.com/palaute/palaute/locales"
 	"github.com/palaute/palaute/period"
@@ -54,7 +55,18 @@ func (a *app) channelOf(unit string) string {
 }
 
 func (a *app) summary(ctx context.Context, unit string, p period.Period) (*report.Summary, error) {
-	return report.Build(ctx, store.NewCounters(a.rdb, a.cfg.Redis.Prefix), report.OptionsFrom(a.cfg, a.flows), unit, p)
+	return report.Build(ctx, store.NewCounters(a.rdb, a.cfg.Redis.Prefix), a.reportOptions(), unit, p)
+}
+
+var _ report.TopicNamer = (*coding.Coder)(nil)
+
+// reportOptions are the summaries' options from the configuration, with the coder's topic names.
+func (a *app) reportOptions() report.Options {
+	o := report.OptionsFrom(a.cfg, a.flows)
+	if tn, ok := a.opts.Coder.(report.TopicNamer); ok {
+		o.Topics = tn
+	}
+	return o
 }
 
 // summaryKey is the idempotency key of a summary: unit + period (the period names its kind: 2026-W47,

@@ -134,7 +134,7 @@ func buildSummary(ctx context.Context, cfgPath string, env func(string) string, 
 			return nil, nil, p, fmt.Errorf("-unit: no unit %q (or use all)", unit)
 		}
 	}
-	s, err := report.Build(ctx, store.NewCounters(a.rdb, a.cfg.Redis.Prefix), report.OptionsFrom(a.cfg, a.flows), unit, p)
+	s, err := report.Build(ctx, store.NewCounters(a.rdb, a.cfg.Redis.Prefix), a.reportOptions(), unit, p)
 	if err != nil {
 		a.close()
 		return nil, nil, p, err
