@@ -100,10 +100,10 @@ func TestDue(t *testing.T) {
 		at   time.Time
 		want string
 	}{
-		{time.Date(2026, 11, 23, 5, 59, 0, 0, hel), "[]"},                 // Monday before 6
-		{time.Date(2026, 11, 23, 6, 0, 0, 0, hel), "[2026-W47]"},          // Monday 6:00
-		{time.Date(2026, 11, 27, 6, 0, 0, 0, hel), "[]"},                  // Friday: past the window
-		{time.Date(2026, 11, 30, 7, 0, 0, 0, hel), "[2026-W48 2026-11]"},  // November's last week ended
+		{time.Date(2026, 11, 23, 5, 59, 0, 0, hel), "[]"},                // Monday before 6
+		{time.Date(2026, 11, 23, 6, 0, 0, 0, hel), "[2026-W47]"},         // Monday 6:00
+		{time.Date(2026, 11, 27, 6, 0, 0, 0, hel), "[]"},                 // Friday: past the window
+		{time.Date(2026, 11, 30, 7, 0, 0, 0, hel), "[2026-W48 2026-11]"}, // November's last week ended
 		{time.Date(2027, 1, 4, 7, 0, 0, 0, hel), "[2026-W53 2026-12 2026-H2]"},
 	}
 	for _, tt := range tests {

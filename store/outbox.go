@@ -261,7 +261,9 @@ func (o *Outbox) Depth(ctx context.Context) (int64, error) {
 }
 
 // Dead returns how many posts were given up.
-func (o *Outbox) Dead(ctx context.Context) (int64, error) { return o.rdb.XLen(ctx, o.k("dead")).Result() }
+func (o *Outbox) Dead(ctx context.Context) (int64, error) {
+	return o.rdb.XLen(ctx, o.k("dead")).Result()
+}
 
 // Lock is a Redis lock held by one replica at a time (SET NX PX with a random token; released and
 // extended only by its holder).
@@ -329,4 +331,6 @@ func (r *Replays) First(ctx context.Context, id string, ttl time.Duration) (bool
 }
 
 // Token is a lock token for this process.
-func Token(host string, pid int) string { return host + ":" + strconv.Itoa(pid) + ":" + strconv.FormatInt(time.Now().UnixNano(), 36) }
+func Token(host string, pid int) string {
+	return host + ":" + strconv.Itoa(pid) + ":" + strconv.FormatInt(time.Now().UnixNano(), 36)
+}
