@@ -4,22 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/palaute/palaute/period"
 )
 
 // Sweep deletes stored responses and spontaneous feedback (and so their free text) older than retention
-// from the streams of the given units. Counters, and the coded polarity and topics in them, stay.
-// It returns how many entries were deleted.
+// from the streams of the given units and of every other unit that still has streams in Redis (a unit
+// taken out of the configuration keeps nothing longer than the others), and Slack posts given up on (dead
+// letters, which may quote feedback) older than retention. Counters, and the coded polarity and topics in
+// them, stay. It returns how many entries were deleted.
 func (s *Store) Sweep(ctx context.Context, units []string, retention time.Duration, now time.Time) (int64, error) {
 	// Entry ids are week starts: keep every entry of the week that holds the cut-off.
 	cut := period.WeekOf(now.Add(-retention)).Start().UnixMilli()
 	minID := strconv.FormatInt(cut, 10) + "-0"
-	var total int64
 	var errs []error
-	for _, u := range units {
+	found, err := s.StreamUnits(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	all := slices.Clone(units)
+	for _, u := range found {
+		if !slices.Contains(all, u) {
+			all = append(all, u)
+		}
+	}
+	var total int64
+	for _, u := range all {
 		for _, stream := range []string{"resp", "fb"} {
 			n, err := s.rdb.XTrimMinID(ctx, s.UnitKey(u, stream), minID).Result()
 			if err != nil {
@@ -29,5 +46,64 @@ func (s *Store) Sweep(ctx context.Context, units []string, retention time.Durati
 			total += n
 		}
 	}
+	// Dead letters have ids from the time they were given up.
+	dead := strconv.FormatInt(now.Add(-retention).UnixMilli(), 10) + "-0"
+	n, err := s.rdb.XTrimMinID(ctx, NewOutbox(s.rdb, s.prefix).k("dead"), dead).Result()
+	if err != nil {
+		errs = append(errs, fmt.Errorf("sweep dead letters: %w", err))
+	}
+	total += n
 	return total, errors.Join(errs...)
+}
+
+// StreamUnits returns the units that have a response or feedback stream in Redis (on a Cluster, on any
+// master).
+func (s *Store) StreamUnits(ctx context.Context) ([]string, error) {
+	head := s.prefix + "{u:"
+	match := globEscape(head) + "*"
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	scan := func(ctx context.Context, c *redis.Client) error {
+		iter := c.ScanType(ctx, 0, match, 1000, "stream").Iterator()
+		for iter.Next(ctx) {
+			rest := strings.TrimPrefix(iter.Val(), head)
+			unit, kind, ok := strings.Cut(rest, "}:")
+			if ok && (kind == "resp" || kind == "fb") {
+				mu.Lock()
+				seen[unit] = true
+				mu.Unlock()
+			}
+		}
+		return iter.Err()
+	}
+	var err error
+	switch c := s.rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		err = scan(ctx, c)
+	default:
+		return nil, fmt.Errorf("scan streams: %T is neither a client nor a cluster client", s.rdb)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scan streams: %w", err)
+	}
+	out := make([]string, 0, len(seen))
+	for u := range seen {
+		out = append(out, u)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// globEscape escapes the characters SCAN MATCH treats specially.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -79,3 +79,35 @@ func (c *Cluster) Client(tb testing.TB) redis.UniversalClient {
 	}
 	return cl
 }
+
+// URL is the cluster's redis.url: its addresses, comma-separated.
+func (c *Cluster) URL() string { return strings.Join(c.Addrs, ",") }
+
+// Backend runs a suite on the cluster: each New empties every master and returns one shared client.
+func (c *Cluster) Backend(tb testing.TB) Backend {
+	tb.Helper()
+	rdb := c.Client(tb).(*redis.ClusterClient)
+	return Backend{Name: "cluster", New: func(tb testing.TB) redis.UniversalClient {
+		tb.Helper()
+		if err := rdb.ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
+			return m.FlushAll(ctx).Err()
+		}); err != nil {
+			tb.Fatal(err)
+		}
+		return rdb
+	}, FastForward: func(tb testing.TB, _ redis.UniversalClient, d time.Duration) {
+		tb.Helper()
+		err := rdb.ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
+			iter := m.Scan(ctx, 0, "*", 1000).Iterator()
+			for iter.Next(ctx) {
+				if ttl, err := m.PTTL(ctx, iter.Val()).Result(); err == nil && ttl > 0 && ttl <= d {
+					m.Del(ctx, iter.Val())
+				}
+			}
+			return iter.Err()
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}}
+}
