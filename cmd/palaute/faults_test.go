@@ -338,4 +338,6 @@ func (crisisCoder) Code(lang, text string) (string, []string) {
 	}
 	return "corrective", []string{"food"}
 }
-func (crisisCoder) Crisis(text string) (string, bool) { return "self_harm", strings.Contains(text, "HÄTÄ") }
+func (crisisCoder) Crisis(text string) (string, bool) {
+	return "self_harm", strings.Contains(text, "HÄTÄ")
+}

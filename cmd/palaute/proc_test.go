@@ -85,7 +85,7 @@ func startServe(t *testing.T, o procOpts) *proc {
 	}
 	set := map[string]any{
 		"telegram.mode": "webhook", "telegram.api_url": api.URL, "telegram.webhook_path": "/telegram",
-		"telegram.webhook_url": "https://palaute.invalid/telegram",
+		"telegram.webhook_url":         "https://palaute.invalid/telegram",
 		"telegram.per_chat_per_second": 1000, "telegram.global_per_second": 100000,
 		"http.listen": addr, "log.level": "debug", "log.format": "json", "shutdown_timeout": "10s",
 	}
