@@ -12,11 +12,11 @@
 //     figure (n >= k).
 //   - Audiences (youth, relative, social_worker, and unknown for feedback) are never merged: there is
 //     no figure over audiences anywhere, in a unit or in the total.
-//   - Secondary suppression: the all-units total of a figure is the sum of the units' cells. When it is
-//     shown and exactly one unit's cell with answers is hidden, the smallest shown cell is hidden as
-//     well, so no hidden cell can be had by subtraction. The same pattern is used in every report made
-//     for the period (a unit's own summary hides a cell the total's summary hides), otherwise reading
-//     both channels would undo it; so Build always reads every configured unit.
+//   - Secondary suppression: the all-units total of a figure is the sum of the units' cells. When
+//     exactly one unit's cell with answers is hidden, the total is hidden as well, so no hidden cell can
+//     be had by subtraction. (The total, not the smallest shown unit: a unit with enough answers always
+//     sees its own figures and is assessed against its targets.) The pattern is made from every
+//     configured unit, so it is the same in every report of the period; Build always reads them all.
 //   - A trend (change against the previous period) is computed only between two shown figures.
 //   - Targets are evaluated only on a shown figure (a "not met" would otherwise bound a hidden one).
 //     Rate targets (nps, a scale question's mean) hold in every summary; the count target

@@ -113,25 +113,19 @@ func (g *grid) suppress(m *model, units []string, k int) {
 	}
 }
 
-// secondary hides the smallest shown cell of a shown total when exactly one cell with answers is
-// hidden, so that the hidden one cannot be had as total minus the shown ones.
+// secondary hides the total when exactly one unit's cell with answers is hidden, so that the hidden one
+// cannot be had as total minus the shown ones. The total is hidden rather than the smallest shown unit:
+// every unit with enough answers keeps its own figures (and its half-year review against its targets),
+// and management still reads each of them.
 func (g *grid) secondary(units []string, a string, mt metric) {
 	hiddenWithAnswers := 0
-	smallest, small := "", int64(-1)
 	for _, u := range units {
-		n := mt.count(g.counters(u, a))
-		if g.hidden[cellKey{u, a, mt.key}] != "" {
-			if n > 0 {
-				hiddenWithAnswers++
-			}
-			continue
-		}
-		if small < 0 || n < small {
-			smallest, small = u, n
+		if g.hidden[cellKey{u, a, mt.key}] != "" && mt.count(g.counters(u, a)) > 0 {
+			hiddenWithAnswers++
 		}
 	}
-	if hiddenWithAnswers == 1 && smallest != "" {
-		g.hidden[cellKey{smallest, a, mt.key}] = Protected
+	if hiddenWithAnswers == 1 {
+		g.hidden[cellKey{total, a, mt.key}] = Protected
 	}
 }
 
