@@ -8,7 +8,7 @@ run:
 	$(GO) run ./cmd/palaute demo
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/palaute ./cmd/palaute
+	CGO_ENABLED=0 $(GO) build -trimpath -tags timetzdata -ldflags='-s -w' -o bin/palaute ./cmd/palaute
 
 # test installs redis-server when missing (as root, with apt-get), so the suites run against a real Redis.
 test:

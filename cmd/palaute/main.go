@@ -34,6 +34,8 @@ Usage:
   palaute poster   -unit ID [-lang fi] [-out poster.png]
   palaute summary  -unit ID|all -period 2026-W47|2026-11|2026-H2 [-format text|json|blocks] [-post]
   palaute export   -format csv -period 2026-11
+  palaute health   [-url http://127.0.0.1:8080/readyz]        exit 0 when a running palaute serve is ready
+  palaute loadtest -redis redis://127.0.0.1:6379/0 [-users N] the load benchmark (a real Redis; see README)
 
 Every command takes -config (default: config.yaml if present, else built-in defaults).
 `

@@ -124,3 +124,30 @@ func TestServeHealthReadyMetricsAndShutdown(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+func TestHealthCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := build(ctx, "../../config.yaml", env(map[string]string{"PALAUTE_HTTP_LISTEN": "127.0.0.1:0"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	started := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serveApp(ctx, a, started) }()
+	addr := <-started
+	var out bytes.Buffer
+	if err := run(ctx, []string{"health"}, env(map[string]string{"PALAUTE_HTTP_LISTEN": addr}), nil, &out); err != nil || !strings.Contains(out.String(), "ready") {
+		t.Fatalf("health of a ready server: %v %q", err, out.String())
+	}
+	a.rdb.Close() // Redis gone: not ready
+	if err := run(ctx, []string{"health", "-url", "http://" + addr + "/readyz"}, env(nil), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("health without Redis: %v", err)
+	}
+	cancel()
+	<-done
+	if err := run(context.Background(), []string{"health", "-url", "http://" + addr + "/readyz", "-timeout", "1s"}, env(nil), nil, io.Discard); err == nil {
+		t.Fatal("health of a stopped server passed")
+	}
+}
