@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/alicebob/miniredis/v2"
@@ -36,46 +38,89 @@ func Connect(ctx context.Context, rawURL string, log *slog.Logger) (redis.Univer
 	return c, func() { c.Close() }, nil
 }
 
-// ParseURL turns redis.url into UniversalOptions (see Connect).
+// ParseURL turns redis.url into UniversalOptions (see Connect):
+//   - redis://[user:password@]host:port[/db] (rediss:// for TLS): one node;
+//   - redis+sentinel://[user:password@]h1:26379,h2:26379/master[?db=N&sentinel_password=...]
+//     (rediss+sentinel:// for TLS): the master that Sentinel names; the password is the master's;
+//   - redis://[user:password@]h1:7000,h2:7001,... (rediss:// for TLS), or bare h1:7000,h2:7001: a Cluster.
 func ParseURL(raw string) (*redis.UniversalOptions, error) {
-	switch {
-	case strings.HasPrefix(raw, "redis+sentinel://"):
-		u, err := url.Parse(raw)
-		if err != nil {
-			return nil, fmt.Errorf("redis.url: %w", err)
-		}
-		master := strings.Trim(u.Path, "/")
-		if master == "" {
-			return nil, fmt.Errorf("redis.url: sentinel URL needs the master name as its path, like redis+sentinel://h1:26379,h2:26379/mymaster")
-		}
-		o := &redis.UniversalOptions{Addrs: strings.Split(u.Host, ","), MasterName: master}
-		if u.User != nil {
-			o.Password, _ = u.User.Password()
-		}
-		return o, nil
-	case strings.HasPrefix(raw, "redis://") || strings.HasPrefix(raw, "rediss://"):
-		u, err := url.Parse(raw)
-		if err != nil {
-			return nil, fmt.Errorf("redis.url: %w", err)
-		}
-		if strings.Contains(u.Host, ",") {
-			o := &redis.UniversalOptions{Addrs: strings.Split(u.Host, ","), IsClusterMode: true}
-			if u.User != nil {
-				o.Password, _ = u.User.Password()
-			}
-			return o, nil
-		}
-		ro, err := redis.ParseURL(raw)
-		if err != nil {
-			return nil, fmt.Errorf("redis.url: %w", err)
-		}
-		return &redis.UniversalOptions{Addrs: []string{ro.Addr}, DB: ro.DB, Username: ro.Username, Password: ro.Password, TLSConfig: ro.TLSConfig}, nil
-	case strings.Contains(raw, ","):
-		return &redis.UniversalOptions{Addrs: strings.Split(raw, ","), IsClusterMode: true}, nil
-	case strings.Contains(raw, ":"):
-		return &redis.UniversalOptions{Addrs: []string{raw}}, nil
+	bad := func(why string) error {
+		return fmt.Errorf("redis.url: %s (want redis://host:port/db, redis+sentinel://h1:26379,h2:26379/master, or h1:7000,h2:7001 for a Cluster)", why)
 	}
-	return nil, fmt.Errorf("redis.url: %q is not redis://host:port, redis+sentinel://..., or host:port,host:port", raw)
+	scheme, _, hasScheme := strings.Cut(raw, "://")
+	if !hasScheme {
+		switch {
+		case strings.Contains(raw, ","):
+			return &redis.UniversalOptions{Addrs: splitAddrs(raw), IsClusterMode: true}, nil
+		case strings.Contains(raw, ":") && !strings.ContainsAny(raw, "/@?"):
+			return &redis.UniversalOptions{Addrs: []string{raw}}, nil
+		}
+		return nil, bad(fmt.Sprintf("%q has no scheme", raw))
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, bad(err.Error())
+	}
+	if u.Host == "" {
+		return nil, bad("no host")
+	}
+	o := &redis.UniversalOptions{Addrs: splitAddrs(u.Host)}
+	if u.User != nil {
+		o.Username = u.User.Username()
+		o.Password, _ = u.User.Password()
+	}
+	var tlsOn bool
+	switch scheme {
+	case "redis", "redis+sentinel":
+	case "rediss", "rediss+sentinel":
+		tlsOn = true
+	default:
+		return nil, bad(fmt.Sprintf("unknown scheme %q", scheme))
+	}
+	q := u.Query()
+	db := func(s string) error {
+		if s == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return bad(fmt.Sprintf("database %q is not a number", s))
+		}
+		o.DB = n
+		return nil
+	}
+	if strings.HasSuffix(scheme, "+sentinel") {
+		o.MasterName = strings.Trim(u.Path, "/")
+		if o.MasterName == "" {
+			return nil, bad("a Sentinel URL needs the master name as its path, like redis+sentinel://h1:26379,h2:26379/mymaster")
+		}
+		o.SentinelPassword = q.Get("sentinel_password")
+		if err := db(q.Get("db")); err != nil {
+			return nil, err
+		}
+	} else if len(o.Addrs) > 1 {
+		o.IsClusterMode = true
+		if p := strings.Trim(u.Path, "/"); p != "" && p != "0" {
+			return nil, bad("a Cluster has only database 0")
+		}
+	} else if err := db(strings.Trim(u.Path, "/")); err != nil {
+		return nil, err
+	}
+	if tlsOn {
+		// Without a ServerName the TLS dial checks each node against the address it dials.
+		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return o, nil
+}
+
+func splitAddrs(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // LastResponse returns the newest completed response of a unit (its stream fields), or nil.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -239,5 +240,10 @@ func (r *redisLog) Printf(ctx context.Context, format string, v ...any) {
 	n := r.suppressed
 	r.last, r.suppressed = now, 0
 	r.mu.Unlock()
-	r.log.Warn("redis client", slog.String("err", fmt.Sprintf(format, v...)), slog.Int("suppressed", n))
+	msg := fmt.Sprintf(format, v...)
+	lvl := slog.LevelInfo // e.g. "sentinel: new master"
+	if l := strings.ToLower(msg); strings.Contains(l, "fail") || strings.Contains(l, "error") || strings.Contains(l, "refused") {
+		lvl = slog.LevelWarn
+	}
+	r.log.Log(ctx, lvl, "redis client", slog.String("detail", msg), slog.Int("suppressed", n))
 }

@@ -182,3 +182,43 @@ func Backends() []Backend {
 }
 
 var mini sync.Map // *redis.Client -> *miniredis.Miniredis
+
+// StartSentinel starts a Redis Sentinel on loopback that watches master under the name "mymaster", and
+// returns its address. It is stopped when the test ends.
+func StartSentinel(tb testing.TB, master *Server) string {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Skip("redis-server not installed")
+	}
+	dir := tb.TempDir()
+	port := FreePort(tb)
+	host, mport, _ := net.SplitHostPort(master.Addr)
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster %s %s 1\nsentinel down-after-milliseconds mymaster 5000\n", port, dir, host, mport)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(bin, conf, "--sentinel", "--loglevel", "warning")
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start sentinel: %v", err)
+	}
+	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			fmt.Fprint(c, "SENTINEL get-master-addr-by-name mymaster\r\n")
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			c.Close()
+			if line == "*2\r\n" {
+				return addr
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("sentinel on %s did not start: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
