@@ -173,7 +173,9 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 
 	// 1. Throughput: as many messages as `concurrency` people can send.
 	store0, limit0, acked0 := roundTrips("store"), roundTrips("ratelimit"), d.Acked.Load()
+	cpu0, rcpu0 := procCPU(child.Pid()), redisCPU(ctx, rdb)
 	elapsed, failed, ferr := run(*users, *conc)
+	cpu, rcpu := procCPU(child.Pid())-cpu0, redisCPU(ctx, rdb)-rcpu0
 	msgs := d.Acked.Load() - acked0
 	trips, limTrips := roundTrips("store")-store0, roundTrips("ratelimit")-limit0
 	lat := d.Latencies()
@@ -187,6 +189,7 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 	fmt.Fprintf(stdout, "messages: %d in %.2fs = %.0f msgs/s\n", msgs, elapsed.Seconds(), float64(msgs)/elapsed.Seconds())
 	fmt.Fprintf(stdout, "reply latency at full load (webhook POST until handled and every reply sent): p50 %v  p95 %v  p99 %v\n", pct(lat, 50), pct(lat, 95), pct(lat, 99))
 	fmt.Fprintf(stdout, "redis round trips per message: %.3f (message path), %.3f (send rate limits)\n", trips/float64(msgs), limTrips/float64(msgs))
+	fmt.Fprintf(stdout, "CPU per message: palaute serve %v, redis-server %v\n", (cpu / time.Duration(msgs)).Round(time.Microsecond), (rcpu / time.Duration(msgs)).Round(time.Microsecond))
 
 	// 2. Latency at a light load.
 	if *latUsers > 0 {
@@ -275,6 +278,40 @@ func usedMemory(ctx context.Context, rdb redis.UniversalClient) int64 {
 		}
 	}
 	return 0
+}
+
+// procCPU is the CPU time a process has used (Linux /proc/<pid>/stat utime + stime, in clock ticks of 10 ms).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // after "pid (comm)": state is field 3
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// redisCPU is the CPU time the Redis server has used (INFO cpu).
+func redisCPU(ctx context.Context, rdb redis.UniversalClient) time.Duration {
+	info, err := rdb.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0
+	}
+	var sum float64
+	for _, l := range strings.Split(info, "\r\n") {
+		for _, k := range []string{"used_cpu_sys:", "used_cpu_user:"} {
+			if v, ok := strings.CutPrefix(l, k); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				sum += f
+			}
+		}
+	}
+	return time.Duration(sum * float64(time.Second))
 }
 
 // procHWM is a process's peak resident memory in bytes (Linux VmHWM).
