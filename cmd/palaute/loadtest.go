@@ -76,22 +76,51 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 	if url == "" {
 		return errors.New("loadtest needs a real Redis: -redis redis://127.0.0.1:6379/0 or REDIS_URL")
 	}
+	_, err := runLoad(ctx, loadOpts{config: *cfgPath, redisURL: url, cpuProfile: *cpuProfile, users: *users, conc: *conc,
+		latUsers: *latUsers, latConc: *latConc, active: *active, bench: *bench}, stdout)
+	return err
+}
+
+// loadOpts are the load tool's settings (see its flags).
+type loadOpts struct {
+	config, redisURL, cpuProfile           string
+	users, conc, latUsers, latConc, active int
+	bench                                  bool
+}
+
+// loadResult is what the load tool measured.
+type loadResult struct {
+	msgsPerSec        float64
+	p99Full, p99Light time.Duration
+	tripsPerMsg       float64 // message path
+	limitTripsPerMsg  float64 // send rate limits
+	cpuPerMsg         time.Duration
+	bytesPerSession   float64
+	rss               int64
+	benchRatio        float64 // all palaute's round trips per second / redis-benchmark's
+}
+
+// runLoad runs the load, printing the figures to stdout as they come.
+func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, error) {
+	var res loadResult
+	url, cfgPath, cpuProfile := o.redisURL, &o.config, &o.cpuProfile
+	users, conc, latUsers, latConc, active, bench := &o.users, &o.conc, &o.latUsers, &o.latConc, &o.active, &o.bench
 	cfg, err := config.Load(*cfgPath, func(string) string { return "" })
 	if err != nil {
-		return err
+		return res, err
 	}
 	if len(cfg.Units) == 0 {
-		return errors.New("loadtest: the configuration has no units")
+		return res, errors.New("loadtest: the configuration has no units")
 	}
 	unit := cfg.Units[0].PublicCode()
 	opts, err := store.ParseURL(url)
 	if err != nil {
-		return err
+		return res, err
 	}
 	rdb := redis.NewUniversalClient(opts)
 	defer rdb.Close()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis %s: %w", url, err)
+		return res, fmt.Errorf("redis %s: %w", url, err)
 	}
 
 	fake := fakebot.New()
@@ -99,12 +128,12 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 	defer api.Close()
 	dir, err := os.MkdirTemp("", "palaute-loadtest")
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer os.RemoveAll(dir)
 	addr, err := freeAddr()
 	if err != nil {
-		return err
+		return res, err
 	}
 	cfgFile := filepath.Join(dir, "config.yaml")
 	if err := writeServeConfig(*cfgPath, cfgFile, map[string]any{
@@ -114,11 +143,11 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 		"telegram.per_chat_per_second": 1000, "telegram.global_per_second": 1_000_000,
 		"http.listen": addr, "log.level": "warn", "log.format": "json",
 	}); err != nil {
-		return err
+		return res, err
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return err
+		return res, err
 	}
 	childArgs := []string{"serve", "-config", cfgFile}
 	if *cpuProfile != "" {
@@ -130,7 +159,7 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 		"TELEGRAM_TOKEN": "123:LOAD", "TELEGRAM_WEBHOOK_SECRET": loadSecret, "PALAUTE_HTTP_LISTEN": addr,
 	})}
 	if err := child.Start(ctx); err != nil {
-		return err
+		return res, err
 	}
 	defer child.Kill()
 
@@ -184,12 +213,14 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 		fmt.Fprintf(stdout, "first failure: %v\n", ferr)
 	}
 	if msgs == 0 {
-		return errors.New("loadtest: no message was answered")
+		return res, errors.New("loadtest: no message was answered")
 	}
 	fmt.Fprintf(stdout, "messages: %d in %.2fs = %.0f msgs/s\n", msgs, elapsed.Seconds(), float64(msgs)/elapsed.Seconds())
 	fmt.Fprintf(stdout, "reply latency at full load (webhook POST until handled and every reply sent): p50 %v  p95 %v  p99 %v\n", pct(lat, 50), pct(lat, 95), pct(lat, 99))
 	fmt.Fprintf(stdout, "redis round trips per message: %.3f (message path), %.3f (send rate limits)\n", trips/float64(msgs), limTrips/float64(msgs))
 	fmt.Fprintf(stdout, "CPU per message: palaute serve %v, redis-server %v\n", (cpu / time.Duration(msgs)).Round(time.Microsecond), (rcpu / time.Duration(msgs)).Round(time.Microsecond))
+	res.msgsPerSec, res.p99Full = float64(msgs)/elapsed.Seconds(), pct(lat, 99)
+	res.tripsPerMsg, res.limitTripsPerMsg, res.cpuPerMsg = trips/float64(msgs), limTrips/float64(msgs), cpu/time.Duration(msgs)
 
 	// 2. Latency at a light load.
 	if *latUsers > 0 {
@@ -203,6 +234,7 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 		n := d.Acked.Load() - acked1
 		l := d.Latencies()
 		fmt.Fprintf(stdout, "reply latency at %d people at a time (%.0f msgs/s): p50 %v  p95 %v  p99 %v\n", *latConc, float64(n)/el.Seconds(), pct(l, 50), pct(l, 95), pct(l, 99))
+		res.p99Light = pct(l, 99)
 	}
 
 	// 3. Memory: people left in the middle of the survey (after the first question).
@@ -228,9 +260,11 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 		close(next)
 		wg.Wait()
 		memAfter := usedMemory(ctx, rdb)
+		res.bytesPerSession = float64(memAfter-memBefore) / float64(*active)
 		fmt.Fprintf(stdout, "redis memory per active session: %.0f bytes (%d sessions started, %d failed)\n",
 			float64(memAfter-memBefore)/float64(*active), *active, afailed.Load())
 	}
+	res.rss = child.RSS()
 	fmt.Fprintf(stdout, "process RSS (palaute serve, pid %d): %.1f MiB now, %.1f MiB at most\n", child.Pid(),
 		float64(child.RSS())/(1<<20), float64(procHWM(child.Pid()))/(1<<20))
 
@@ -241,18 +275,19 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 			fmt.Fprintf(stdout, "redis-benchmark: %v\n", err)
 		} else {
 			ours, oursMsg := all/elapsed.Seconds(), trips/elapsed.Seconds()
+			res.benchRatio = ours / rate
 			fmt.Fprintf(stdout, "redis-benchmark (GET+SET, %d requests, %d clients): %.0f rt/s; palaute %.0f rt/s = %.2f x (message path alone %.0f rt/s = %.2f x)\n",
 				int64(all), *conc, rate, ours, ours/rate, oursMsg, oursMsg/rate)
 		}
 	}
 	st, err := child.Stop()
 	if err != nil || !st.Success() {
-		return fmt.Errorf("palaute serve did not stop cleanly (%v, %v):\n%s", st, err, child.Out.String())
+		return res, fmt.Errorf("palaute serve did not stop cleanly (%v, %v):\n%s", st, err, child.Out.String())
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d simulated people did not finish", failed)
+		return res, fmt.Errorf("%d simulated people did not finish", failed)
 	}
-	return nil
+	return res, nil
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {
