@@ -21,7 +21,7 @@ vet:
 
 bench:
 	@scripts/ensure-redis
-	PALAUTE_REQUIRE_REDIS=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./bot/ ./store/
+	PALAUTE_REQUIRE_REDIS=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./bot/ ./store/ ./cmd/palaute/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzHandle -fuzztime 30s ./bot/
