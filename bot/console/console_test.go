@@ -21,8 +21,8 @@ func (r *recorder) Handle(_ context.Context, in bot.Input) ([]bot.Reply, error) 
 }
 
 func TestTypedChoices(t *testing.T) {
-	nps := [][]bot.Button{{{"0", "r.1.0"}, {"1", "r.1.1"}, {"9", "r.1.9"}, {"10", "r.1.10"}}, {{"⬅ Back", "r.1._back"}, {"Skip", "r.1._skip"}}}
-	scale := [][]bot.Button{{{"😞", "r.0.1"}, {"🙂", "r.0.4"}}, {{"✓ Football", "r.0.fb"}, {"Skip", "r.0._skip"}}}
+	nps := [][]bot.Button{{{Label: "0", Data: "r.1.0"}, {Label: "1", Data: "r.1.1"}, {Label: "9", Data: "r.1.9"}, {Label: "10", Data: "r.1.10"}}, {{Label: "⬅ Back", Data: "r.1._back"}, {Label: "Skip", Data: "r.1._skip"}}}
+	scale := [][]bot.Button{{{Label: "😞", Data: "r.0.1"}, {Label: "🙂", Data: "r.0.4"}}, {{Label: "✓ Football", Data: "r.0.fb"}, {Label: "Skip", Data: "r.0._skip"}}}
 	for _, tc := range []struct {
 		name string
 		rows [][]bot.Button
@@ -62,7 +62,7 @@ func TestTypedChoices(t *testing.T) {
 }
 
 func TestKeyboardRendering(t *testing.T) {
-	h := &recorder{rows: [][]bot.Button{{{"0", "a"}, {"10", "b"}}, {{"⬅ Edellinen", "c"}}}}
+	h := &recorder{rows: [][]bot.Button{{{Label: "0", Data: "a"}, {Label: "10", Data: "b"}}, {{Label: "⬅ Edellinen", Data: "c"}}}}
 	var out bytes.Buffer
 	if err := (&Chat{H: h, User: "u"}).Run(context.Background(), strings.NewReader(""), &out, "/start"); err != nil {
 		t.Fatal(err)
