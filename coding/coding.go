@@ -3,7 +3,10 @@
 // edit: the defaults are embedded from rules/, and a directory (config coding.rules_dir) may replace any
 // of them. The rule language is small: words, word* / *word / *word* for inflected forms and compounds,
 // a|b alternatives, @group references, and phrases of several words in order with at most two other
-// words between neighbours. See rules/polarity.yaml for the full description.
+// words between neighbours (eight after a "..."). Finnish spoken past participles match their written
+// form, words that begin with an intensifier ("sikahyvää", "asgod") are read without it too, and a
+// message that compares the past with now is coded by what it says of now. See rules/polarity.yaml for
+// the full description.
 //
 // It does no I/O but reading its rule files, and a Coder is safe for concurrent use.
 package coding
@@ -19,6 +22,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -58,11 +62,13 @@ func (s source) String() string { return fmt.Sprintf("%s:%d %q", s.file, s.line,
 
 type polarityRules struct {
 	m      *matcher
-	kind   []int8 // per rule: +1 positive, -1 corrective, 0 neutral
+	kind   []int8 // per rule: +1 positive, -1 corrective, -2 mild corrective, 0 neutral
 	src    []source
 	neg    *matcher
-	before int // a negator this many words before a polarity word (same clause) turns it round
-	after  int // ... or this many words after it
+	before int      // a negator this many words before a polarity word (same clause) turns it round
+	after  int      // ... or this many words after it
+	then   *matcher // words that speak of the past ("ennen", "förut", "used to")
+	now    *matcher // words that speak of now ("nyt", "nu", "now")
 }
 
 type topicRules struct {
@@ -138,6 +144,7 @@ func Load(dir string) (*Coder, error) {
 // to use in errors).
 func Parse(names map[string]string, data map[string][]byte) (*Coder, error) {
 	c := &Coder{ws: newWords(), cws: newWords(), pol: map[string]*polarityRules{}, top: map[string]*topicRules{}}
+	c.ws.colloquial = true // crisis rules spell their spoken forms out themselves
 	var all []error
 	for _, f := range Files {
 		name := names[f]
@@ -174,23 +181,40 @@ func MustDefault(tb interface {
 	return c
 }
 
-var polarityKinds = map[string]int8{"positive": 1, "corrective": -1, "neutral": 0}
+var polarityKinds = map[string]int8{"positive": 1, "corrective": -1, "mild_corrective": -2, "neutral": 0}
+
+// polaritySections are the lists of a language's (and common) polarity rules.
+var polaritySections = []string{"positive", "corrective", "mild_corrective", "neutral"}
 
 func (c *Coder) parsePolarity(e *errs, data []byte) {
 	root := parseDoc(e, data)
 	if root == nil {
 		return
 	}
-	m, _ := mapping(e, root, "the polarity rules", "corrective_weight", "typo_min_length", "groups", "common", "fi", "sv", "en")
+	m, _ := mapping(e, root, "the polarity rules", "corrective_weight", "typo_min_length", "intensifiers", "groups", "common", "fi", "sv", "en")
 	if m == nil {
 		return
 	}
 	c.weight = intValue(e, m["corrective_weight"], "corrective_weight", 3, 1, 100)
+	for _, x := range list(e, m["intensifiers"], "intensifiers") {
+		w, err := (&compiler{}).wordOf(x.text)
+		switch {
+		case err == nil && (w.prefix || w.suffix):
+			err = fmt.Errorf("no * here: an intensifier is the beginning of a word")
+		case err == nil && utf8.RuneCountInString(w.text) < 2:
+			err = fmt.Errorf("%q is too short: an intensifier needs at least 2 letters", w.text)
+		}
+		if err != nil {
+			e.add(x.line, "intensifiers: %v", err)
+			continue
+		}
+		c.ws.intensifiers = append(c.ws.intensifiers, w.text)
+	}
 	cp := &compiler{ws: c.ws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
 	cp.readGroups(e, m["groups"])
 	var common map[string]*yaml.Node
 	if n := m["common"]; n != nil {
-		common, _ = mapping(e, n, "common", "positive", "corrective", "neutral")
+		common, _ = mapping(e, n, "common", polaritySections...)
 	}
 	for _, lang := range Languages {
 		n := m[lang]
@@ -198,15 +222,15 @@ func (c *Coder) parsePolarity(e *errs, data []byte) {
 			e.add(root.Line, "missing %s: every language needs its polarity words", lang)
 			continue
 		}
-		lm, _ := mapping(e, n, lang, "negators", "negation_before", "negation_after", "positive", "corrective", "neutral")
+		lm, _ := mapping(e, n, lang, append([]string{"negators", "negation_before", "negation_after", "then", "now"}, polaritySections...)...)
 		if lm == nil {
 			continue
 		}
-		pr := &polarityRules{m: newMatcher(), neg: newMatcher(),
+		pr := &polarityRules{m: newMatcher(), neg: newMatcher(), then: newMatcher(), now: newMatcher(),
 			before: intValue(e, lm["negation_before"], lang+".negation_before", 3, 0, 6),
 			after:  intValue(e, lm["negation_after"], lang+".negation_after", 0, 0, 6)}
 		for _, sec := range []map[string]*yaml.Node{lm, common} {
-			for _, kind := range []string{"positive", "corrective", "neutral"} {
+			for _, kind := range polaritySections {
 				cp.addAll(e, pr.m, list(e, sec[kind], lang+"."+kind), func(x entry) int {
 					pr.kind = append(pr.kind, polarityKinds[kind])
 					pr.src = append(pr.src, source{e.file, x.line, x.text})
@@ -219,6 +243,8 @@ func (c *Coder) parsePolarity(e *errs, data []byte) {
 			e.add(n.Line, "%s needs negators (words like ei, inte, not)", lang)
 		}
 		cp.addAll(e, pr.neg, negs, func(entry) int { return 0 })
+		cp.addAll(e, pr.then, list(e, lm["then"], lang+".then"), func(entry) int { return 0 })
+		cp.addAll(e, pr.now, list(e, lm["now"], lang+".now"), func(entry) int { return 0 })
 		if len(pr.kind) == 0 {
 			e.add(n.Line, "%s has no positive or corrective words", lang)
 		}
@@ -379,8 +405,8 @@ func (c *Coder) Code(lang, text string) (string, []string) {
 }
 
 type polScore struct {
-	pos, neg, any int
-	matches       []Match
+	pos, neg, mild, any int
+	matches             []Match
 }
 
 func (c *Coder) polarity(lang string, a *analysed) polScore {
@@ -405,21 +431,30 @@ func (c *Coder) polarity(lang string, a *analysed) polScore {
 			negs = append(negs, n)
 		}
 	}
+	past := pr.past(c.ws, a)
 	for _, h := range hits {
 		k := pr.kind[h.rule]
+		if past != nil && past[h.pos[0]] {
+			s.matches = append(s.matches, Match{Rule: pr.src[h.rule].String(), Meaning: "before now (not counted)", Lang: lang, Words: matchedWords(a, h)})
+			continue
+		}
 		negated := false
 		if k != 0 {
 			first, last := h.pos[0], h.pos[len(h.pos)-1]
+			far := slices.Contains(pr.m.phrases[h.phrase].far, true)
 			for _, n := range negs {
 				nl, nf := n.pos[len(n.pos)-1], n.pos[0]
 				if (nl < first && first-nl <= pr.before && a.toks[nl].clause == a.toks[first].clause) ||
 					(nf > last && nf-last <= pr.after && a.toks[nf].clause == a.toks[last].clause) ||
-					(nf > first && nl < last) { // in a gap of the phrase: "i don't like"
+					(!far && nf > first && nl < last) { // in a gap of the phrase: "i don't like"
 					negated = !negated
 				}
 			}
 		}
-		if negated {
+		switch {
+		case negated && k == -2:
+			k = 0 // "en oo surullinen" says nothing to put right, nor praise
+		case negated:
 			k = -k
 		}
 		switch k {
@@ -427,12 +462,44 @@ func (c *Coder) polarity(lang string, a *analysed) polScore {
 			s.pos++
 		case -1:
 			s.neg++
+		case -2:
+			s.mild++
 		}
 		s.any++
-		meaning := map[int8]string{1: Positive, -1: Corrective, 0: Neutral}[k]
+		meaning := map[int8]string{1: Positive, -1: Corrective, -2: Corrective + " (mild)", 0: Neutral}[k]
 		s.matches = append(s.matches, Match{Rule: pr.src[h.rule].String(), Meaning: meaning, Lang: lang, Negated: negated, Words: matchedWords(a, h)})
 	}
 	return s
+}
+
+// past marks the words that speak of how things were, in a message that also says how they are now
+// ("ennen oli tylsää mut nyt on kivaa"): from a then-word to the next now-word or the end of its sentence.
+// It is nil when the message does not compare the past with now.
+func (pr *polarityRules) past(ws *words, a *analysed) []bool {
+	if len(pr.then.phrases) == 0 || len(pr.now.phrases) == 0 {
+		return nil
+	}
+	nows := pr.now.find(ws, a)
+	if len(nows) == 0 {
+		return nil
+	}
+	thens := pr.then.find(ws, a)
+	if len(thens) == 0 {
+		return nil
+	}
+	isNow := make([]bool, len(a.toks))
+	for _, h := range nows {
+		for _, p := range h.pos {
+			isNow[p] = true
+		}
+	}
+	past := make([]bool, len(a.toks))
+	for _, h := range thens {
+		for p := h.pos[0]; p < len(a.toks) && !isNow[p] && a.toks[p].sentence == a.toks[h.pos[0]].sentence; p++ {
+			past[p] = true
+		}
+	}
+	return past
 }
 
 func matchedWords(a *analysed, h hit) string {
@@ -450,7 +517,11 @@ func (c *Coder) topicHits(lang string, a *analysed) ([]int, []Match) {
 	}
 	var idx []int
 	var ms []Match
-	for _, h := range tr.m.find(c.ws, a) {
+	hits := tr.m.find(c.ws, a)
+	for _, h := range hits {
+		if slices.ContainsFunc(hits, func(o hit) bool { return covers(o, h) }) {
+			continue // "worker" of "social worker", "bed" of "go to bed": the longer entry tells the topic
+		}
 		t := tr.topic[h.rule]
 		if !slices.Contains(idx, t) {
 			idx = append(idx, t)
@@ -458,6 +529,20 @@ func (c *Coder) topicHits(lang string, a *analysed) ([]int, []Match) {
 		ms = append(ms, Match{Rule: tr.src[h.rule].String(), Meaning: "topic " + c.topics[t].ID, Lang: lang, Words: matchedWords(a, h)})
 	}
 	return idx, ms
+}
+
+// covers reports whether hit o, words side by side, takes in every word of the shorter hit h: a name of
+// several words of one topic over a word of another ("social worker" over "worker").
+func covers(o, h hit) bool {
+	if len(o.pos) <= len(h.pos) || o.pos[len(o.pos)-1]-o.pos[0] != len(o.pos)-1 {
+		return false
+	}
+	for _, p := range h.pos {
+		if !slices.Contains(o.pos, p) {
+			return false
+		}
+	}
+	return true
 }
 
 func normLang(lang string) string {
@@ -495,6 +580,8 @@ func (c *Coder) Analyze(lang, text string) Result {
 		r.Polarity = Corrective
 	case best.pos > 0:
 		r.Polarity = Positive
+	case best.mild > 0:
+		r.Polarity = Corrective // a worry alone: "mulla on paha olo"
 	}
 	var topics []int
 	for _, l := range order {

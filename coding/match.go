@@ -10,8 +10,12 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// maxGap is how many other words may stand between two neighbouring words of a phrase.
-const maxGap = 2
+// maxGap is how many other words may stand between two neighbouring words of a phrase; farGap is the
+// limit where the rule writes "..." between them ("miks ... aina": anywhere later in the sentence).
+const (
+	maxGap = 2
+	farGap = 8
+)
 
 // token is one word (or emoji) of a message, normalised.
 type token struct {
@@ -177,9 +181,11 @@ func (w wordPat) specificity() int {
 	return s
 }
 
-// phrase is one rule entry: words in order (each a set of alternatives), with at most maxGap others between.
+// phrase is one rule entry: words in order (each a set of alternatives), with at most maxGap others between
+// (farGap after a "...").
 type phrase struct {
 	words [][]int32 // word ids per position
+	far   []bool    // per position: a "..." stands before it
 	rule  int       // index of the rule this phrase belongs to (in its rule set)
 	group int       // phrases of different groups (topics) may share words; of one group they may not
 }
@@ -192,8 +198,16 @@ type words struct {
 	prefix   map[string][]int32
 	suffix   map[string][]int32
 	contains []int32
-	fuzzy    map[rune][]int32 // by first letter
-	maxLen   int              // longest prefix/suffix text, in bytes
+	fuzzy    map[rune][]int32 // by first letter, shortest first
+	maxPre   int              // longest prefix text, in bytes
+	maxSuf   int              // longest suffix text, in bytes
+
+	// intensifiers are word beginnings that only strengthen the rest of the word ("sikahyvää",
+	// "asgod", "jättebra", "superkiva"): a token that starts with one is also looked up without it.
+	intensifiers []string
+	// colloquial: a Finnish spoken past participle is also looked up in its written form
+	// ("nähny" as "nähnyt", "saanu" as "saanut", "ollu" as "ollut").
+	colloquial bool
 }
 
 func newWords() *words {
@@ -220,12 +234,17 @@ func (ws *words) add(w wordPat) int32 {
 	default:
 		ws.exact[w.text] = append(ws.exact[w.text], id)
 	}
-	if (w.prefix || w.suffix) && len(w.text) > ws.maxLen {
-		ws.maxLen = len(w.text)
+	switch {
+	case w.prefix && !w.suffix:
+		ws.maxPre = max(ws.maxPre, len(w.text))
+	case w.suffix && !w.prefix:
+		ws.maxSuf = max(ws.maxSuf, len(w.text))
 	}
 	if w.fuzzy {
 		r, _ := utf8.DecodeRuneInString(w.text)
-		ws.fuzzy[r] = append(ws.fuzzy[r], id)
+		b := ws.fuzzy[r]
+		at, _ := slices.BinarySearchFunc(b, w.runes, func(id int32, n int) int { return cmp.Compare(ws.pats[id].runes, n+1) })
+		ws.fuzzy[r] = slices.Insert(b, at, id)
 	}
 	return id
 }
@@ -233,10 +252,12 @@ func (ws *words) add(w wordPat) int32 {
 // lookup appends to dst the ids of every word that matches s.
 func (ws *words) lookup(dst []int32, s string) []int32 {
 	dst = append(dst, ws.exact[s]...)
-	for i := 1; i <= len(s) && i <= ws.maxLen; i++ {
+	for i := 1; i <= len(s) && i <= ws.maxPre; i++ {
 		if ids, ok := ws.prefix[s[:i]]; ok {
 			dst = append(dst, ids...)
 		}
+	}
+	for i := 1; i <= len(s) && i <= ws.maxSuf; i++ {
 		if ids, ok := ws.suffix[s[len(s)-i:]]; ok {
 			dst = append(dst, ids...)
 		}
@@ -250,7 +271,10 @@ func (ws *words) lookup(dst []int32, s string) []int32 {
 	n := utf8.RuneCountInString(s)
 	for _, id := range ws.fuzzy[r] {
 		w := &ws.pats[id]
-		if n < w.runes-1 || (!w.prefix && n > w.runes+1) {
+		if n < w.runes-1 {
+			break // the rest are longer still
+		}
+		if !w.prefix && n > w.runes+1 {
 			continue
 		}
 		if fuzzyMatch(*w, s, n) {
@@ -258,6 +282,33 @@ func (ws *words) lookup(dst []int32, s string) []int32 {
 		}
 	}
 	return dst
+}
+
+// lookupStem appends the ids of the exact words and prefixes that match s: the rest of a word after an
+// intensifier, which must stand for a word of its own (no compound endings, no typos).
+func (ws *words) lookupStem(dst []int32, s string) []int32 {
+	dst = append(dst, ws.exact[s]...)
+	for i := 1; i <= len(s) && i <= ws.maxPre; i++ {
+		if ids, ok := ws.prefix[s[:i]]; ok {
+			dst = append(dst, ids...)
+		}
+	}
+	return dst
+}
+
+// spoken returns the written form of a Finnish spoken past participle, or "": "nähny" -> "nähnyt",
+// "saanu" -> "saanut", "ollu" -> "ollut", "noussu" -> "noussut" (a word of 4 or more letters ending in
+// nu or ny, or in llu, rru, ssu and their y forms; not "kysy", which is a past tense of its own).
+func spoken(s string) string {
+	n := len(s)
+	if n < 4 || (s[n-1] != 'u' && s[n-1] != 'y') {
+		return ""
+	}
+	switch c := s[n-2]; {
+	case c == 'n', (c == 'l' || c == 'r' || c == 's') && s[n-3] == c:
+		return s + "t"
+	}
+	return ""
 }
 
 // fuzzyMatch allows one typo (a letter wrong, missing, extra, or two letters swapped) in a long word;
@@ -359,6 +410,16 @@ func (ws *words) analyse(text string) *analysed {
 		if t.alt != "" {
 			buf = ws.lookup(buf, t.alt)
 		}
+		if ws.colloquial {
+			if w := spoken(t.text); w != "" {
+				buf = ws.lookup(buf, w)
+			}
+		}
+		for _, p := range ws.intensifiers {
+			if rest, ok := strings.CutPrefix(t.text, p); ok && utf8.RuneCountInString(rest) >= 3 {
+				buf = ws.lookupStem(buf, rest)
+			}
+		}
 		if len(buf) > 0 {
 			a.ids[i] = slices.Compact(sorted(slices.Clone(buf)))
 		}
@@ -425,7 +486,11 @@ func (m *matcher) matchAt(ws *words, a *analysed, pid int32, i int) (hit, bool) 
 		if k == len(p.words) {
 			return true
 		}
-		for j := from; j < len(a.toks) && j <= from+maxGap && a.toks[j].sentence == a.toks[i].sentence; j++ {
+		gap := maxGap
+		if p.far[k] {
+			gap = farGap
+		}
+		for j := from; j < len(a.toks) && j <= from+gap && a.toks[j].sentence == a.toks[i].sentence; j++ {
 			if hasAny(a.ids[j], p.words[k]) {
 				pos[k] = j
 				if try(k+1, j+1) {

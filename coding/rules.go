@@ -202,7 +202,17 @@ func (c *compiler) phrase(s string, rule int) (phrase, error) {
 		return phrase{}, fmt.Errorf("%q has more than 8 words", s)
 	}
 	p := phrase{rule: rule}
-	for _, f := range fs {
+	far := false
+	for i, f := range fs {
+		if f == "..." || f == "…" {
+			if i == 0 || i == len(fs)-1 || far {
+				return phrase{}, fmt.Errorf("%q: write ... only between two words, as in \"miks ... aina\"", s)
+			}
+			far = true
+			continue
+		}
+		p.far = append(p.far, far)
+		far = false
 		alts, err := c.alternatives(f)
 		if err != nil {
 			return phrase{}, err
