@@ -198,9 +198,9 @@ type words struct {
 	prefix   map[string][]int32
 	suffix   map[string][]int32
 	contains []int32
-	fuzzy    map[rune][]int32 // by first letter, shortest first
-	maxPre   int              // longest prefix text, in bytes
-	maxSuf   int              // longest suffix text, in bytes
+	fuzzy    map[[2]rune][]int32 // by first and second letter, and by first and third, shortest first
+	maxPre   int                 // longest prefix text, in bytes
+	maxSuf   int                 // longest suffix text, in bytes
 
 	// intensifiers are word beginnings that only strengthen the rest of the word ("sikahyvää",
 	// "asgod", "jättebra", "superkiva"): a token that starts with one is also looked up without it.
@@ -212,7 +212,7 @@ type words struct {
 
 func newWords() *words {
 	return &words{ids: map[string]int32{}, exact: map[string][]int32{}, prefix: map[string][]int32{},
-		suffix: map[string][]int32{}, fuzzy: map[rune][]int32{}}
+		suffix: map[string][]int32{}, fuzzy: map[[2]rune][]int32{}}
 }
 
 func (ws *words) add(w wordPat) int32 {
@@ -241,10 +241,17 @@ func (ws *words) add(w wordPat) int32 {
 		ws.maxSuf = max(ws.maxSuf, len(w.text))
 	}
 	if w.fuzzy {
-		r, _ := utf8.DecodeRuneInString(w.text)
-		b := ws.fuzzy[r]
-		at, _ := slices.BinarySearchFunc(b, w.runes, func(id int32, n int) int { return cmp.Compare(ws.pats[id].runes, n+1) })
-		ws.fuzzy[r] = slices.Insert(b, at, id)
+		// One typo after the first letter leaves either the second or the third letter of the word
+		// second or third in the token: a word is filed under both, a token looks under both of its own.
+		r0, r1, r2 := first3(w.text)
+		for _, k := range [][2]rune{{r0, r1}, {r0, r2}} {
+			b := ws.fuzzy[k]
+			if slices.Contains(b, id) {
+				continue
+			}
+			at, _ := slices.BinarySearchFunc(b, w.runes, func(id int32, n int) int { return cmp.Compare(ws.pats[id].runes, n+1) })
+			ws.fuzzy[k] = slices.Insert(b, at, id)
+		}
 	}
 	return id
 }
@@ -267,21 +274,38 @@ func (ws *words) lookup(dst []int32, s string) []int32 {
 			dst = append(dst, id)
 		}
 	}
-	r, _ := utf8.DecodeRuneInString(s)
 	n := utf8.RuneCountInString(s)
-	for _, id := range ws.fuzzy[r] {
-		w := &ws.pats[id]
-		if n < w.runes-1 {
-			break // the rest are longer still
-		}
-		if !w.prefix && n > w.runes+1 {
-			continue
-		}
-		if fuzzyMatch(*w, s, n) {
-			dst = append(dst, id)
+	r0, r1, r2 := first3(s)
+	seen := len(dst)
+	for _, k := range [2][2]rune{{r0, r1}, {r0, r2}} {
+		for _, id := range ws.fuzzy[k] {
+			w := &ws.pats[id]
+			if n < w.runes-1 {
+				break // the rest are longer still
+			}
+			if (!w.prefix && n > w.runes+1) || slices.Contains(dst[seen:], id) {
+				continue
+			}
+			if fuzzyMatch(*w, s, n) {
+				dst = append(dst, id)
+			}
 		}
 	}
 	return dst
+}
+
+// first3 returns the first three letters of s, 0 for each that is missing.
+func first3(s string) (r0, r1, r2 rune) {
+	var rs [3]rune
+	i := 0
+	for _, r := range s {
+		if i == 3 {
+			break
+		}
+		rs[i] = r
+		i++
+	}
+	return rs[0], rs[1], rs[2]
 }
 
 // lookupStem appends the ids of the exact words and prefixes that match s: the rest of a word after an

@@ -1,6 +1,9 @@
 package coding
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestWithin1(t *testing.T) {
 	for _, x := range []struct {
@@ -27,6 +30,25 @@ func TestFuzzyPrefix(t *testing.T) {
 	for s, want := range map[string]bool{"itsemurha": true, "itsemurah": true, "itsmurha": true, "itsemurhaa": true, "itsemur": false, "itsenäinen": false} {
 		if got := fuzzyMatch(w, s, len([]rune(s))); got != want {
 			t.Errorf("fuzzyMatch(itsemurh*, %q) = %v", s, got)
+		}
+	}
+}
+
+// TestFuzzyIndex: the index that finds typo candidates by their first letters keeps every one-typo
+// form, wherever the typo is after the first letter, for whole words and prefixes, long and short.
+func TestFuzzyIndex(t *testing.T) {
+	ws := newWords()
+	whole := ws.add(wordPat{text: "ohjaaja", fuzzy: true})
+	pre := ws.add(wordPat{text: "itsemurh", prefix: true, fuzzy: true})
+	short := ws.add(wordPat{text: "ab", fuzzy: true})
+	for s, want := range map[string]int32{
+		"ohjaaja": whole, "okjaaja": whole, "ojhaaja": whole, "ohaaja": whole, "oxhjaaja": whole, "ohjaja": whole,
+		"ohjaajx": whole, "itsemurha": pre, "isemurhaa": pre, "ixtsemurha": pre, "tisemurha": -1,
+		"ab": short, "a": short, "axb": short, "ba": -1, "xb": -1, // the first letter is never the typo
+	} {
+		got := ws.lookup(nil, s)
+		if want < 0 && len(got) > 0 || want >= 0 && !slices.Contains(got, want) {
+			t.Errorf("lookup(%q) = %v, want %d", s, got, want)
 		}
 	}
 }
