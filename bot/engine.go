@@ -141,8 +141,8 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 		if err != nil {
 			return e.unavailable(in), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
 		}
-		t := e.turn(ctx, in, s, marks)
-		t.run()
+		t := e.turn(in, s, marks)
+		t.run(ctx)
 		if t.commit == nil {
 			return t.out, nil
 		}
@@ -172,7 +172,6 @@ func (e *Engine) unavailable(in Input) []Reply {
 // turn is the handling of one input.
 type turn struct {
 	e      *Engine
-	ctx    context.Context
 	in     Input
 	s      *Session
 	prev   int64
@@ -185,8 +184,8 @@ type turn struct {
 	events [][2]string // survey events to report once committed: flow, event
 }
 
-func (e *Engine) turn(ctx context.Context, in Input, s *Session, marks Marks) *turn {
-	t := &turn{e: e, ctx: ctx, in: in, s: s, marks: marks, now: e.o.Clock.Now()}
+func (e *Engine) turn(in Input, s *Session, marks Marks) *turn {
+	t := &turn{e: e, in: in, s: s, marks: marks, now: e.o.Clock.Now()}
 	if s == nil {
 		t.s = &Session{}
 	} else {
@@ -220,7 +219,7 @@ func (t *turn) notice(id string) {
 // save marks the session to be written with this turn.
 func (t *turn) save() { t.dirty = true }
 
-func (t *turn) run() {
+func (t *turn) run(ctx context.Context) {
 	s := t.s
 	if t.in.EventID != "" && slices.Contains(s.Events, t.in.EventID) {
 		return // redelivered: already handled
@@ -255,11 +254,11 @@ func (t *turn) run() {
 	}
 	switch t.in.Kind {
 	case KindChoice:
-		t.choice()
+		t.choice(ctx)
 	case KindText:
 		text := strings.TrimSpace(t.in.Text)
 		if strings.HasPrefix(text, "/") {
-			t.command(text)
+			t.command(ctx, text)
 		} else {
 			t.text(text)
 		}
@@ -320,14 +319,14 @@ func (t *turn) anchor() {
 
 var payloadRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-func (t *turn) command(text string) {
+func (t *turn) command(ctx context.Context, text string) {
 	name, arg, _ := strings.Cut(text[1:], " ")
 	name, _, _ = strings.Cut(name, "@") // /start@palaute_bot in group-style clients
 	name = strings.ToLower(name)
 	arg = strings.TrimSpace(arg)
 	switch name {
 	case "start":
-		t.start(arg)
+		t.start(ctx, arg)
 	case "help", "apua", "hjalp":
 		t.say(t.T("help"))
 	case "lang", "kieli", "sprak", "language":
@@ -360,7 +359,7 @@ func (t *turn) command(text string) {
 	}
 }
 
-func (t *turn) start(payload string) {
+func (t *turn) start(ctx context.Context, payload string) {
 	s := t.s
 	switch {
 	case payload == "":
@@ -398,18 +397,18 @@ func (t *turn) start(payload string) {
 		s.Unit, s.Audience = u.ID, flows.Youth
 		t.startSurvey()
 	case strings.HasPrefix(payload, "i-"):
-		t.redeem(payload[2:], first)
+		t.redeem(ctx, payload[2:], first)
 	default:
 		t.say(t.T("link_broken"))
 	}
 }
 
-func (t *turn) redeem(token string, first bool) {
+func (t *turn) redeem(ctx context.Context, token string, first bool) {
 	if t.e.o.Invites == nil {
 		t.say(t.T("invite_unavailable"))
 		return
 	}
-	unit, aud, err := t.e.o.Invites.Redeem(t.ctx, token, t.e.PID("invite", t.in.Channel+":"+t.in.User))
+	unit, aud, err := t.e.o.Invites.Redeem(ctx, token, t.e.PID("invite", t.in.Channel+":"+t.in.User))
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrInviteExpired):
@@ -425,7 +424,7 @@ func (t *turn) redeem(token string, first bool) {
 		t.say(t.T("invite_unknown"))
 		return
 	default:
-		t.e.o.Log.LogAttrs(t.ctx, slog.LevelError, "redeem invitation", slog.String("err", err.Error()))
+		t.e.o.Log.LogAttrs(ctx, slog.LevelError, "redeem invitation", slog.String("err", err.Error()))
 		t.say(t.T("try_again"))
 		return
 	}
@@ -580,7 +579,7 @@ func (t *turn) surveyCommand() {
 
 // ---- choices (button presses) ----
 
-func (t *turn) choice() {
+func (t *turn) choice(ctx context.Context) {
 	s := t.s
 	kind, rest, _ := strings.Cut(t.in.Data, ".")
 	switch kind {
@@ -621,7 +620,7 @@ func (t *turn) choice() {
 		case "go":
 			t.surveyCommand()
 		case "inv":
-			t.inviteSomeone()
+			t.inviteSomeone(ctx)
 		case "no":
 			t.out = append(t.out, Reply{Kind: EditAsked, Text: t.T("ok")})
 		default:
@@ -1152,15 +1151,15 @@ func (t *turn) complete(f *flows.Flow) {
 }
 
 // inviteSomeone gives a young person a ready-to-forward message with a fresh single-use relative invitation.
-func (t *turn) inviteSomeone() {
+func (t *turn) inviteSomeone(ctx context.Context) {
 	s := t.s
 	if t.e.o.Invites == nil || s.Unit == "" {
 		t.notice("stale")
 		return
 	}
-	tok, err := t.e.o.Invites.Create(t.ctx, s.Unit, flows.Relative, 1, t.e.o.InviteTTL)
+	tok, err := t.e.o.Invites.Create(ctx, s.Unit, flows.Relative, 1, t.e.o.InviteTTL)
 	if err != nil {
-		t.e.o.Log.LogAttrs(t.ctx, slog.LevelError, "create invitation", slog.String("err", err.Error()))
+		t.e.o.Log.LogAttrs(ctx, slog.LevelError, "create invitation", slog.String("err", err.Error()))
 		t.say(t.T("try_again"))
 		return
 	}
