@@ -146,10 +146,18 @@ type Coder interface {
 	Crisis(text string) (class string, ok bool)
 }
 
+// Invitation is what an invitation reveals to the survey: the unit, the audience and the flow it leads to
+// ("" = the audience's flow). Nothing about who it was given to.
+type Invitation struct {
+	Unit     string
+	Audience flows.Audience
+	Flow     string
+}
+
 // Invites redeems invitation tokens (the /start i-<token> deep links).
 type Invites interface {
 	// Redeem uses one use of an invitation. who is a rate-limit key that does not identify the person.
-	Redeem(ctx context.Context, token, who string) (unit string, audience flows.Audience, err error)
+	Redeem(ctx context.Context, token, who string) (Invitation, error)
 	// Create makes a fresh single-use invitation (the youth survey offers one for someone important).
 	Create(ctx context.Context, unit string, audience flows.Audience, uses int, ttl time.Duration) (token string, err error)
 }

@@ -408,7 +408,7 @@ func (t *turn) redeem(ctx context.Context, token string, first bool) {
 		t.say(t.T("invite_unavailable"))
 		return
 	}
-	unit, aud, err := t.e.o.Invites.Redeem(ctx, token, t.e.PID("invite", t.in.Channel+":"+t.in.User))
+	inv, err := t.e.o.Invites.Redeem(ctx, token, t.e.PID("invite", t.in.Channel+":"+t.in.User))
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrInviteExpired):
@@ -428,7 +428,7 @@ func (t *turn) redeem(ctx context.Context, token string, first bool) {
 		t.say(t.T("try_again"))
 		return
 	}
-	if _, ok := t.unit(unit); !ok {
+	if _, ok := t.unit(inv.Unit); !ok || !inv.Audience.Valid() {
 		t.say(t.T("invite_unknown"))
 		return
 	}
@@ -436,7 +436,7 @@ func (t *turn) redeem(ctx context.Context, token string, first bool) {
 		t.say(t.T("hello"))
 	}
 	t.resetSurvey()
-	t.s.Unit, t.s.Audience = unit, aud
+	t.s.Unit, t.s.Audience, t.s.Flow = inv.Unit, inv.Audience, inv.Flow
 	t.startSurvey()
 }
 
@@ -901,9 +901,14 @@ func (t *turn) resetSurvey() {
 	}
 }
 
+// startSurvey starts the flow named in the session (an invitation's) when it exists for the session's
+// audience, else the audience's flow.
 func (t *turn) startSurvey() {
 	s := t.s
-	f, ok := t.e.o.Flows.ForAudience(s.Audience)
+	f, ok := t.e.o.Flows.Get(s.Flow)
+	if !ok || f.Audience != s.Audience {
+		f, ok = t.e.o.Flows.ForAudience(s.Audience)
+	}
 	if !ok {
 		t.say(t.T("try_again"))
 		return

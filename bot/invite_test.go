@@ -306,3 +306,22 @@ func TestGuessingLimitIsPerPerson(t *testing.T) {
 	mustHave(t, g.Send("/start i-"+tok), e.T("en", "invite_too_many"))
 	mustHave(t, e.Chat(t, "honest", "en").Send("/start i-"+tok), "What is your relation to the child")
 }
+
+// An invitation leads to the flow named in it when that flow exists for its audience; a flow of another
+// audience (or one removed since) falls back to the audience's flow: audiences never mix.
+func TestInvitationFlow(t *testing.T) {
+	for _, tc := range []struct{ named, want string }{{"laheiset", "laheiset"}, {"sosiaalityo", "laheiset"}, {"gone", "laheiset"}} {
+		e := newEnv(t)
+		e.Invites.FlowFor = func(flows.Audience) string { return tc.named }
+		tok, err := e.Invites.Create(context.Background(), "satama", flows.Relative, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.Chat(t, "flow-"+tc.named, "fi")
+		c.Send("/start i-" + tok)
+		s, _, _ := e.Store.Load(context.Background(), e.Engine.PID("test", "flow-"+tc.named))
+		if s == nil || s.Flow != tc.want || s.Audience != flows.Relative {
+			t.Errorf("named %q: session %+v, want flow %s", tc.named, s, tc.want)
+		}
+	}
+}

@@ -199,6 +199,14 @@ func (s *Set) ForAudience(a Audience) (*Flow, bool) {
 // All returns the flows in load order.
 func (s *Set) All() []*Flow { return slices.Clone(s.order) }
 
+// FlowID is the id of the audience's flow ("" when it has none): what an invitation leads to.
+func (s *Set) FlowID(a Audience) string {
+	if f, ok := s.ForAudience(a); ok {
+		return f.ID
+	}
+	return ""
+}
+
 // ErrInvalid is wrapped by every validation error.
 var ErrInvalid = errors.New("invalid flow")
 

@@ -19,9 +19,12 @@ import (
 )
 
 // Invitations are deep-link tokens for relatives and social workers. Only the SHA-256 of a token is
-// stored, with unit, audience, uses left and expiry; nothing links a token to the answers it leads to.
+// stored, with unit, audience, flow, uses left and expiry; nothing links a token to the answers it leads to.
 type Invitations struct {
 	s *Store
+	// FlowFor names the flow an invitation of an audience leads to, kept with the invitation (nil: none
+	// kept, and the survey is the audience's flow when the invitation is opened).
+	FlowFor func(flows.Audience) string
 	// MaxFailures per FailureWindow stop guessing.
 	MaxFailures   int
 	FailureWindow time.Duration
@@ -75,9 +78,9 @@ func (iv *Invitations) Create(ctx context.Context, unit string, aud flows.Audien
 }
 
 // createScript writes one invitation with its TTL atomically. KEYS: invitation. ARGV: unit, audience, uses,
-// expiry (unix), key TTL (ms).
+// expiry (unix), key TTL (ms), flow.
 var createScript = redis.NewScript(`
-redis.call('HSET', KEYS[1], 'unit', ARGV[1], 'aud', ARGV[2], 'uses', ARGV[3], 'exp', ARGV[4])
+redis.call('HSET', KEYS[1], 'unit', ARGV[1], 'aud', ARGV[2], 'uses', ARGV[3], 'exp', ARGV[4], 'flow', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 `)
@@ -109,12 +112,16 @@ func (iv *Invitations) CreateMany(ctx context.Context, unit string, aud flows.Au
 		toks[i] = base64.RawURLEncoding.EncodeToString(b)
 	}
 	exp := strconv.FormatInt(iv.Now().Add(ttl).Unix(), 10)
+	flow := ""
+	if iv.FlowFor != nil {
+		flow = iv.FlowFor(aud)
+	}
 	keyTTL := strconv.FormatInt((ttl + graceTTL).Milliseconds(), 10)
 	// EVAL with the script's text, not EVALSHA: a pipeline cannot fall back on NOSCRIPT (a restarted or
 	// failed-over node), and the text is 150 bytes an invitation.
 	_, err := iv.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, tok := range toks {
-			createScript.Eval(ctx, p, []string{iv.key(tok)}, unit, string(aud), uses, exp, keyTTL)
+			createScript.Eval(ctx, p, []string{iv.key(tok)}, unit, string(aud), uses, exp, keyTTL, flow)
 		}
 		return nil
 	})
@@ -155,16 +162,17 @@ return 1
 `)
 
 // redeemScript takes one use. KEYS: invitation, the person's "redeemed" marker (same hash tag).
-// ARGV: now (unix), marker TTL (ms). Returns {status, unit, audience}.
+// ARGV: now (unix), marker TTL (ms). Returns {status, unit, audience, flow}.
 var redeemScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'unit', 'aud', 'uses', 'exp')
+local h = redis.call('HMGET', KEYS[1], 'unit', 'aud', 'uses', 'exp', 'flow')
 if not h[1] then return {'unknown'} end
 if tonumber(h[4]) <= tonumber(ARGV[1]) then return {'expired'} end
-if redis.call('EXISTS', KEYS[2]) == 1 then return {'ok', h[1], h[2]} end
+local flow = h[5] or ''
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'ok', h[1], h[2], flow} end
 if tonumber(h[3]) <= 0 then return {'used'} end
 redis.call('HINCRBY', KEYS[1], 'uses', -1)
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
-return {'ok', h[1], h[2]}
+return {'ok', h[1], h[2], flow}
 `)
 
 // Redeem takes one use of the invitation. who names the person only for the guessing limit and the
@@ -175,38 +183,43 @@ return {'ok', h[1], h[2]}
 // within a day (a redelivered or retried /start, a second tap) gets it again without using another use.
 //
 // Round trips: one for a malformed token, two for a failure, three for a success.
-func (iv *Invitations) Redeem(ctx context.Context, token, who string) (string, flows.Audience, error) {
+func (iv *Invitations) Redeem(ctx context.Context, token, who string) (bot.Invitation, error) {
+	var none bot.Invitation
 	if !tokenRe.MatchString(token) {
-		return "", "", bot.ErrInviteMalformed
+		return none, bot.ErrInviteMalformed
 	}
 	if who == "" {
-		return "", "", errors.New("redeem: no rate-limit key for the person")
+		return none, errors.New("redeem: no rate-limit key for the person")
 	}
 	fk := iv.s.prefix + "{w:" + who + "}:fail"
 	ok, err := chargeScript.Run(ctx, iv.s.rdb, []string{fk}, iv.MaxFailures, iv.FailureWindow.Milliseconds()).Int()
 	if err != nil {
-		return "", "", fmt.Errorf("redeem: %w", err)
+		return none, fmt.Errorf("redeem: %w", err)
 	}
 	if ok == 0 {
-		return "", "", bot.ErrTooManyTries
+		return none, bot.ErrTooManyTries
 	}
 	k := iv.key(token)
 	wh := sha256.Sum256([]byte(who))
 	res, err := redeemScript.Run(ctx, iv.s.rdb, []string{k, k + ":by:" + hex.EncodeToString(wh[:8])},
 		iv.Now().Unix(), redeemedTTL.Milliseconds()).StringSlice()
 	if err != nil {
-		return "", "", fmt.Errorf("redeem: %w", err)
+		return none, fmt.Errorf("redeem: %w", err)
 	}
 	switch res[0] {
 	case "ok":
 		// The use is taken; a refund that fails only leaves one try counted against the person, which
 		// must not turn a successful redemption into an error.
 		_ = refundScript.Run(ctx, iv.s.rdb, []string{fk}).Err()
-		return res[1], flows.Audience(res[2]), nil
+		inv := bot.Invitation{Unit: res[1], Audience: flows.Audience(res[2])}
+		if len(res) > 3 {
+			inv.Flow = res[3]
+		}
+		return inv, nil
 	case "expired":
-		return "", "", bot.ErrInviteExpired
+		return none, bot.ErrInviteExpired
 	case "used":
-		return "", "", bot.ErrInviteUsedUp
+		return none, bot.ErrInviteUsedUp
 	}
-	return "", "", bot.ErrInviteUnknown
+	return none, bot.ErrInviteUnknown
 }

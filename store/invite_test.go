@@ -54,7 +54,8 @@ func newInvites(t *testing.T, b redistest.Backend) (*store.Invitations, redis.Un
 // mustRedeem redeems tok and fails the test unless it gives unit and aud.
 func mustRedeem(t *testing.T, iv *store.Invitations, tok, who, unit string, aud flows.Audience) {
 	t.Helper()
-	u, a, err := iv.Redeem(context.Background(), tok, who)
+	inv, err := iv.Redeem(context.Background(), tok, who)
+	u, a := inv.Unit, inv.Audience
 	if err != nil || u != unit || a != aud {
 		t.Fatalf("Redeem(%s) by %s = %q %q %v, want %q %q", tok, who, u, a, err, unit, aud)
 	}
@@ -62,7 +63,8 @@ func mustRedeem(t *testing.T, iv *store.Invitations, tok, who, unit string, aud 
 
 func redeemErr(t *testing.T, iv *store.Invitations, tok, who string, want error) {
 	t.Helper()
-	u, a, err := iv.Redeem(context.Background(), tok, who)
+	inv, err := iv.Redeem(context.Background(), tok, who)
+	u, a := inv.Unit, inv.Audience
 	if !errors.Is(err, want) || u != "" || a != "" {
 		t.Fatalf("Redeem(%q) by %s = %q %q %v, want %v", tok, who, u, a, err, want)
 	}
@@ -78,6 +80,17 @@ func testInviteRoundTrip(t *testing.T, b redistest.Backend) {
 		t.Fatal(err)
 	}
 	mustRedeem(t, iv, tok, "w1", "kotipesa", flows.Relative)
+
+	// The flow named at creation is kept with the invitation and given back.
+	iv.FlowFor = func(a flows.Audience) string { return "flow-of-" + string(a) }
+	tok, err = iv.Create(ctx, "kotipesa", flows.Relative, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv.FlowFor = nil
+	if inv, err := iv.Redeem(ctx, tok, "w2"); err != nil || inv.Flow != "flow-of-relative" {
+		t.Fatalf("Redeem = %+v, %v; want the flow kept", inv, err)
+	}
 
 	toks, err := iv.CreateMany(ctx, "satama", flows.SocialWorker, 20, 1, time.Hour)
 	if err != nil || len(toks) != 20 {
@@ -180,13 +193,13 @@ func testInviteHashed(t *testing.T, b redistest.Backend) {
 			}
 		}
 	}
-	// And the invitation holds exactly what the issue allows: unit, audience, uses left, expiry.
+	// And the invitation holds exactly what the issue allows: unit, audience, flow, uses left, expiry.
 	for _, k := range keys {
 		if rdb.Type(ctx, k).Val() != "hash" {
 			continue
 		}
 		fields := rdb.HKeys(ctx, k).Val()
-		if strings.Join(sorted(fields), ",") != "aud,exp,unit,uses" {
+		if strings.Join(sorted(fields), ",") != "aud,exp,flow,unit,uses" {
 			t.Errorf("invitation %s holds %v", k, fields)
 		}
 	}
@@ -218,7 +231,7 @@ func testInviteRace(t *testing.T, b redistest.Backend, uses int) {
 	for i := range people {
 		wg.Go(func() {
 			<-start
-			_, _, errs[i] = iv.Redeem(ctx, tok, fmt.Sprint("racer", i))
+			_, errs[i] = iv.Redeem(ctx, tok, fmt.Sprint("racer", i))
 		})
 	}
 	close(start)
@@ -369,7 +382,7 @@ func testInviteConcurrentGuesses(t *testing.T, b redistest.Backend) {
 	for i := range tries {
 		wg.Go(func() {
 			<-start
-			_, _, errs[i] = iv.Redeem(ctx, fmt.Sprintf("guess%017d", i), "swarm")
+			_, errs[i] = iv.Redeem(ctx, fmt.Sprintf("guess%017d", i), "swarm")
 		})
 	}
 	close(start)
@@ -588,7 +601,7 @@ func BenchmarkInvitations(b *testing.B) {
 		}
 		i := 0
 		for b.Loop() {
-			if _, _, err := iv.Redeem(ctx, toks[i%len(toks)], strconv.Itoa(i)); err != nil {
+			if _, err := iv.Redeem(ctx, toks[i%len(toks)], strconv.Itoa(i)); err != nil {
 				b.Fatal(err)
 			}
 			i++

@@ -113,12 +113,12 @@ func TestInviteCommandPrintsWorkingLinksAndQRImages(t *testing.T) {
 	iv := store.NewInvitations(store.New(rdb, "pl:"))
 	tok := inviteLinkRe.FindStringSubmatch(links[0])[1]
 	iv.Now = func() time.Time { return time.Now().Add(49 * time.Hour) }
-	if _, _, err := iv.Redeem(context.Background(), tok, "late"); !errors.Is(err, bot.ErrInviteExpired) {
+	if _, err := iv.Redeem(context.Background(), tok, "late"); !errors.Is(err, bot.ErrInviteExpired) {
 		t.Errorf("after 49 h: %v, want expired", err)
 	}
 	iv.Now = func() time.Time { return time.Now().Add(47 * time.Hour) }
-	if u, a, err := iv.Redeem(context.Background(), tok, "early"); err != nil || u != "kotipesa" || a != flows.SocialWorker {
-		t.Errorf("after 47 h: %q %q %v", u, a, err)
+	if inv, err := iv.Redeem(context.Background(), tok, "early"); err != nil || inv.Unit != "kotipesa" || inv.Audience != flows.SocialWorker {
+		t.Errorf("after 47 h: %+v %v", inv, err)
 	}
 
 	// A second run into the same directory numbers on: earlier images are never overwritten.
