@@ -1,7 +1,13 @@
 // Package router routes spontaneous feedback from the units' feedback streams to Slack: urgent alerts at
-// once (crisis, with the young person's reference code when they asked to be contacted), corrective feedback
-// in one anonymised message per unit in the next hourly batch (so timing does not point at anyone), and
-// positive feedback in a weekly "kiitokset" digest. Every text is PII-scrubbed and shown shuffled, without time.
+// once (crisis, with the young person's reference code when they asked to be contacted), everything that
+// is not praise in one anonymised message per unit in the next hourly batch (corrective feedback first,
+// then, under its own heading, the rest, so that a message the coder could not place still reaches
+// someone; timing does not point at anyone), and positive feedback in a weekly "kiitokset" digest. Every
+// text is PII-scrubbed and shown shuffled, without time.
+//
+// Feedback that has nowhere to go (no units[].slack_channel and no slack.all_channel) is kept in its
+// stream and posted once a channel is set; meanwhile the router counts it (Waiting) and logs that it
+// waits at most once an hour per unit and kind, without any text.
 package router
 
 import (
@@ -10,7 +16,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -56,10 +64,29 @@ type Router struct {
 
 	lastHour   time.Time
 	lastDigest period.Period
+
+	mu      sync.Mutex
+	waiting map[string]int       // kind/unit -> entries kept for want of a channel
+	warned  map[string]time.Time // kind/unit -> when that was last logged
 }
 
+// Kinds of routed feedback, as Waiting counts them.
+const (
+	KindUrgent = "urgent" // crisis alerts and contact requests
+	KindHourly = "hourly" // the hourly batch: corrective and other feedback that is not praise
+	KindDigest = "digest" // the weekly thanks
+)
+
+// warnEvery is how often at most the router logs that a unit's feedback of one kind waits for a channel.
+const warnEvery = time.Hour
+
+// claimIdle is how long an entry read by another consumer (a replica that died or lost the scheduler's
+// lock before acknowledging it) stays with it before this router takes it over.
+const claimIdle = 5 * time.Minute
+
 // ErrNoChannel means a unit's feedback has nowhere to go: neither units[].slack_channel nor
-// slack.all_channel is set. Its entries wait in the stream until one is.
+// slack.all_channel is set. Its entries wait in the stream until one is; the router logs it (at most
+// once an hour) and counts it in Waiting, and does not report it as an error of its runs.
 var ErrNoChannel = errors.New("no Slack channel")
 
 // Group names on each unit's feedback stream.
@@ -118,33 +145,85 @@ type entry struct {
 	fields map[string]string
 }
 
-// read returns this consumer's pending entries (left by a crash before their ack) when there are any,
-// so a retried batch is the same batch; otherwise the new ones.
+// read returns this consumer's pending entries (left by a crash before their ack, or taken over from a
+// replica that read them and died) when there are any, so a retried batch is the same batch; otherwise
+// the new ones.
 func (r *Router) read(ctx context.Context, unit, group string) ([]entry, error) {
-	for _, start := range []string{"0", ">"} {
-		res, err := r.RDB.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: r.Consumer,
-			Streams: []string{r.key(unit), start}, Count: 1000, Block: -1}).Result()
-		if errors.Is(err, redis.Nil) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s/%s: %w", unit, group, err)
-		}
-		var out []entry
-		for _, s := range res {
-			for _, m := range s.Messages {
-				f := map[string]string{}
-				for k, v := range m.Values {
-					f[k], _ = v.(string)
-				}
-				out = append(out, entry{m.ID, f})
+	if err := r.claim(ctx, unit, group); err != nil {
+		return nil, err
+	}
+	es, err := r.readFrom(ctx, unit, group, "0")
+	if err != nil || len(es) > 0 {
+		return es, err
+	}
+	return r.readFrom(ctx, unit, group, ">")
+}
+
+// readFrom reads up to 1000 entries of group: this consumer's pending ones (start "0") or new ones (">").
+func (r *Router) readFrom(ctx context.Context, unit, group, start string) ([]entry, error) {
+	res, err := r.RDB.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: r.Consumer,
+		Streams: []string{r.key(unit), start}, Count: 1000, Block: -1}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s: %w", unit, group, err)
+	}
+	var out []entry
+	for _, s := range res {
+		for _, m := range s.Messages {
+			f := map[string]string{}
+			for k, v := range m.Values {
+				f[k], _ = v.(string)
 			}
-		}
-		if len(out) > 0 {
-			return out, nil
+			out = append(out, entry{m.ID, f})
 		}
 	}
-	return nil, nil
+	return out, nil
+}
+
+// claim takes over the entries another consumer of group read more than claimIdle ago and never
+// acknowledged: only one router runs at a time, so their reader is gone.
+func (r *Router) claim(ctx context.Context, unit, group string) error {
+	start := "0-0"
+	for range 1000 {
+		_, next, err := r.RDB.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: r.key(unit), Group: group, Consumer: r.Consumer,
+			MinIdle: claimIdle, Start: start, Count: 1000}).Result()
+		if err != nil {
+			return fmt.Errorf("claim %s/%s: %w", unit, group, err)
+		}
+		if next == "0-0" || next == "" {
+			break
+		}
+		start = next
+	}
+	return nil
+}
+
+// hold keeps the entries of unit that postable says are for this group's posts while the unit has no
+// channel: every entry is read (so it is counted) and stays pending with this consumer until a channel
+// is set; entries with nothing to post here are acknowledged. It returns how many are kept.
+func (r *Router) hold(ctx context.Context, unit, group string, postable func(entry) bool) (int, error) {
+	if err := r.claim(ctx, unit, group); err != nil {
+		return 0, err
+	}
+	es, err := r.readFrom(ctx, unit, group, "0")
+	for err == nil {
+		if err = r.ack(ctx, unit, group, slices.DeleteFunc(es, postable)); err != nil {
+			break
+		}
+		if es, err = r.readFrom(ctx, unit, group, ">"); len(es) == 0 {
+			break
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	p, err := r.RDB.XPending(ctx, r.key(unit), group).Result()
+	if err != nil {
+		return 0, fmt.Errorf("pending %s/%s: %w", unit, group, err)
+	}
+	return int(p.Consumers[r.Consumer]), nil
 }
 
 func (r *Router) ack(ctx context.Context, unit, group string, es []entry) error {
@@ -167,20 +246,20 @@ func (r *Router) Urgent(ctx context.Context) error {
 	for _, uid := range r.units() {
 		u, ch := r.unit(uid)
 		if ch == "" {
-			errs = append(errs, fmt.Errorf("urgent alerts of %s: %w: set units[].slack_channel or slack.all_channel", uid, ErrNoChannel))
+			errs = append(errs, r.noChannel(ctx, uid, KindUrgent, groupUrgent, isUrgent))
 			continue
 		}
+		r.setWaiting(KindUrgent, uid, 0)
 		es, err := r.read(ctx, uid, groupUrgent)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		for _, e := range es {
-			class := e.fields["crisis"]
-			if class == "" {
+			if !isUrgent(e) {
 				continue
 			}
-			text := r.t("alert_urgent", locales.Data{"Unit": u.Name(r.Lang), "Class": r.t("crisis_class_" + class),
+			text := r.t("alert_urgent", locales.Data{"Unit": u.Name(r.Lang), "Class": r.t("crisis_class_" + e.fields["crisis"]),
 				"Audience": r.t("audience_" + e.fields["aud"])})
 			if ref := e.fields["ref"]; ref != "" {
 				text = r.t("alert_contact", locales.Data{"Unit": u.Name(r.Lang), "Code": ref})
@@ -198,48 +277,78 @@ func (r *Router) Urgent(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+func isUrgent(e entry) bool { return e.fields["crisis"] != "" }
+
+// inBatch reports whether an entry belongs in the hourly batch: feedback text that is not praise
+// (corrective, neutral, or a polarity the coder did not give). Praise waits for the weekly digest.
+func inBatch(e entry) bool { return e.fields["text"] != "" && e.fields["pol"] != "positive" }
+
 // batchGrace is how long after the top of an hour a batch is still due at once: Tick makes the batch
 // in the first seconds of the hour, and its post then says no more than "during the last hour".
 const batchGrace = 2 * time.Minute
 
-// Hourly posts one message per unit with the corrective feedback that arrived since the last batch,
-// scrubbed and shuffled. A batch made at the top of an hour (by Tick) is due at once; one made later in
-// the hour waits for the next full hour, so the time of the post never points at a message.
+// Hourly posts one message per unit with the feedback that arrived since the last batch and is not
+// praise: the corrective messages first, then under a heading of their own the others (neutral, or
+// anything the coder did not call corrective), so that nothing waits for a week or is lost when the
+// coder errs. Texts are scrubbed and each part shuffled. A batch made at the top of an hour (by Tick) is
+// due at once; one made later in the hour waits for the next full hour, so the time of the post never
+// points at a message.
 func (r *Router) Hourly(ctx context.Context) error {
 	if err := r.ensureGroups(ctx); err != nil {
 		return err
 	}
-	now := r.Now()
+	now := r.now()
 	slot := now.Truncate(time.Hour)
 	if now.Sub(slot) > batchGrace {
 		slot = slot.Add(time.Hour)
 	}
 	var errs []error
 	for _, uid := range r.units() {
-		if _, ch := r.unit(uid); ch == "" {
-			errs = append(errs, fmt.Errorf("feedback of %s: %w: set units[].slack_channel or slack.all_channel", uid, ErrNoChannel))
+		u, ch := r.unit(uid)
+		if ch == "" {
+			errs = append(errs, r.noChannel(ctx, uid, KindHourly, groupHourly, inBatch))
 			continue
 		}
+		r.setWaiting(KindHourly, uid, 0)
 		es, err := r.read(ctx, uid, groupHourly)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		var texts []string
+		var corrective, other []string
 		for _, e := range es {
-			if e.fields["pol"] == "corrective" && e.fields["text"] != "" {
-				texts = append(texts, r.Scrub.Scrub(e.fields["lang"], e.fields["text"]))
+			if !inBatch(e) {
+				continue
+			}
+			t := r.Scrub.Scrub(e.fields["lang"], e.fields["text"])
+			if e.fields["pol"] == "corrective" {
+				corrective = append(corrective, t)
+			} else {
+				other = append(other, t)
 			}
 		}
-		if len(texts) > 0 {
-			u, ch := r.unit(uid)
-			r.shuffle(texts)
+		if len(corrective)+len(other) > 0 {
+			r.shuffle(corrective)
+			r.shuffle(other)
 			var b strings.Builder
-			b.WriteString(r.t("alert_corrective", locales.Data{"Unit": u.Name(r.Lang), "N": len(texts)}))
-			for _, t := range texts {
-				b.WriteString("\n• " + oneLine(t))
+			if len(corrective) > 0 {
+				b.WriteString(r.t("alert_corrective", locales.Data{"Unit": u.Name(r.Lang), "N": len(corrective)}))
+				for _, t := range corrective {
+					b.WriteString("\n• " + oneLine(t))
+				}
+			}
+			if len(other) > 0 {
+				if len(corrective) > 0 {
+					b.WriteString("\n\n" + r.t("alert_other_section", locales.Data{"N": len(other)}))
+				} else {
+					b.WriteString(r.t("alert_other", locales.Data{"Unit": u.Name(r.Lang), "N": len(other)}))
+				}
+				for _, t := range other {
+					b.WriteString("\n• " + oneLine(t))
+				}
 			}
 			// A batch is keyed by its entries: a retry after a crash re-reads the same pending entries.
+			// (The "corrective" prefix names the hourly batch in the outbox and its metrics.)
 			key := "corrective:" + uid + ":" + es[0].id + ":" + es[len(es)-1].id
 			if err := r.Outbox.Post(ctx, Post{Key: key, Channel: ch, Text: b.String(), NotBefore: slot}); err != nil {
 				errs = append(errs, err)
@@ -253,7 +362,9 @@ func (r *Router) Hourly(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Digest posts the week's positive feedback ("kiitokset") per unit, once per unit and week.
+// Digest posts the week's positive feedback ("kiitokset") per unit, once per unit and week. A unit
+// without a channel is logged and counted (its entries stay in the stream) and tried again at the next
+// run; it is not an error.
 func (r *Router) Digest(ctx context.Context, week period.Period) error {
 	var errs []error
 	start := fmt.Sprint(week.Start().UnixMilli())
@@ -276,12 +387,16 @@ func (r *Router) Digest(ctx context.Context, week period.Period) error {
 				texts = append(texts, r.Scrub.Scrub(lang, text))
 			}
 		}
-		if len(texts) == 0 {
-			continue
-		}
 		u, ch := r.unit(uid)
 		if ch == "" {
-			errs = append(errs, fmt.Errorf("thanks digest of %s: %w", uid, ErrNoChannel))
+			r.setWaiting(KindDigest, uid, len(texts))
+			if len(texts) > 0 {
+				r.warn(uid, KindDigest, len(texts))
+			}
+			continue
+		}
+		r.setWaiting(KindDigest, uid, 0)
+		if len(texts) == 0 {
 			continue
 		}
 		r.shuffle(texts)
@@ -295,6 +410,86 @@ func (r *Router) Digest(ctx context.Context, week period.Period) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// noChannel holds the entries of a unit that has no channel (see hold), counts them and logs it at most
+// once an hour. Only a failure to read or acknowledge is an error.
+func (r *Router) noChannel(ctx context.Context, uid, kind, group string, postable func(entry) bool) error {
+	n, err := r.hold(ctx, uid, group, postable)
+	if err != nil {
+		return err
+	}
+	r.setWaiting(kind, uid, n)
+	if n > 0 {
+		r.warn(uid, kind, n)
+	}
+	return nil
+}
+
+// Waiting is how many entries of a kind (KindUrgent, KindHourly, KindDigest) wait in their streams
+// because their unit has no Slack channel, as of the router's last run. Safe to call at any time (a
+// metrics gauge).
+func (r *Router) Waiting(kind string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for k, v := range r.waiting {
+		if strings.HasPrefix(k, kind+"/") {
+			n += v
+		}
+	}
+	return n
+}
+
+func (r *Router) setWaiting(kind, uid string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.waiting == nil {
+		r.waiting = map[string]int{}
+	}
+	if n == 0 {
+		delete(r.waiting, kind+"/"+uid)
+		return
+	}
+	r.waiting[kind+"/"+uid] = n
+}
+
+// warn logs that feedback of a unit waits for a channel, at most once per warnEvery for a unit and kind:
+// the unit's id, the kind and how many wait, never a text.
+func (r *Router) warn(uid, kind string, n int) {
+	now := r.now()
+	r.mu.Lock()
+	k := kind + "/" + uid
+	last, seen := r.warned[k]
+	if seen && now.Sub(last) < warnEvery {
+		r.mu.Unlock()
+		return
+	}
+	if r.warned == nil {
+		r.warned = map[string]time.Time{}
+	}
+	r.warned[k] = now
+	r.mu.Unlock()
+	level := slog.LevelWarn
+	if kind == KindUrgent {
+		level = slog.LevelError
+	}
+	r.log().LogAttrs(context.Background(), level, "feedback waits: no Slack channel for its unit; set units[].slack_channel or slack.all_channel",
+		slog.String("unit", uid), slog.String("kind", kind), slog.Int("waiting", n), slog.String("err", ErrNoChannel.Error()))
+}
+
+func (r *Router) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
+func (r *Router) log() *slog.Logger {
+	if r.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Log
 }
 
 func (r *Router) shuffle(s []string) {
@@ -334,8 +529,8 @@ func (r *Router) Tick(ctx context.Context) error {
 		monday8 := time.Date(local.Year(), local.Month(), local.Day()-since, 8, 0, 0, 0, r.loc())
 		if prev := period.WeekOf(local).Prev(); !local.Before(monday8) && prev != r.lastDigest {
 			err := r.Digest(ctx, prev)
-			if err == nil {
-				r.lastDigest = prev
+			if err == nil && r.Waiting(KindDigest) == 0 {
+				r.lastDigest = prev // else tried again next hour: posted once per unit by its key
 			}
 			errs = append(errs, err)
 		}

@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -45,18 +46,26 @@ type upper struct{}
 
 func (upper) Scrub(lang, text string) string { return strings.ReplaceAll(text, "Mikko", "[nimi]") }
 
-// coder: "HÄTÄ" is a crisis, "kiitos" positive, everything else corrective.
+// coder: "HÄTÄ" is a crisis, "kiitos" positive, a question neutral, everything else corrective.
 type coder struct{}
 
 func (coder) Code(lang, text string) (string, []string) {
-	if strings.Contains(strings.ToLower(text), "kiitos") {
+	switch {
+	case strings.Contains(strings.ToLower(text), "kiitos"):
 		return "positive", nil
+	case strings.HasSuffix(text, "?"):
+		return "neutral", nil
 	}
 	return "corrective", []string{"food"}
 }
 func (coder) Crisis(text string) (string, bool) { return "self_harm", strings.Contains(text, "HÄTÄ") }
 
 func setup(t *testing.T) (*testenv.Env, *router.Router, *outbox) {
+	e, r, ob, _ := setupRedis(t)
+	return e, r, ob
+}
+
+func setupRedis(t *testing.T) (*testenv.Env, *router.Router, *outbox, *miniredis.Miniredis) {
 	m := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
 	t.Cleanup(func() { rdb.Close() })
@@ -66,7 +75,7 @@ func setup(t *testing.T) (*testenv.Env, *router.Router, *outbox) {
 	units[0].SlackChannel = "#kotipesa"
 	r := &router.Router{RDB: rdb, Prefix: "pl:", Units: units, All: "#johto", Lang: "fi", Outbox: ob, Scrub: upper{},
 		Catalog: locales.Must(), Log: nil, Now: e.Clock.Now, Consumer: "test", Shuffle: func(int, func(int, int)) {}}
-	return e, r, ob
+	return e, r, ob, m
 }
 
 func TestUrgentAlertWithReferenceCode(t *testing.T) {
@@ -103,11 +112,15 @@ func TestUrgentAlertWithReferenceCode(t *testing.T) {
 	}
 }
 
-func TestCorrectiveBatchedHourlyScrubbed(t *testing.T) {
+// TestHourlyBatchCarriesAllButPraise: the hourly batch holds the corrective feedback and, under its own
+// heading after it, the rest that is not praise (so a message the coder got wrong still reaches staff
+// within the hour); praise waits for the weekly digest. Texts are scrubbed; the post waits for the full
+// hour; a second run posts nothing again.
+func TestHourlyBatchCarriesAllButPraise(t *testing.T) {
 	e, r, ob := setup(t)
 	ctx := context.Background()
 	e.Clock.Add(20 * time.Minute) // a batch made in the middle of an hour waits for the next full hour
-	for i, text := range []string{"Mikko huusi mulle taas", "ruoka on pahaa", "kiitos ohjaajille"} {
+	for i, text := range []string{"Mikko huusi mulle taas", "ruoka on pahaa", "kiitos ohjaajille", "milloin Mikko on töissä?"} {
 		c := e.Chat(t, "p"+string(rune('a'+i)), "fi")
 		c.Send("/start u-kotipesa")
 		c.Send("/stop")
@@ -121,14 +134,44 @@ func TestCorrectiveBatchedHourlyScrubbed(t *testing.T) {
 	}
 	p := ob.posts[ob.order[0]]
 	want := e.Clock.Now().Truncate(time.Hour).Add(time.Hour)
-	if !p.NotBefore.Equal(want) {
-		t.Errorf("batch not delayed to the next full hour: %v, want %v", p.NotBefore, want)
+	if !p.NotBefore.Equal(want) || p.Channel != "#kotipesa" {
+		t.Errorf("batch not delayed to the next full hour in the unit's channel: %v %s, want %v", p.NotBefore, p.Channel, want)
 	}
-	if !strings.Contains(p.Text, "2 viestiä") || !strings.Contains(p.Text, "[nimi] huusi mulle taas") || strings.Contains(p.Text, "Mikko") || strings.Contains(p.Text, "kiitos") {
-		t.Fatalf("batch text:\n%s", p.Text)
+	corrective, other := strings.Index(p.Text, "korjattavaa palautetta (2 viestiä"), strings.Index(p.Text, "Muuta palautetta (1 viesti)")
+	question := strings.Index(p.Text, "• milloin [nimi] on töissä?")
+	if corrective < 0 || corrective > other || !strings.HasPrefix(p.Text, "📝 ") || question < other || strings.Index(p.Text, "[nimi] huusi mulle taas") > other ||
+		strings.Contains(p.Text, "Mikko") || strings.Contains(p.Text, "kiitos ohjaajille") {
+		t.Fatalf("batch text (want corrective first, then the question under its own heading, no praise, no names):\n%s", p.Text)
 	}
 	if err := r.Hourly(ctx); err != nil || len(ob.order) != 1 {
 		t.Fatalf("second batch posted the same feedback again: %v", ob.order)
+	}
+}
+
+// TestHourlyBatchOfOtherFeedbackOnly: feedback the coder calls neither praise nor corrective still goes
+// out within the hour, with the unit's name and the anonymity note in its heading.
+func TestHourlyBatchOfOtherFeedbackOnly(t *testing.T) {
+	for _, lang := range []string{"fi", "sv", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			e, r, ob := setup(t)
+			r.Lang = lang
+			c := e.Chat(t, "o", "fi")
+			c.Send("/start u-kotipesa")
+			c.Send("/stop")
+			c.Send("koska on seuraava palaveri?")
+			if err := r.Hourly(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if len(ob.order) != 1 {
+				t.Fatalf("posts %v, want the batch", ob.order)
+			}
+			text := ob.posts[ob.order[0]].Text
+			head := strings.SplitN(text, "\n", 2)[0]
+			want := e.T(lang, "alert_other", locales.Data{"Unit": testenv.Units[0].Name(lang), "N": 1})
+			if head != want || !strings.HasSuffix(text, "\n• koska on seuraava palaveri?") {
+				t.Fatalf("batch:\n%s\nwant the heading %q", text, want)
+			}
+		})
 	}
 }
 
@@ -230,26 +273,85 @@ func TestDigestAfterAMissedMondayMorning(t *testing.T) {
 	}
 }
 
-// TestNoChannelKeepsFeedback: feedback of a unit without a Slack channel (and no all_channel) is not
-// lost: the router says why, and posts it once a channel is configured.
+// logRecorder keeps what the router logs.
+type logRecorder struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, r.Clone())
+	return nil
+}
+func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *logRecorder) WithGroup(string) slog.Handler      { return h }
+
+// lines returns each record as "LEVEL message k=v ...".
+func (h *logRecorder) lines() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, r := range h.recs {
+		l := r.Level.String() + " " + r.Message
+		r.Attrs(func(a slog.Attr) bool { l += " " + a.String(); return true })
+		out = append(out, l)
+	}
+	return out
+}
+
+// TestNoChannelKeepsFeedback: feedback of a unit without a Slack channel (and no all_channel), and an
+// alert from someone who chose no unit, are not lost and do not make every run fail: the router keeps
+// them, counts them (Waiting), logs it at most once an hour per unit and kind without any text, and posts
+// them once a channel is configured.
 func TestNoChannelKeepsFeedback(t *testing.T) {
 	e, r, ob := setup(t)
 	ctx := context.Background()
-	r.All = ""
+	logs := &logRecorder{}
+	r.Log, r.All = slog.New(logs), ""
 	c := e.Chat(t, "n", "fi")
 	c.Send("/start u-satama")
 	c.Send("/stop")
 	c.Send("HÄTÄ")
 	c.Send("ruoka on pahaa")
-	if err := r.Urgent(ctx); !errors.Is(err, router.ErrNoChannel) {
-		t.Fatalf("Urgent without a channel: %v", err)
-	}
-	if err := r.Hourly(ctx); !errors.Is(err, router.ErrNoChannel) {
-		t.Fatalf("Hourly without a channel: %v", err)
+	c.Send("kiitos kivasta illasta")  // praise: not in the hourly batch, kept for the digest
+	e.Chat(t, "x", "fi").Send("HÄTÄ") // no unit chosen: would go to slack.all_channel
+	start := e.Clock.Now()
+	for _, at := range []time.Duration{0, time.Minute, 20 * time.Minute, 59 * time.Minute} {
+		e.Clock.Set(start.Add(at))
+		if err := r.Urgent(ctx); err != nil {
+			t.Fatalf("Urgent without a channel at +%v: %v", at, err)
+		}
+		if err := r.Hourly(ctx); err != nil {
+			t.Fatalf("Hourly without a channel at +%v: %v", at, err)
+		}
 	}
 	if len(ob.order) != 0 {
 		t.Fatalf("posted nowhere: %v", ob.order)
 	}
+	if u, h := r.Waiting(router.KindUrgent), r.Waiting(router.KindHourly); u != 2 || h != 1 {
+		t.Fatalf("waiting: %d urgent, %d hourly; want 2 (satama and no unit) and 1", u, h)
+	}
+	lines := logs.lines()
+	if len(lines) != 3 {
+		t.Fatalf("want one line per unit and kind in the hour (urgent satama, urgent no unit, hourly satama), got:\n%s", strings.Join(lines, "\n"))
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "HÄTÄ") || strings.Contains(l, "ruoka") || !strings.Contains(l, "no Slack channel") ||
+			!strings.Contains(l, "slack.all_channel") || strings.Contains(l, "kind=urgent") != strings.HasPrefix(l, "ERROR") {
+			t.Errorf("log line (want unit, kind, count, the setting to fix; ERROR for urgent; no text): %s", l)
+		}
+	}
+	e.Clock.Set(start.Add(61 * time.Minute))
+	if err := r.Urgent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(logs.lines()); n != 5 {
+		t.Fatalf("after an hour the two urgent waits are logged again: %d lines", n)
+	}
+
 	r.All = "#johto"
 	if err := r.Urgent(ctx); err != nil {
 		t.Fatal(err)
@@ -257,8 +359,98 @@ func TestNoChannelKeepsFeedback(t *testing.T) {
 	if err := r.Hourly(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(ob.order) != 2 || ob.posts[ob.order[0]].Channel != "#johto" {
-		t.Fatalf("after setting slack.all_channel: %v", ob.order)
+	if len(ob.order) != 3 {
+		t.Fatalf("after setting slack.all_channel: %v, want both alerts and the batch", ob.order)
+	}
+	for _, k := range ob.order {
+		if p := ob.posts[k]; p.Channel != "#johto" || strings.Contains(p.Text, "kiitos kivasta") {
+			t.Errorf("post %s: %+v", k, p)
+		}
+	}
+	if u, h := r.Waiting(router.KindUrgent), r.Waiting(router.KindHourly); u != 0 || h != 0 {
+		t.Fatalf("still waiting after posting: %d %d", u, h)
+	}
+	if err := r.Urgent(ctx); err != nil || len(ob.order) != 3 {
+		t.Fatalf("posted again: %v %v", ob.order, err)
+	}
+}
+
+// TestDigestWaitsForAChannel: the thanks of a unit without a channel are not an error of every tick; the
+// digest is tried each hour (logged at most once an hour) and posted once a channel is set that week.
+func TestDigestWaitsForAChannel(t *testing.T) {
+	e, r, ob := setup(t)
+	ctx := context.Background()
+	logs := &logRecorder{}
+	r.Log, r.All = slog.New(logs), ""
+	c := e.Chat(t, "k", "fi")
+	c.Send("/start u-satama")
+	c.Send("/stop")
+	c.Send("kiitos kaikille")
+	monday := time.Date(2026, 11, 23, 8, 0, 10, 0, time.UTC)
+	for _, at := range []time.Duration{-time.Hour, 0, 20 * time.Minute, time.Hour} {
+		e.Clock.Set(monday.Add(at))
+		if err := r.Tick(ctx); err != nil {
+			t.Fatalf("tick at %v: %v", e.Clock.Now(), err)
+		}
+	}
+	if len(ob.order) != 0 || r.Waiting(router.KindDigest) != 1 {
+		t.Fatalf("posts %v, waiting %d: want none posted and one thanks waiting", ob.order, r.Waiting(router.KindDigest))
+	}
+	if n := len(logs.lines()); n != 2 {
+		t.Fatalf("want the wait logged at 8:00 and 9:00, got:\n%s", strings.Join(logs.lines(), "\n"))
+	}
+	r.All = "#johto"
+	e.Clock.Set(monday.Add(2 * time.Hour))
+	if err := r.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(ob.order) != 1 || ob.order[0] != "digest:satama:2026-W47" || r.Waiting(router.KindDigest) != 0 {
+		t.Fatalf("after setting a channel: %v", ob.order)
+	}
+}
+
+// TestTakesOverWhatADeadReplicaRead: entries a router read and never acknowledged (its replica died or
+// lost the scheduler's lock mid-run) are posted by the next router once they have been idle for a while,
+// not left pending forever under a consumer name that no longer runs.
+func TestTakesOverWhatADeadReplicaRead(t *testing.T) {
+	e, a, ob, m := setupRedis(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
+	m.SetTime(t0)
+	c := e.Chat(t, "d", "fi")
+	c.Send("/start u-kotipesa")
+	c.Send("/stop")
+	c.Send("ruoka on pahaa")
+	c.Send("HÄTÄ")
+	ob.fail = true // a reads both and dies before posting
+	if err := a.Hourly(ctx); err == nil {
+		t.Fatal("outbox failure not reported")
+	}
+	if err := a.Urgent(ctx); err == nil {
+		t.Fatal("outbox failure not reported")
+	}
+	ob.fail = false
+	b := &router.Router{RDB: a.RDB, Prefix: a.Prefix, Units: a.Units, All: a.All, Lang: a.Lang, Outbox: a.Outbox, Scrub: a.Scrub,
+		Catalog: a.Catalog, Now: a.Now, Consumer: "other-replica", Shuffle: a.Shuffle}
+	m.SetTime(t0.Add(time.Minute)) // too soon: a may still be at work
+	if err := b.Hourly(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Urgent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(ob.order) != 0 {
+		t.Fatalf("took over entries read a minute ago: %v", ob.order)
+	}
+	m.SetTime(t0.Add(6 * time.Minute))
+	if err := b.Hourly(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Urgent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(ob.order) != 2 || !strings.Contains(ob.posts[ob.order[0]].Text, "ruoka on pahaa") || !strings.HasPrefix(ob.order[1], "urgent:kotipesa:") {
+		t.Fatalf("posts after taking over: %v", ob.order)
 	}
 }
 

@@ -73,9 +73,9 @@ var clockTime = regexp.MustCompile(`\b\d{1,2}[:.]\d{2}\b`)
 
 // TestRoutingThroughSlack follows feedback written to the real engine with the real coder through the
 // router, the Redis outbox and the Slack sender to a Slack fake: the urgent alert at once, the corrective
-// feedback in the batch at the next full hour, the thanks in the weekly digest on Monday morning, each
-// once, every post without anything that identifies the writer, and every message counted by polarity
-// and topic.
+// feedback and, under its own heading, the neutral feedback in the batch at the next full hour, the thanks
+// in the weekly digest on Monday morning, each once, every post without anything that identifies the
+// writer, and every message counted by polarity and topic.
 func TestRoutingThroughSlack(t *testing.T) {
 	ctx := context.Background()
 	m := miniredis.RunT(t)
@@ -111,9 +111,10 @@ func TestRoutingThroughSlack(t *testing.T) {
 		"youth-a": "Ruoka on ihan kamalaa ja aina kylmää, Mikko sanoi ettei voi mitään",
 		"youth-b": "kiitos ohjaajille, ootte parhaita",
 		"youth-c": "isä lyö mua, tosi pelottavaa",
+		"youth-d": "Mikko lupas viedä meidät kalaan",
 	}
 	var code string
-	for _, u := range []string{"youth-a", "youth-b", "youth-c"} {
+	for _, u := range []string{"youth-a", "youth-b", "youth-c", "youth-d"} {
 		c := e.Chat(t, u, "fi")
 		c.Send("/start u-kotipesa")
 		c.Send("/stop")
@@ -143,9 +144,11 @@ func TestRoutingThroughSlack(t *testing.T) {
 		t.Fatalf("hourly batch: %v", batch)
 	}
 	text := batch[0].Get("text")
-	if !strings.Contains(text, "Ruoka on ihan kamalaa") || strings.Contains(text, "Mikko") || strings.Contains(text, "kiitos") ||
-		strings.Contains(text, "isä lyö") {
-		t.Fatalf("batch: want the corrective message only, scrubbed, and never the crisis text:\n%s", text)
+	other := strings.Index(text, "Muuta palautetta (1 viesti)")
+	if !strings.Contains(text, "Ruoka on ihan kamalaa") || strings.Index(text, "Ruoka on ihan kamalaa") > other ||
+		strings.Index(text, "lupas viedä meidät kalaan") < other || strings.Contains(text, "Mikko") ||
+		strings.Contains(text, "kiitos ohjaajille") || strings.Contains(text, "isä lyö") {
+		t.Fatalf("batch: want the corrective message, then the neutral one under its own heading, scrubbed, no praise, never the crisis text:\n%s", text)
 	}
 	e.Clock.Set(time.Date(2026, 11, 18, 14, 0, 10, 0, time.UTC))
 	if p := tick(); len(p) != 0 {
@@ -182,7 +185,7 @@ func TestRoutingThroughSlack(t *testing.T) {
 		}
 	}
 	agg := e.Agg(t, "kotipesa", "youth", "2026-W47")
-	for k, want := range map[string]string{"fb.n": "2", "fb.pol=corrective": "1", "fb.pol=positive": "1", "fb.topic=food": "1", "fb.topic=staff": "1"} {
+	for k, want := range map[string]string{"fb.n": "3", "fb.pol=corrective": "1", "fb.pol=positive": "1", "fb.pol=neutral": "1", "fb.topic=food": "1", "fb.topic=staff": "1", "fb.topic=hobbies": "1"} {
 		if agg[k] != want {
 			t.Errorf("summary counter %s = %q, want %s (all: %v)", k, agg[k], want, agg)
 		}
