@@ -358,6 +358,16 @@ func TestSlackInviteCommand(t *testing.T) {
 	if n := invitations(t, rdb); n != keys {
 		t.Errorf("an unsigned request made invitations")
 	}
+	// Signed commands count as messages in from Slack; the unsigned one does not.
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if want := `palaute_messages_in_total{channel="slack",kind="command"} 8`; !strings.Contains(string(b), want) {
+		t.Errorf("metrics lack %s", want)
+	}
 }
 
 // invitations counts the invitation keys in Redis.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -175,7 +176,12 @@ func wireSlack(ctx context.Context, w *wiring) error {
 	slash := &slack.Slash{Channels: channels, Units: units, Summaries: slashBackend{a}, Invites: slashBackend{a}, Lang: cfg.Summaries.Lang, Log: a.log,
 		MinResponses: cfg.Anonymity.MinResponses, MinComments: cfg.Anonymity.MinComments,
 		T: func(lang, id string, data map[string]any) string { return cat.T(lang, id, data) }}
-	w.mux.Handle("POST /slack/commands", slack.Verify(cfg.Slack.SigningSecret, 64<<10, store.NewReplays(a.rdb, cfg.Redis.Prefix), a.log, slash))
+	// Counted after the signature check: only real commands from Slack are messages in.
+	counted := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.metrics.MessagesIn.WithLabelValues("slack", "command").Inc()
+		slash.ServeHTTP(rw, r)
+	})
+	w.mux.Handle("POST /slack/commands", slack.Verify(cfg.Slack.SigningSecret, 64<<10, store.NewReplays(a.rdb, cfg.Redis.Prefix), a.log, counted))
 
 	if cfg.Slack.BotToken == "" {
 		a.log.Info("Slack posting is off: SLACK_BOT_TOKEN is not set")
