@@ -487,25 +487,19 @@ func (d *webhookDriver) SurveyFrom(ctx context.Context, uid int64, lang string, 
 
 // Send sends one text message as a person and returns what the bot answered.
 func (d *webhookDriver) Send(ctx context.Context, uid int64, lang, text string) ([]fakebot.Sent, error) {
-	inbox := d.Fake.Inbox(strconv.FormatInt(uid, 10))
-	if err := d.post(ctx, 0, d.body(uid, lang, step{text: text})); err != nil {
-		return nil, err
-	}
-	var out []fakebot.Sent
-	for {
-		select {
-		case s := <-inbox:
-			out = append(out, s)
-		default:
-			return out, nil
-		}
-	}
+	return d.exchange(ctx, uid, lang, step{text: text})
 }
 
 // Press presses a button as a person and returns what the bot answered (callback answers are not included).
 func (d *webhookDriver) Press(ctx context.Context, uid int64, lang, data string) ([]fakebot.Sent, error) {
+	return d.exchange(ctx, uid, lang, step{data: data})
+}
+
+// exchange posts one update of a person and collects what the bot sent to them while it was handled (the
+// webhook answers after the update is handled).
+func (d *webhookDriver) exchange(ctx context.Context, uid int64, lang string, st step) ([]fakebot.Sent, error) {
 	inbox := d.Fake.Inbox(strconv.FormatInt(uid, 10))
-	if err := d.post(ctx, 0, d.body(uid, lang, step{data: data})); err != nil {
+	if err := d.post(ctx, 0, d.body(uid, lang, st)); err != nil {
 		return nil, err
 	}
 	var out []fakebot.Sent
