@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -67,4 +68,52 @@ func BenchmarkSendBurst(b *testing.B) {
 	delivered, refused, took := burst(b, r, b.N)
 	b.ReportMetric(float64(delivered)/took.Seconds(), "msgs/s")
 	b.ReportMetric(float64(refused), "429s")
+}
+
+// A chat gets about PerChatRate messages a second after a burst of four seconds' worth, however its turns
+// split them: the chat's limit is taken once per turn for all the turn's messages, and turns share it.
+func TestChatRateAcrossTurns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a chat's limit for 3 s")
+	}
+	n := 0
+	r := newRig(t, newEnv(t), func(o *telegram.Options) {
+		o.PerChatRate, o.GlobalRate = 1, 1000
+		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
+			var out []bot.Reply
+			for range 3 {
+				n++
+				out = append(out, bot.Reply{Text: fmt.Sprint("viesti ", n)})
+			}
+			return out, nil
+		})
+	})
+	const chat = 31
+	r.post(r.message(chat, "yksi"), secret)  // messages 1-3: within the burst
+	r.post(r.message(chat, "kaksi"), secret) // 4 within it, then 5 and 6 a second apart
+	r.post(r.message(99, "muu"), secret)     // another chat is not held up
+	calls := r.sent(chat, "sendMessage")
+	if len(calls) != 6 {
+		t.Fatalf("%d messages, want 6", len(calls))
+	}
+	for i, c := range calls {
+		if want := fmt.Sprint("viesti ", i+1); c.Values.Get("text") != want {
+			t.Fatalf("message %d is %q, want %q", i, c.Values.Get("text"), want)
+		}
+	}
+	first := calls[0].At
+	if d := calls[3].At.Sub(first); d > 500*time.Millisecond {
+		t.Errorf("message 4 waited %v; the burst allows 4 at once", d)
+	}
+	// Turn 2 needs 3 with 1 left in the burst: one goes at once, the others a second apart.
+	if d := calls[4].At.Sub(first); d < 800*time.Millisecond {
+		t.Errorf("message 5 went %v after the first; want about 1 s (1 msg/s after a burst of 4)", d)
+	}
+	if d := calls[5].At.Sub(first); d < 1800*time.Millisecond {
+		t.Errorf("message 6 went %v after the first; want about 2 s", d)
+	}
+	other := r.sent(99, "sendMessage")
+	if len(other) != 3 {
+		t.Fatalf("the other chat got %d messages, want 3", len(other))
+	}
 }

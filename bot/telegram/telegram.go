@@ -336,7 +336,7 @@ func (a *Adapter) apologise(ctx context.Context, u *models.Update) {
 		a.answerCallback(ctx, cbID, text)
 		return
 	}
-	a.sendText(ctx, in.Chat, text, nil)
+	a.say(ctx, in.Chat, text)
 }
 
 // input turns an update into the engine's input; ok is false for updates the bot ignores.
@@ -416,7 +416,52 @@ func (a *Adapter) group(ctx context.Context, in bot.Input, cbID string) {
 		return
 	}
 	lang := locales.Lang(in.Lang)
-	a.sendText(ctx, in.Chat, a.o.Catalog.T(lang, "private_only"), nil)
+	a.say(ctx, in.Chat, a.o.Catalog.T(lang, "private_only"))
+}
+
+// outgoing is one request of a turn to the person's chat.
+type outgoing struct {
+	method   string // sendMessage, editMessageText or deleteMessages
+	text     string
+	buttons  [][]bot.Button
+	msgID    int // editMessageText
+	from, to int // deleteMessages
+}
+
+// limited says whether the request counts against Telegram's message limits. Deleting messages does not
+// send one; answerCallbackQuery (not an outgoing at all) only stops the button's spinner.
+func (o outgoing) limited() bool { return o.method != "deleteMessages" }
+
+// plan turns the engine's replies into the requests to the chat, in order (a long text is several messages).
+func plan(in bot.Input, cbID string, replies []bot.Reply) []outgoing {
+	var out []outgoing
+	text := func(t string, buttons [][]bot.Button) {
+		parts := split(t)
+		for i, p := range parts {
+			o := outgoing{method: "sendMessage", text: p}
+			if i == len(parts)-1 {
+				o.buttons = buttons
+			}
+			out = append(out, o)
+		}
+	}
+	for _, r := range replies {
+		switch r.Kind {
+		case bot.Message, bot.Help:
+			text(r.Text, r.Buttons)
+		case bot.EditAsked:
+			if in.MsgID > 0 && in.Kind == bot.KindChoice {
+				out = append(out, outgoing{method: "editMessageText", text: split(r.Text)[0], buttons: r.Buttons, msgID: in.MsgID})
+			}
+		case bot.Delete:
+			out = append(out, outgoing{method: "deleteMessages", from: r.From, to: r.To})
+		case bot.Answer:
+			if cbID == "" {
+				text(r.Text, nil)
+			}
+		}
+	}
+	return out
 }
 
 func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, replies []bot.Reply) {
@@ -430,20 +475,22 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, replies [
 	if cbID != "" && !answered {
 		a.answerCallback(ctx, cbID, "")
 	}
-	for _, r := range replies {
-		switch r.Kind {
-		case bot.Message, bot.Help:
-			a.sendText(ctx, in.Chat, r.Text, r.Buttons)
-		case bot.EditAsked:
-			if in.MsgID > 0 && in.Kind == bot.KindChoice {
-				a.edit(ctx, in.Chat, in.MsgID, r.Text, r.Buttons)
-			}
-		case bot.Delete:
-			a.delete(ctx, in.Chat, r.From, r.To)
-		case bot.Answer:
-			if cbID == "" {
-				a.sendText(ctx, in.Chat, r.Text, nil)
-			}
+	out := plan(in, cbID, replies)
+	n := 0
+	for _, o := range out {
+		if o.limited() {
+			n++
+		}
+	}
+	budget := a.chatBudget(in.Chat, n)
+	for _, o := range out {
+		switch o.method {
+		case "sendMessage":
+			a.sendPart(ctx, budget, in.Chat, o.text, o.buttons)
+		case "editMessageText":
+			a.edit(ctx, budget, in.Chat, o.msgID, o.text, o.buttons)
+		case "deleteMessages":
+			a.delete(ctx, in.Chat, o.from, o.to)
 		}
 	}
 }
@@ -500,20 +547,24 @@ func split(text string) []string {
 	return append(parts, text)
 }
 
-func (a *Adapter) sendText(ctx context.Context, chat, text string, buttons [][]bot.Button) {
+// say sends text to chat outside a turn's plan, within the chat's limit.
+func (a *Adapter) say(ctx context.Context, chat, text string) {
 	parts := split(text)
-	for i, p := range parts {
-		params := &tg.SendMessageParams{ChatID: chat, Text: p}
-		if i == len(parts)-1 {
-			params.ReplyMarkup = keyboard(buttons)
-		}
-		a.do(ctx, chat, "sendMessage", func() error { _, err := a.b.SendMessage(ctx, params); return err })
+	budget := a.chatBudget(chat, len(parts))
+	for _, p := range parts {
+		a.sendPart(ctx, budget, chat, p, nil)
 	}
 }
 
-func (a *Adapter) edit(ctx context.Context, chat string, msgID int, text string, buttons [][]bot.Button) {
-	params := &tg.EditMessageTextParams{ChatID: chat, MessageID: msgID, Text: split(text)[0], ReplyMarkup: keyboard(buttons)}
-	a.do(ctx, chat, "editMessageText", func() error { _, err := a.b.EditMessageText(ctx, params); return err })
+// sendPart sends one message of at most MaxText characters, within budget (the chat's limit).
+func (a *Adapter) sendPart(ctx context.Context, budget *chatBudget, chat, text string, buttons [][]bot.Button) {
+	params := &tg.SendMessageParams{ChatID: chat, Text: text, ReplyMarkup: keyboard(buttons)}
+	a.do(ctx, budget, "sendMessage", func() error { _, err := a.b.SendMessage(ctx, params); return err })
+}
+
+func (a *Adapter) edit(ctx context.Context, budget *chatBudget, chat string, msgID int, text string, buttons [][]bot.Button) {
+	params := &tg.EditMessageTextParams{ChatID: chat, MessageID: msgID, Text: text, ReplyMarkup: keyboard(buttons)}
+	a.do(ctx, budget, "editMessageText", func() error { _, err := a.b.EditMessageText(ctx, params); return err })
 }
 
 func (a *Adapter) delete(ctx context.Context, chat string, from, to int) {
@@ -525,7 +576,7 @@ func (a *Adapter) delete(ctx context.Context, chat string, from, to int) {
 		for id := lo; id < to && id < lo+100; id++ {
 			ids = append(ids, id)
 		}
-		a.do(ctx, "", "deleteMessages", func() error {
+		a.do(ctx, nil, "deleteMessages", func() error {
 			_, err := a.b.DeleteMessages(ctx, &tg.DeleteMessagesParams{ChatID: chat, MessageIDs: ids})
 			return err
 		})
@@ -533,22 +584,25 @@ func (a *Adapter) delete(ctx context.Context, chat string, from, to int) {
 }
 
 func (a *Adapter) answerCallback(ctx context.Context, id, text string) {
-	a.do(ctx, "", "answerCallbackQuery", func() error {
+	a.do(ctx, nil, "answerCallbackQuery", func() error {
 		_, err := a.b.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text})
 		return err
 	})
 }
 
-// do waits for the rate limits (chat "" is not limited per chat), calls f, and retries after a 429.
-func (a *Adapter) do(ctx context.Context, chat, method string, f func() error) {
+// do calls f, and retries it after a 429. A message (budget not nil) first takes its place in the chat's
+// budget, then in the global limit before every attempt (Telegram's retry_after, at least a second, also
+// covers the chat's limit). Deleting messages and answering a button press are not messages: Telegram's
+// limits are on messages sent, and a callback answer only stops the button's spinner.
+func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f func() error) {
+	if budget != nil && !budget.take(ctx) {
+		return
+	}
 	for attempt := 0; ; attempt++ {
-		if chat != "" {
+		if budget != nil {
 			// When Redis is down the limiter fails open: Telegram's own 429s are still honoured, and the
 			// person still gets the engine's "try again in a moment".
-			if err := a.wait(ctx, "c:"+a.o.Hash(chat), redis_rate.Limit{Rate: a.o.PerChatRate, Burst: a.o.PerChatRate * 4, Period: time.Second}); err != nil && ctx.Err() != nil {
-				return
-			}
-			if err := a.wait(ctx, "all", a.globalLimit()); err != nil && ctx.Err() != nil {
+			if err := a.wait(ctx, GlobalKey(a.o.Prefix), GlobalLimit(a.o.GlobalRate)); err != nil && ctx.Err() != nil {
 				return
 			}
 		}
@@ -571,18 +625,76 @@ func (a *Adapter) do(ctx context.Context, chat, method string, f func() error) {
 	}
 }
 
-// globalLimit spaces sends evenly (no burst: Telegram counts any one second) at GlobalRate per second,
-// less 2 % so that network jitter between replicas and Telegram does not push a second over the limit.
-func (a *Adapter) globalLimit() redis_rate.Limit {
-	return redis_rate.Limit{Rate: a.o.GlobalRate, Burst: 1, Period: time.Second * 102 / 100}
+// ChatLimit is about perSecond messages a second to one chat, with a burst of four seconds' worth (a
+// question and its notices come together).
+func ChatLimit(perSecond int) redis_rate.Limit {
+	return redis_rate.Limit{Rate: perSecond, Burst: perSecond * 4, Period: time.Second}
 }
+
+// chatBudget hands out a chat's limit to the messages of one turn. It asks for all of them at once (one
+// Redis round trip when the chat is under its limit, not one per message); when only some are allowed, those
+// go at once and it asks again, after redis_rate's retry_after, for the rest: the timing of one message at a
+// time, with fewer round trips.
+type chatBudget struct {
+	a       *Adapter
+	chat    string
+	granted int // allowed, not yet sent
+	want    int // not yet allowed
+}
+
+func (a *Adapter) chatBudget(chat string, n int) *chatBudget {
+	return &chatBudget{a: a, chat: chat, want: n}
+}
+
+// take waits until one more message may go to the chat. It is false only when ctx ended; when Redis fails,
+// the rest of the turn's messages go (fail open).
+func (b *chatBudget) take(ctx context.Context) bool {
+	if b.granted == 0 && b.want > 0 {
+		key, l := ChatKey(b.a.o.Prefix, b.a.o.Hash(b.chat)), ChatLimit(b.a.o.PerChatRate)
+		for {
+			res, err := b.a.limiter.AllowAtMost(ctx, key, l, b.want)
+			if err != nil {
+				if ctx.Err() != nil {
+					return false
+				}
+				b.granted, b.want = b.want, 0
+				break
+			}
+			if res.Allowed > 0 {
+				n := min(res.Allowed, b.want)
+				b.granted, b.want = n, b.want-n
+				break
+			}
+			if !sleep(ctx, res.RetryAfter) {
+				return false
+			}
+		}
+	}
+	if b.granted > 0 {
+		b.granted--
+	}
+	return true
+}
+
+// GlobalLimit spaces sends evenly (no burst: Telegram counts any one second) at perSecond, less 2 % so
+// that network jitter between replicas and Telegram does not push a second over the limit.
+func GlobalLimit(perSecond int) redis_rate.Limit {
+	return redis_rate.Limit{Rate: perSecond, Burst: 1, Period: time.Second * 102 / 100}
+}
+
+// ChatKey is the key of one chat's limit (redis_rate adds its own "rate:" in front); hashedChat is the chat
+// id through Options.Hash.
+func ChatKey(prefix, hashedChat string) string { return prefix + "{rl:c:" + hashedChat + "}" }
+
+// GlobalKey is the key of the limit shared by every chat and replica.
+func GlobalKey(prefix string) string { return prefix + "{rl:all}" }
 
 // wait blocks until the limiter allows one message under key.
 func (a *Adapter) wait(ctx context.Context, key string, l redis_rate.Limit) error {
 	for {
-		res, err := a.limiter.Allow(ctx, a.o.Prefix+"{rl:"+key+"}", l)
+		res, err := a.limiter.Allow(ctx, key, l)
 		if err != nil {
-			return err // Redis unavailable: do not send blind
+			return err // Redis unavailable: the caller decides (the adapter fails open)
 		}
 		if res.Allowed > 0 {
 			return nil

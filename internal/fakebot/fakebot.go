@@ -4,6 +4,7 @@
 package fakebot
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -45,6 +46,7 @@ type Server struct {
 	mu      sync.Mutex
 	msgIDs  map[string]int
 	waiters map[string]chan Sent
+	counts  map[string]int64 // calls answered 200, by method
 	Calls   atomic.Int64
 
 	record    bool
@@ -200,6 +202,11 @@ func New() *Server {
 func (s *Server) Inbox(chat string) chan Sent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.inbox(chat)
+}
+
+// inbox is Inbox with s.mu held.
+func (s *Server) inbox(chat string) chan Sent {
 	ch, ok := s.waiters[chat]
 	if !ok {
 		ch = make(chan Sent, 64)
@@ -222,21 +229,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.refuse(w, method) {
 		return
 	}
-	if method != "getUpdates" {
-		s.mu.Lock()
-		s.note(method, vals, http.StatusOK)
-		s.mu.Unlock()
-	}
-	switch method {
-	case "getUpdates":
+	if method == "getUpdates" {
 		s.getUpdates(w, vals)
 		return
-	case "getMe":
+	}
+	send := method == "sendMessage" || method == "editMessageText" || method == "editMessageReplyMarkup"
+	id := atoi(vals.Get("message_id"))
+	s.mu.Lock()
+	s.count(method)
+	s.note(method, vals, http.StatusOK)
+	var inbox chan Sent
+	if send {
+		if method == "sendMessage" {
+			s.msgIDs[chat]++
+			id = s.msgIDs[chat] + 1000
+		}
+		inbox = s.inbox(chat)
+	}
+	s.mu.Unlock()
+	switch {
+	case method == "getMe":
 		io.WriteString(w, `{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"palaute","username":"palaute_bot"}}`)
 		return
-	case "sendMessage", "editMessageText", "editMessageReplyMarkup":
+	case send:
 		sent := Sent{Method: method, ChatID: chat, Text: vals.Get("text")}
-		if rm := vals.Get("reply_markup"); rm != "" {
+		rm := vals.Get("reply_markup")
+		if rm != "" {
 			var kb struct {
 				InlineKeyboard [][]Button `json:"inline_keyboard"`
 			}
@@ -245,24 +263,112 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				sent.Buttons = append(sent.Buttons, row...)
 			}
 		}
-		id := vals.Get("message_id")
-		if method == "sendMessage" {
-			s.mu.Lock()
-			s.msgIDs[chat]++
-			id = strconv.Itoa(s.msgIDs[chat] + 1000)
-			s.mu.Unlock()
-		}
 		select {
-		case s.Inbox(chat) <- sent:
+		case inbox <- sent:
 		default: // nobody reads this chat: drop
 		}
-		cid, _ := strconv.ParseInt(chat, 10, 64)
-		b, _ := json.Marshal(map[string]any{"ok": true, "result": map[string]any{
-			"message_id": atoi(id), "date": time.Now().Unix(), "chat": map[string]any{"id": cid, "type": "private"}, "text": sent.Text}})
-		w.Write(b)
+		w.Write(message(id, chat, sent.Text, rm))
 		return
 	}
 	io.WriteString(w, `{"ok":true,"result":true}`)
+}
+
+// message is the answer to a send or an edit: the Message as Telegram returns it (the bot as sender, the
+// private chat, the text and the keyboard echoed), written without reflection so that the fake stays cheap.
+func message(id int, chat, text, replyMarkup string) []byte {
+	b := make([]byte, 0, 256+len(text)+len(replyMarkup))
+	b = append(b, `{"ok":true,"result":{"message_id":`...)
+	b = strconv.AppendInt(b, int64(id), 10)
+	b = append(b, `,"from":{"id":1,"is_bot":true,"first_name":"palaute","username":"palaute_bot"},"chat":{"id":`...)
+	if _, err := strconv.ParseInt(chat, 10, 64); err == nil {
+		b = append(b, chat...)
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, `,"first_name":"Load","type":"private"},"date":`...)
+	b = strconv.AppendInt(b, time.Now().Unix(), 10)
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, text)
+	if replyMarkup != "" { // the client's JSON, as it came
+		b = append(b, `,"reply_markup":`...)
+		b = append(b, replyMarkup...)
+	}
+	return append(b, "}}"...)
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// count adds one call of method; s.mu is held.
+func (s *Server) count(method string) {
+	if s.counts == nil {
+		s.counts = map[string]int64{}
+	}
+	s.counts[method]++
+}
+
+// Counts returns how many calls of each method were answered 200.
+func (s *Server) Counts() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(s.counts))
+	for k, v := range s.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// simpleForm reads a multipart/form-data body whose parts are plain fields (a Content-Disposition header
+// with a name, no file, no other header), as the Bot API client sends them; ok is false for anything else,
+// which the standard reader then reads. It is the fake's hot path, at a fraction of mime/multipart's work.
+func simpleForm(body []byte, boundary string) (v url.Values, ok bool) {
+	delim := []byte("\r\n--" + boundary)
+	body = bytes.TrimPrefix(body, []byte("\r\n")) // an empty form starts with one
+	if boundary == "" || !bytes.HasPrefix(body, delim[2:]) {
+		return nil, false
+	}
+	const cd = `Content-Disposition: form-data; name="`
+	v = url.Values{}
+	rest := body[len(delim)-2:] // after the first delimiter
+	for {
+		if bytes.HasPrefix(rest, []byte("--")) {
+			return v, true // the closing delimiter
+		}
+		part, ok := bytes.CutPrefix(rest, []byte("\r\n"))
+		if !ok {
+			return nil, false
+		}
+		head, after, ok := bytes.Cut(part, []byte("\r\n\r\n"))
+		if !ok || !bytes.HasPrefix(head, []byte(cd)) || !bytes.HasSuffix(head, []byte(`"`)) {
+			return nil, false
+		}
+		name := string(head[len(cd) : len(head)-1])
+		if strings.ContainsAny(name, "\"\r\n") {
+			return nil, false // a filename, or another header
+		}
+		val, next, ok := bytes.Cut(after, delim)
+		if !ok {
+			return nil, false
+		}
+		v[name] = append(v[name], string(val))
+		rest = next
+	}
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
@@ -272,8 +378,14 @@ func form(r *http.Request) (url.Values, error) {
 	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
 	case strings.HasPrefix(ct, "multipart/"):
-		mr := multipart.NewReader(r.Body, params["boundary"])
-		f, err := mr.ReadForm(1 << 20)
+		body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+		if err != nil {
+			return nil, err
+		}
+		if v, ok := simpleForm(body, params["boundary"]); ok {
+			return v, nil
+		}
+		f, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(8 << 20)
 		if err != nil {
 			return nil, err
 		}
