@@ -9,6 +9,8 @@ import (
 
 	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/bot/telegram"
+	"github.com/palaute/palaute/internal/redistest"
+	"github.com/palaute/palaute/internal/testenv"
 )
 
 // burst sends one reply to each of n chats at once through the webhook, against a fake Bot API that answers
@@ -115,5 +117,39 @@ func TestChatRateAcrossTurns(t *testing.T) {
 	other := r.sent(99, "sendMessage")
 	if len(other) != 3 {
 		t.Fatalf("the other chat got %d messages, want 3", len(other))
+	}
+}
+
+// A turn of three messages to a chat under its limit asks Redis three times: the chat's limit with the
+// first message's global place in one pipeline, then one global place per further message. After Redis lost
+// its scripts (a restart), the limiters load them again and the messages still go.
+func TestLimitRoundTripsPerTurn(t *testing.T) {
+	srv := redistest.Start(t)
+	env := testenv.New(t, srv.Client(t))
+	lim := srv.Client(t)
+	trips := &redistest.RoundTrips{}
+	lim.AddHook(trips)
+	r := newRig(t, env, func(o *telegram.Options) {
+		o.RDB, o.PerChatRate, o.GlobalRate = lim, 1, 1_000_000 // the global limit never makes them wait here
+		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
+			return []bot.Reply{{Text: "yksi"}, {Text: "kaksi"}, {Text: "kolme"}}, nil
+		})
+	})
+	r.post(r.message(41, "hei"), secret) // loads the scripts (a round trip each, once)
+	before := trips.N()
+	r.post(r.message(42, "hei"), secret)
+	if n, got := trips.N()-before, len(r.sent(42, "sendMessage")); n != 3 || got != 3 {
+		t.Fatalf("%d limiter round trips for %d messages, want 3 for 3", n, got)
+	}
+	if err := lim.ScriptFlush(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	r.post(r.message(43, "hei"), secret)
+	if got := len(r.sent(43, "sendMessage")); got != 3 {
+		t.Fatalf("%d messages after the scripts were flushed, want 3", got)
+	}
+	keys, err := lim.Keys(context.Background(), "rate:pl:{rl:c:*").Result()
+	if err != nil || len(keys) != 3 {
+		t.Fatalf("chat limit keys %q (%v), want one per chat", keys, err)
 	}
 }

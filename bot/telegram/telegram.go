@@ -591,20 +591,13 @@ func (a *Adapter) answerCallback(ctx context.Context, id, text string) {
 }
 
 // do calls f, and retries it after a 429. A message (budget not nil) first takes its place in the chat's
-// budget, then in the global limit before every attempt (Telegram's retry_after, at least a second, also
-// covers the chat's limit). Deleting messages and answering a button press are not messages: Telegram's
-// limits are on messages sent, and a callback answer only stops the button's spinner.
+// budget and then, before every attempt, in the global limit (Telegram's retry_after, at least a second,
+// also covers the chat's limit). Deleting messages and answering a button press are not messages:
+// Telegram's limits are on messages sent, and a callback answer only stops the button's spinner.
 func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f func() error) {
-	if budget != nil && !budget.take(ctx) {
-		return
-	}
 	for attempt := 0; ; attempt++ {
-		if budget != nil {
-			// When Redis is down the limiter fails open: Telegram's own 429s are still honoured, and the
-			// person still gets the engine's "try again in a moment".
-			if err := a.wait(ctx, GlobalKey(a.o.Prefix), GlobalLimit(a.o.GlobalRate)); err != nil && ctx.Err() != nil {
-				return
-			}
+		if budget != nil && !a.allow(ctx, budget, attempt == 0) {
+			return
 		}
 		err := f()
 		if err == nil {
@@ -622,86 +615,6 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f f
 		a.o.Metrics.SendError(method)
 		a.o.Log.Warn("telegram send failed", slog.String("method", method), slog.String("err", redact(err)))
 		return
-	}
-}
-
-// ChatLimit is about perSecond messages a second to one chat, with a burst of four seconds' worth (a
-// question and its notices come together).
-func ChatLimit(perSecond int) redis_rate.Limit {
-	return redis_rate.Limit{Rate: perSecond, Burst: perSecond * 4, Period: time.Second}
-}
-
-// chatBudget hands out a chat's limit to the messages of one turn. It asks for all of them at once (one
-// Redis round trip when the chat is under its limit, not one per message); when only some are allowed, those
-// go at once and it asks again, after redis_rate's retry_after, for the rest: the timing of one message at a
-// time, with fewer round trips.
-type chatBudget struct {
-	a       *Adapter
-	chat    string
-	granted int // allowed, not yet sent
-	want    int // not yet allowed
-}
-
-func (a *Adapter) chatBudget(chat string, n int) *chatBudget {
-	return &chatBudget{a: a, chat: chat, want: n}
-}
-
-// take waits until one more message may go to the chat. It is false only when ctx ended; when Redis fails,
-// the rest of the turn's messages go (fail open).
-func (b *chatBudget) take(ctx context.Context) bool {
-	if b.granted == 0 && b.want > 0 {
-		key, l := ChatKey(b.a.o.Prefix, b.a.o.Hash(b.chat)), ChatLimit(b.a.o.PerChatRate)
-		for {
-			res, err := b.a.limiter.AllowAtMost(ctx, key, l, b.want)
-			if err != nil {
-				if ctx.Err() != nil {
-					return false
-				}
-				b.granted, b.want = b.want, 0
-				break
-			}
-			if res.Allowed > 0 {
-				n := min(res.Allowed, b.want)
-				b.granted, b.want = n, b.want-n
-				break
-			}
-			if !sleep(ctx, res.RetryAfter) {
-				return false
-			}
-		}
-	}
-	if b.granted > 0 {
-		b.granted--
-	}
-	return true
-}
-
-// GlobalLimit spaces sends evenly (no burst: Telegram counts any one second) at perSecond, less 2 % so
-// that network jitter between replicas and Telegram does not push a second over the limit.
-func GlobalLimit(perSecond int) redis_rate.Limit {
-	return redis_rate.Limit{Rate: perSecond, Burst: 1, Period: time.Second * 102 / 100}
-}
-
-// ChatKey is the key of one chat's limit (redis_rate adds its own "rate:" in front); hashedChat is the chat
-// id through Options.Hash.
-func ChatKey(prefix, hashedChat string) string { return prefix + "{rl:c:" + hashedChat + "}" }
-
-// GlobalKey is the key of the limit shared by every chat and replica.
-func GlobalKey(prefix string) string { return prefix + "{rl:all}" }
-
-// wait blocks until the limiter allows one message under key.
-func (a *Adapter) wait(ctx context.Context, key string, l redis_rate.Limit) error {
-	for {
-		res, err := a.limiter.Allow(ctx, key, l)
-		if err != nil {
-			return err // Redis unavailable: the caller decides (the adapter fails open)
-		}
-		if res.Allowed > 0 {
-			return nil
-		}
-		if !sleep(ctx, res.RetryAfter) {
-			return ctx.Err()
-		}
 	}
 }
 

@@ -18,8 +18,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/palaute/palaute/bot"
+	"github.com/palaute/palaute/bot/telegram"
 	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/internal/fakebot"
 	"github.com/palaute/palaute/store"
@@ -28,6 +31,13 @@ import (
 func init() { extra["loadtest"] = loadtest }
 
 const loadSecret = "loadtest-secret-token"
+
+// The send limits of the served process: far above what the load reaches, so that they never make it wait,
+// but every send still takes them (the limiters' round trips are measured).
+const (
+	loadPerChat = 1000
+	loadGlobal  = 1_000_000
+)
 
 // childEnv is added to the environment of the `palaute serve` processes the load tool starts.
 var childEnv []string
@@ -97,7 +107,9 @@ type loadResult struct {
 	cpuPerMsg         time.Duration
 	bytesPerSession   float64
 	rss               int64
-	benchRatio        float64 // all palaute's round trips per second / redis-benchmark's
+	apiCallsPerMsg    float64 // Bot API requests per message
+	benchRatio        float64 // all palaute's round trips per second / redis-benchmark's GET+SET
+	benchRatioSame    float64 // the same / redis-benchmark's rate for the commands palaute sends
 }
 
 // runLoad runs the load, printing the figures to stdout as they come.
@@ -140,7 +152,7 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 		"telegram.mode": "webhook", "telegram.api_url": api.URL, "telegram.webhook_path": "/telegram",
 		"telegram.webhook_url": "https://palaute.invalid/telegram",
 		// The load tool measures palaute, not Telegram's limits: the limiters still make their round trips.
-		"telegram.per_chat_per_second": 1000, "telegram.global_per_second": 1_000_000,
+		"telegram.per_chat_per_second": loadPerChat, "telegram.global_per_second": loadGlobal,
 		"http.listen": addr, "log.level": "warn", "log.format": "json",
 	}); err != nil {
 		return res, err
@@ -201,12 +213,16 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	}
 
 	// 1. Throughput: as many messages as `concurrency` people can send.
-	store0, limit0, acked0 := roundTrips("store"), roundTrips("ratelimit"), d.Acked.Load()
-	cpu0, rcpu0 := procCPU(child.Pid()), redisCPU(ctx, rdb)
+	store0, limit0, acked0, api0 := roundTrips("store"), roundTrips("ratelimit"), d.Acked.Load(), fake.Counts()
+	cpu0, rcpu0, tcpu0 := procCPU(child.Pid()), redisCPU(ctx, rdb), procCPU(os.Getpid())
 	elapsed, failed, ferr := run(*users, *conc)
-	cpu, rcpu := procCPU(child.Pid())-cpu0, redisCPU(ctx, rdb)-rcpu0
+	cpu, rcpu, tcpu := procCPU(child.Pid())-cpu0, redisCPU(ctx, rdb)-rcpu0, procCPU(os.Getpid())-tcpu0
 	msgs := d.Acked.Load() - acked0
 	trips, limTrips := roundTrips("store")-store0, roundTrips("ratelimit")-limit0
+	calls := fake.Counts()
+	for k := range calls {
+		calls[k] -= api0[k]
+	}
 	lat := d.Latencies()
 	fmt.Fprintf(stdout, "users %d, concurrency %d, failed %d\n", *users, *conc, failed)
 	if ferr != nil {
@@ -218,7 +234,18 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	fmt.Fprintf(stdout, "messages: %d in %.2fs = %.0f msgs/s\n", msgs, elapsed.Seconds(), float64(msgs)/elapsed.Seconds())
 	fmt.Fprintf(stdout, "reply latency at full load (webhook POST until handled and every reply sent): p50 %v  p95 %v  p99 %v\n", pct(lat, 50), pct(lat, 95), pct(lat, 99))
 	fmt.Fprintf(stdout, "redis round trips per message: %.3f (message path), %.3f (send rate limits)\n", trips/float64(msgs), limTrips/float64(msgs))
-	fmt.Fprintf(stdout, "CPU per message: palaute serve %v, redis-server %v\n", (cpu / time.Duration(msgs)).Round(time.Microsecond), (rcpu / time.Duration(msgs)).Round(time.Microsecond))
+	var apiCalls int64
+	var byMethod []string
+	for _, m := range []string{"sendMessage", "editMessageText", "answerCallbackQuery", "deleteMessages"} {
+		if calls[m] > 0 {
+			apiCalls += calls[m]
+			byMethod = append(byMethod, fmt.Sprintf("%s %.2f", m, float64(calls[m])/float64(msgs)))
+		}
+	}
+	res.apiCallsPerMsg = float64(apiCalls) / float64(msgs)
+	fmt.Fprintf(stdout, "Bot API requests per message: %.2f (%s)\n", res.apiCallsPerMsg, strings.Join(byMethod, ", "))
+	perMsg := func(d time.Duration) time.Duration { return (d / time.Duration(msgs)).Round(time.Microsecond) }
+	fmt.Fprintf(stdout, "CPU per message: palaute serve %v, redis-server %v, load tool (people + fake Bot API) %v\n", perMsg(cpu), perMsg(rcpu), perMsg(tcpu))
 	res.msgsPerSec, res.p99Full = float64(msgs)/elapsed.Seconds(), pct(lat, 99)
 	res.tripsPerMsg, res.limitTripsPerMsg, res.cpuPerMsg = trips/float64(msgs), limTrips/float64(msgs), cpu/time.Duration(msgs)
 
@@ -268,16 +295,33 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	fmt.Fprintf(stdout, "process RSS (palaute serve, pid %d): %.1f MiB now, %.1f MiB at most\n", child.Pid(),
 		float64(child.RSS())/(1<<20), float64(procHWM(child.Pid()))/(1<<20))
 
-	// 4. redis-benchmark for the same number of round trips against the same server.
+	// 4. redis-benchmark for the same number of round trips and clients against the same server: GET+SET,
+	// and the commands palaute sent, in palaute's proportions.
 	if *bench {
 		all := trips + limTrips
+		ours, oursMsg := all/elapsed.Seconds(), trips/elapsed.Seconds()
+		fmt.Fprintf(stdout, "redis-benchmark, %d clients (= concurrency), %d round trips (= palaute's), on the same server after the load:\n", *conc, int64(all))
 		if rate, err := redisBenchmark(url, int64(all), *conc); err != nil {
-			fmt.Fprintf(stdout, "redis-benchmark: %v\n", err)
+			fmt.Fprintf(stdout, "  redis-benchmark: %v\n", err)
 		} else {
-			ours, oursMsg := all/elapsed.Seconds(), trips/elapsed.Seconds()
 			res.benchRatio = ours / rate
-			fmt.Fprintf(stdout, "redis-benchmark (GET+SET, %d requests, %d clients): %.0f rt/s; palaute %.0f rt/s = %.2f x (message path alone %.0f rt/s = %.2f x)\n",
-				int64(all), *conc, rate, ours, ours/rate, oursMsg, oursMsg/rate)
+			fmt.Fprintf(stdout, "  GET+SET (-t get,set): %.0f rt/s; palaute %.0f rt/s = %.2f x (message path alone %.0f rt/s = %.2f x)\n",
+				rate, ours, ours/rate, oursMsg, oursMsg/rate)
+		}
+		// A turn asks for its chat's limit in one pipeline with its first message's global place, then for a
+		// global place per further message (every turn of the survey sends something).
+		pairs := min(float64(msgs), limTrips)
+		mix, err := sameCommands(ctx, url, cfg.Redis.Prefix, trips, pairs, limTrips-pairs)
+		if err == nil {
+			var rate float64
+			rate, err = benchMix(url, *conc, mix)
+			if err == nil {
+				res.benchRatioSame = ours / rate
+				fmt.Fprintf(stdout, "  palaute's own commands (%s): %.0f rt/s; palaute %.0f rt/s = %.2f x\n", describeMix(mix), rate, ours, ours/rate)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stdout, "  palaute's own commands: %v\n", err)
 		}
 	}
 	st, err := child.Stop()
@@ -365,8 +409,14 @@ func procHWM(pid int) int64 {
 }
 
 // redisBenchmark runs redis-benchmark for n requests (GET and SET, c clients, no pipelining: one round
-// trip each, like ours) against the same server and returns its mean requests per second.
+// trip each) against the same server and returns its mean requests per second.
 func redisBenchmark(url string, n int64, c int) (float64, error) {
+	return runRedisBenchmark(url, []string{"-n", strconv.FormatInt(max(n, 1000), 10), "-c", strconv.Itoa(c), "-t", "get,set"}, nil)
+}
+
+// runRedisBenchmark runs redis-benchmark with flags (and command, when not nil) against the server of url,
+// and returns the mean of the requests per second of its tests.
+func runRedisBenchmark(url string, flags, command []string) (float64, error) {
 	bin, err := exec.LookPath("redis-benchmark")
 	if err != nil {
 		return 0, errors.New("redis-benchmark not installed")
@@ -376,33 +426,35 @@ func redisBenchmark(url string, n int64, c int) (float64, error) {
 		return 0, err
 	}
 	host, port, _ := net.SplitHostPort(o)
-	out, err := exec.Command(bin, "-h", host, "-p", port, "-n", strconv.FormatInt(max(n, 1000), 10), "-c", strconv.Itoa(c), "-q", "-t", "get,set").Output()
+	args := append([]string{"-h", host, "-p", port, "--csv"}, flags...)
+	out, err := exec.Command(bin, append(args, command...)...).Output()
 	if err != nil {
 		return 0, fmt.Errorf("redis-benchmark: %w", err)
 	}
-	// "SET: 85000.00 requests per second, p50=..." lines
-	var rates []float64
-	for _, l := range strings.Split(string(out), "\n") {
-		if i := strings.LastIndex(l, "\r"); i >= 0 {
-			l = l[i+1:] // -q still prints progress lines ending in \r
+	return csvRate(string(out))
+}
+
+// csvRate is the mean "rps" of redis-benchmark --csv output: lines "test","rps","avg_latency_ms", then 5
+// more latencies. The test's name (a command line) may hold commas and quotes, so fields count from the end.
+func csvRate(out string) (float64, error) {
+	var sum float64
+	var n int
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Split(strings.TrimSpace(l), ",")
+		if len(f) < 8 {
+			continue
 		}
-		if i := strings.Index(l, ": "); i > 0 && strings.Contains(l, "requests per second") {
-			f := strings.Fields(l[i+2:])
-			if len(f) > 0 {
-				if r, err := strconv.ParseFloat(f[0], 64); err == nil {
-					rates = append(rates, r)
-				}
-			}
+		r, err := strconv.ParseFloat(strings.Trim(f[len(f)-7], `"`), 64)
+		if err != nil {
+			continue // the header
 		}
+		sum += r
+		n++
 	}
-	if len(rates) == 0 {
+	if n == 0 {
 		return 0, fmt.Errorf("redis-benchmark printed no rate: %q", out)
 	}
-	var sum float64
-	for _, r := range rates {
-		sum += r
-	}
-	return sum / float64(len(rates)), nil
+	return sum / float64(n), nil
 }
 
 func parseHostPort(url string) (string, error) {
@@ -417,4 +469,172 @@ func parseHostPort(url string) (string, error) {
 		return "", fmt.Errorf("cannot find host:port in %q", url)
 	}
 	return u, nil
+}
+
+// benchCmd is one redis-benchmark run: a command line (keys with __rand_int__), how many commands each
+// round trip carries, and how many round trips palaute made of that kind.
+type benchCmd struct {
+	what     string
+	args     []string
+	pipeline int
+	trips    float64
+	rate     float64 // measured round trips per second
+}
+
+// cmdRecorder is a go-redis hook that keeps the commands sent through it.
+type cmdRecorder struct {
+	mu   sync.Mutex
+	cmds [][]string
+}
+
+func (r *cmdRecorder) add(c redis.Cmder) {
+	args := make([]string, len(c.Args()))
+	for i, a := range c.Args() {
+		args[i] = fmt.Sprint(a)
+	}
+	r.mu.Lock()
+	r.cmds = append(r.cmds, args)
+	r.mu.Unlock()
+}
+
+// take returns the first recorded command named name (lower case) and forgets all of them.
+func (r *cmdRecorder) take(name string) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer func() { r.cmds = nil }()
+	for _, c := range r.cmds {
+		if strings.EqualFold(c[0], name) {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("no %s recorded", name)
+}
+
+func (r *cmdRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (r *cmdRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { r.add(cmd); return next(ctx, cmd) }
+}
+
+func (r *cmdRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			r.add(c)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// sameCommands records the commands of a message as palaute's own store and redis_rate send them, on keys
+// named with redis-benchmark's __rand_int__: the load (GET of the session and GET of the marks, pipelined),
+// the commit (EVALSHA of the compare-and-set script whose value is a real session left by the load), and
+// the send limits (EVALSHA of redis_rate's scripts on a chat's key and on the one global key, with the
+// load tool's limits). Palaute made storeTrips round trips on the message path (half loads, half commits),
+// pairTrips asking for a chat's limit and a global place in one pipeline, and globalTrips asking for a
+// global place alone.
+//
+// redis-benchmark pipelines copies of one command only, so a pair is two of the chat's command. Its keys
+// are fresh, so its GETs find nothing and its commits compare against no session: a little less work for
+// Redis than palaute's, where the session exists. A completion's publish script, pipelined with its
+// commit, is left out. All of this makes redis-benchmark's rate, if anything, higher.
+func sameCommands(ctx context.Context, url, prefix string, storeTrips, pairTrips, globalTrips float64) ([]benchCmd, error) {
+	opts, err := store.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	rdb := redis.NewUniversalClient(opts)
+	defer rdb.Close()
+	var sessKey string
+	iter := rdb.Scan(ctx, 0, prefix+"{r:*}:s", 1000).Iterator()
+	for sessKey == "" && iter.Next(ctx) {
+		if k := iter.Val(); !strings.HasPrefix(k, prefix+"{r:loadtest:") {
+			sessKey = k
+		}
+	}
+	if sessKey == "" {
+		return nil, errors.New("no session left by the load to copy")
+	}
+	st := store.New(rdb, prefix)
+	sess, _, err := st.Load(ctx, strings.TrimSuffix(strings.TrimPrefix(sessKey, prefix+"{r:"), "}:s"))
+	if err != nil || sess == nil {
+		return nil, fmt.Errorf("read a session: %v", err)
+	}
+
+	rec := &cmdRecorder{}
+	rdb.AddHook(rec)
+	const pid = "loadtest:__rand_int__"
+	defer rdb.Del(context.WithoutCancel(ctx), st.SessionKey(pid), st.MarksKey(pid),
+		"rate:"+telegram.ChatKey(prefix+"loadtest:", "__rand_int__"), "rate:"+telegram.GlobalKey(prefix+"loadtest:"))
+	if _, _, err := st.Load(ctx, pid); err != nil {
+		return nil, err
+	}
+	load, err := rec.take("get")
+	if err != nil {
+		return nil, err
+	}
+	// The benchmark's commits expire in a minute; palaute's sessions live survey.session_ttl + 48 h.
+	if err := st.Commit(ctx, bot.Commit{PID: pid, Session: sess, TTL: time.Minute}); err != nil {
+		return nil, err
+	}
+	commit, err := rec.take("evalsha")
+	if err != nil {
+		return nil, err
+	}
+	lim := redis_rate.NewLimiter(rdb)
+	// A turn asks for its 3 messages at once (AllowAtMost); the global limit is asked once per message.
+	if _, err := lim.AllowAtMost(ctx, telegram.ChatKey(prefix+"loadtest:", "__rand_int__"), telegram.ChatLimit(loadPerChat), 3); err != nil {
+		return nil, err
+	}
+	chat, err := rec.take("evalsha")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := lim.Allow(ctx, telegram.GlobalKey(prefix+"loadtest:"), telegram.GlobalLimit(loadGlobal)); err != nil {
+		return nil, err
+	}
+	global, err := rec.take("evalsha")
+	if err != nil {
+		return nil, err
+	}
+	return []benchCmd{
+		{what: "GET+GET pipelined", args: load, pipeline: 2, trips: storeTrips / 2},
+		{what: "EVALSHA commit", args: commit, pipeline: 1, trips: storeTrips / 2},
+		{what: "EVALSHA redis_rate chat+global pipelined", args: chat, pipeline: 2, trips: pairTrips},
+		{what: "EVALSHA redis_rate global", args: global, pipeline: 1, trips: globalTrips},
+	}, nil
+}
+
+// benchMix runs redis-benchmark once per command of mix, each for its own number of round trips with c
+// clients, and returns the rate of the whole mix: all its round trips over the sum of the runs' times.
+func benchMix(url string, c int, mix []benchCmd) (float64, error) {
+	var trips, secs float64
+	for i := range mix {
+		m := &mix[i]
+		if m.trips < 1 {
+			continue
+		}
+		n := max(int64(m.trips*float64(m.pipeline)), 1000)
+		rps, err := runRedisBenchmark(url, []string{"-n", strconv.FormatInt(n, 10), "-c", strconv.Itoa(c),
+			"-P", strconv.Itoa(m.pipeline), "-r", "100000000"}, m.args)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", m.what, err)
+		}
+		m.rate = rps / float64(m.pipeline)
+		trips += m.trips
+		secs += m.trips / m.rate
+	}
+	if secs == 0 {
+		return 0, errors.New("no round trips to compare")
+	}
+	return trips / secs, nil
+}
+
+func describeMix(mix []benchCmd) string {
+	var parts []string
+	for _, m := range mix {
+		if m.trips >= 1 {
+			parts = append(parts, fmt.Sprintf("%s %.0f rt at %.0f rt/s", m.what, m.trips, m.rate))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
