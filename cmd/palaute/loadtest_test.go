@@ -3,9 +3,15 @@ package main
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/internal/redistest"
+	"github.com/palaute/palaute/store"
 )
 
 // BenchmarkServeWebhook is `palaute loadtest` as a benchmark: b.N people through the youth survey against
@@ -38,4 +44,57 @@ func BenchmarkServeWebhook(b *testing.B) {
 	b.ReportMetric(res.benchRatioSame, "x_redis_benchmark_same")
 	b.ReportMetric(res.apiCallsPerMsg, "api_calls/msg")
 	b.ReportMetric(0, "ns/op")
+}
+
+// redis-benchmark's --csv names a custom test by its command line, commas and quotes included.
+func TestCSVRate(t *testing.T) {
+	out := `"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+"SET","40000.00","0.070","0.032","0.063","0.103","0.175","2.591"
+"evalsha abc 2 k1 k2 0 1 {"lang":"fi","a":[1,2]} 60000  0","20000.00","0.070","0.032","0.063","0.103","0.175","2.591"
+`
+	got, err := csvRate(out)
+	if err != nil || got != 30000 {
+		t.Fatalf("csvRate = %v, %v; want the mean 30000", got, err)
+	}
+	if _, err := csvRate("ERR unknown command\n"); err == nil {
+		t.Fatal("no rate, no error")
+	}
+}
+
+// The commands given to redis-benchmark are the store's and redis_rate's own, and they run: the commit
+// writes the session it copies, the limits answer, on keys redis-benchmark draws at random.
+func TestSameCommandsRun(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	st := store.New(rdb, "pl:")
+	sess := &bot.Session{Lang: "sv", Unit: "kotipesa", Flow: "nuoret", Step: 3, Answers: map[string]string{"help": "4"}}
+	if err := st.Commit(ctx, bot.Commit{PID: "someone", Session: sess, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	mix, err := sameCommands(ctx, srv.URL(), "pl:", 200, 80, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"GET+GET pipelined": 100, "EVALSHA commit": 100, "EVALSHA redis_rate chat+global pipelined": 80, "EVALSHA redis_rate global": 20}
+	for _, m := range mix {
+		if m.trips != want[m.what] || !strings.Contains(strings.Join(m.args, " "), "__rand_int__") && m.what != "EVALSHA redis_rate global" {
+			t.Errorf("%s: %v round trips, args %q", m.what, m.trips, m.args)
+		}
+		args := make([]any, len(m.args))
+		for i, a := range m.args {
+			args[i] = strings.ReplaceAll(a, "__rand_int__", "000000000042")
+		}
+		v, err := rdb.Do(ctx, args...).Result()
+		if err != nil && err != redis.Nil {
+			t.Fatalf("%s: %v", m.what, err)
+		}
+		if m.what == "EVALSHA commit" && v != int64(1) {
+			t.Fatalf("the commit answered %v, want 1 (written)", v)
+		}
+	}
+	got, _, err := st.Load(ctx, "loadtest:000000000042")
+	if err != nil || got == nil || got.Unit != "kotipesa" || got.Answers["help"] != "4" {
+		t.Fatalf("the benchmark's commit wrote %+v (%v), want a copy of the session", got, err)
+	}
 }
