@@ -88,6 +88,9 @@ func serveApp(ctx context.Context, a *app, started chan<- string) error {
 		if err != nil {
 			return err
 		}
+		// Its pipelines hold two small scripts (a chat's limit and a global place): go-redis's default
+		// 128 KiB pipeline buffers would add ~3 MiB of RSS for nothing.
+		opts.PipelineReadBufferSize, opts.PipelineWriteBufferSize = 32<<10, 32<<10
 		lim := redis.NewUniversalClient(opts)
 		defer lim.Close()
 		a.limiterRDB = lim
