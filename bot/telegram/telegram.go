@@ -83,8 +83,9 @@ type Adapter struct {
 	closed  bool
 }
 
+// job is one update in a chat's queue. It carries no context: an update in hand is finished even when the
+// request or the poll that brought it has ended, within safeHandle's own deadline.
 type job struct {
-	ctx  context.Context
 	upd  *models.Update
 	done chan struct{}
 }
@@ -285,7 +286,7 @@ func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) bool
 	}
 	h := fnv.New32a()
 	h.Write([]byte(strconv.FormatInt(chatOf(u), 10)))
-	j := job{ctx: context.WithoutCancel(ctx), upd: u}
+	j := job{upd: u}
 	if wait {
 		j.done = make(chan struct{})
 	}
@@ -303,7 +304,7 @@ func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) bool
 func (a *Adapter) worker(q chan job) {
 	defer a.wg.Done()
 	for j := range q {
-		a.safeHandle(j.ctx, j.upd)
+		a.safeHandle(context.Background(), j.upd)
 		if j.done != nil {
 			close(j.done)
 		}
