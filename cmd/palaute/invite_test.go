@@ -271,19 +271,8 @@ func slackSign(req *http.Request, secret, body string, ts time.Time) {
 func TestSlackInviteCommand(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	const secret = "slack-signing-secret"
-	a, err := build(ctx, "../../config.yaml", redisEnv(srv, "PALAUTE_HTTP_LISTEN", "127.0.0.1:0", "SLACK_SIGNING_SECRET", secret), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	started := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serveApp(ctx, a, started) }()
-	addr := <-started
-	defer func() { cancel(); <-done }()
+	_, addr, _ := mustServe(t, redisEnv(srv, "PALAUTE_HTTP_LISTEN", "127.0.0.1:0", "SLACK_SIGNING_SECRET", secret))
 
 	slash := func(channel, text string) (int, map[string]string) {
 		t.Helper()

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -87,17 +89,40 @@ func TestConfigErrorNamesKey(t *testing.T) {
 	}
 }
 
-func TestServeHealthReadyMetricsAndShutdown(t *testing.T) {
+// mustServe builds the app of ../../config.yaml with env and serves it on the address it names (use
+// PALAUTE_HTTP_LISTEN=127.0.0.1:0) until the test ends. stop ends it sooner and returns what serve returned.
+func mustServe(t *testing.T, env func(string) string) (a *app, addr string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := build(ctx, "../../config.yaml", env(map[string]string{"PALAUTE_HTTP_LISTEN": "127.0.0.1:0"}), io.Discard)
+	a, err := build(ctx, "../../config.yaml", env, io.Discard)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	defer a.close()
 	started := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- serveApp(ctx, a, started) }()
-	addr := <-started
+	addr = <-started
+	var once sync.Once
+	var served error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case served = <-done:
+			case <-time.After(20 * time.Second):
+				served = errors.New("serve did not stop in 20 s")
+			}
+			a.close()
+		})
+		return served
+	}
+	t.Cleanup(func() { _ = stop() })
+	return a, addr, stop
+}
+
+func TestServeHealthReadyMetricsAndShutdown(t *testing.T) {
+	a, addr, stop := mustServe(t, env(map[string]string{"PALAUTE_HTTP_LISTEN": "127.0.0.1:0"}))
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "palaute_redis_errors_total"} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -114,29 +139,14 @@ func TestServeHealthReadyMetricsAndShutdown(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("readyz without Redis: %v %v", resp.StatusCode, err)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
 	}
 }
 
 func TestHealthCommand(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := build(ctx, "../../config.yaml", env(map[string]string{"PALAUTE_HTTP_LISTEN": "127.0.0.1:0"}), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	started := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serveApp(ctx, a, started) }()
-	addr := <-started
+	ctx := context.Background()
+	a, addr, stop := mustServe(t, env(map[string]string{"PALAUTE_HTTP_LISTEN": "127.0.0.1:0"}))
 	var out bytes.Buffer
 	if err := run(ctx, []string{"health"}, env(map[string]string{"PALAUTE_HTTP_LISTEN": addr}), nil, &out); err != nil || !strings.Contains(out.String(), "ready") {
 		t.Fatalf("health of a ready server: %v %q", err, out.String())
@@ -145,8 +155,7 @@ func TestHealthCommand(t *testing.T) {
 	if err := run(ctx, []string{"health", "-url", "http://" + addr + "/readyz"}, env(nil), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("health without Redis: %v", err)
 	}
-	cancel()
-	<-done
+	_ = stop()
 	if err := run(context.Background(), []string{"health", "-url", "http://" + addr + "/readyz", "-timeout", "1s"}, env(nil), nil, io.Discard); err == nil {
 		t.Fatal("health of a stopped server passed")
 	}
