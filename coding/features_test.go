@@ -157,3 +157,30 @@ func TestTopicNameOverWord(t *testing.T) {
 		}
 	}
 }
+
+// A word as written wins over a longer word read through a typo: "please" is a request (corrective), not
+// a misspelt "pleased"; a real typo of "pleased" is still read as praise.
+func TestWordAsWrittenBeatsTypo(t *testing.T) {
+	c := withPolarity(t, `
+typo_min_length: 6
+fi:
+  negators: [ei]
+  positive: [hyvä]
+sv:
+  negators: [inte]
+  positive: [bra]
+en:
+  negators: [not]
+  positive: [pleased]
+  corrective: [please]
+`)
+	for text, want := range map[string]string{
+		"please let us stay up later on weekends": "corrective",
+		"im very plesed with the staff":           "positive",
+		"pleased":                                 "positive",
+	} {
+		if got, _ := c.Code("en", text); got != want {
+			t.Errorf("%q: %s, want %s", text, got, want)
+		}
+	}
+}

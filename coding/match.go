@@ -256,8 +256,14 @@ func (ws *words) add(w wordPat) int32 {
 	return id
 }
 
-// lookup appends to dst the ids of every word that matches s.
+// lookup appends to dst the ids of every word that matches s, with or without a typo.
 func (ws *words) lookup(dst []int32, s string) []int32 {
+	return ws.lookupTypos(ws.lookupExact(dst, s), s)
+}
+
+// lookupExact appends to dst the ids of the words that match s as written (exactly, as a prefix, suffix
+// or part).
+func (ws *words) lookupExact(dst []int32, s string) []int32 {
 	dst = append(dst, ws.exact[s]...)
 	for i := 1; i <= len(s) && i <= ws.maxPre; i++ {
 		if ids, ok := ws.prefix[s[:i]]; ok {
@@ -274,6 +280,11 @@ func (ws *words) lookup(dst []int32, s string) []int32 {
 			dst = append(dst, id)
 		}
 	}
+	return dst
+}
+
+// lookupTypos appends to dst the ids of the long words that match s with one typo.
+func (ws *words) lookupTypos(dst []int32, s string) []int32 {
 	n := utf8.RuneCountInString(s)
 	r0, r1, r2 := first3(s)
 	seen := len(dst)
@@ -421,22 +432,26 @@ type hit struct {
 
 // analysed is a message with the words found at each token.
 type analysed struct {
-	toks []token
-	ids  [][]int32 // word ids per token
+	toks  []token
+	ids   [][]int32 // word ids per token
+	typos [][]int32 // of those, the ones found only by a typo (sorted)
 }
 
 func (ws *words) analyse(text string) *analysed {
 	a := &analysed{toks: tokenize(text)}
 	a.ids = make([][]int32, len(a.toks))
-	var buf []int32
+	var buf, typo []int32
 	for i, t := range a.toks {
-		buf = ws.lookup(buf[:0], t.text)
+		buf = ws.lookupExact(buf[:0], t.text)
+		typo = ws.lookupTypos(typo[:0], t.text)
 		if t.alt != "" {
-			buf = ws.lookup(buf, t.alt)
+			buf = ws.lookupExact(buf, t.alt)
+			typo = ws.lookupTypos(typo, t.alt)
 		}
 		if ws.colloquial {
 			if w := spoken(t.text); w != "" {
-				buf = ws.lookup(buf, w)
+				buf = ws.lookupExact(buf, w)
+				typo = ws.lookupTypos(typo, w)
 			}
 		}
 		for _, p := range ws.intensifiers {
@@ -444,11 +459,34 @@ func (ws *words) analyse(text string) *analysed {
 				buf = ws.lookupStem(buf, rest)
 			}
 		}
-		if len(buf) > 0 {
-			a.ids[i] = slices.Compact(sorted(slices.Clone(buf)))
+		if len(buf)+len(typo) == 0 {
+			continue
 		}
+		exact := slices.Compact(sorted(slices.Clone(buf)))
+		var only []int32
+		for _, id := range typo {
+			if _, found := slices.BinarySearch(exact, id); !found {
+				only = append(only, id)
+			}
+		}
+		if len(only) > 0 {
+			if a.typos == nil {
+				a.typos = make([][]int32, len(a.toks))
+			}
+			a.typos[i] = slices.Compact(sorted(only))
+		}
+		a.ids[i] = slices.Compact(sorted(append(exact, only...)))
 	}
 	return a
+}
+
+// typo reports whether word w was found at token j only by a typo.
+func (a *analysed) typo(j int, w int32) bool {
+	if a.typos == nil {
+		return false
+	}
+	_, found := slices.BinarySearch(a.typos[j], w)
+	return found
 }
 
 func sorted(s []int32) []int32 { slices.Sort(s); return s }
@@ -536,7 +574,11 @@ func (m *matcher) matchAt(ws *words, a *analysed, pid int32, i int) (hit, bool) 
 		best := 0
 		for _, w := range p.words[k] {
 			if slices.Contains(a.ids[j], w) {
-				best = max(best, ws.pats[w].specificity())
+				sp := ws.pats[w].specificity()
+				if a.typo(j, w) {
+					sp = 1 // a word as written beats any word read through a typo ("please" is not "pleased")
+				}
+				best = max(best, sp)
 			}
 		}
 		score += best
