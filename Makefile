@@ -13,6 +13,7 @@ build:
 # test installs redis-server when missing (as root, with apt-get), so the suites run against a real Redis.
 test:
 	@scripts/ensure-redis
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	PALAUTE_REQUIRE_REDIS=1 $(GO) test -race -count=1 -timeout 12m $(PKGS)
 

@@ -12,12 +12,12 @@ func TestParseAndWeeks(t *testing.T) {
 		first, end string
 	}{
 		{"2026-W47", 1, "2026-W47", "2026-11-23"},
-		{"2026-11", 4, "2026-W45", "2026-11-30"}, // Thursdays 5,12,19,26 Nov
-		{"2026-10", 5, "2026-W40", "2026-11-02"}, // Thursdays 1..29 Oct
+		{"2026-11", 4, "2026-W45", "2026-11-30"},  // Thursdays 5,12,19,26 Nov
+		{"2026-10", 5, "2026-W40", "2026-11-02"},  // Thursdays 1..29 Oct
 		{"2026-H2", 27, "2026-W27", "2027-01-04"}, // 2026 has 53 weeks
 		{"2026-H1", 26, "2026-W01", "2026-06-29"},
 		{"2020-H2", 27, "2020-W27", "2021-01-04"}, // 2020 has 53 weeks
-		{"2021-01", 4, "2021-W01", "2021-02-01"}, // 1 Jan 2021 is a Friday: week 53 of 2020 belongs to December
+		{"2021-01", 4, "2021-W01", "2021-02-01"},  // 1 Jan 2021 is a Friday: week 53 of 2020 belongs to December
 	}
 	for _, tt := range tests {
 		p, err := Parse(tt.in)

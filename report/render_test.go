@@ -295,8 +295,10 @@ func TestChart(t *testing.T) {
 				t.Fatalf("not a PNG: %v", err)
 			}
 			w, h := img.Bounds().Dx(), img.Bounds().Dy()
-			rows := map[string]int{"kotipesa": 2, report.All: 1, "metsola": 1}[unit] // all: the youth total is protected
-			if w != 1440 || h != 56+500*rows { // a 28-point title strip, then 250 points a row, at 2 px a point
+			// all: the youth total is protected, so only the relatives' row is drawn.
+			rows := map[string]int{"kotipesa": 2, report.All: 1, "metsola": 1}[unit]
+			// A 28-point title strip, then 250 points a row, at 2 px a point.
+			if w != 1440 || h != 56+500*rows {
 				t.Errorf("size %dx%d, want 1440x%d (%d rows)", w, h, 56+500*rows, rows)
 			}
 			// Something is drawn: not a blank image.
