@@ -112,8 +112,7 @@ type Publication struct {
 type Commit struct {
 	PID     string
 	Prev    int64    // version the session had when loaded (0: none)
-	Session *Session // the session to keep, with TTL
-	Delete  bool     // forget the session instead (its "counted once" marks stay)
+	Session *Session // the session to keep, with TTL (after /forget: only its event ids)
 	TTL     time.Duration
 	Mark    string // flow:period to mark as counted, with MarkTTL
 	MarkTTL time.Duration

@@ -268,7 +268,8 @@ func (t *turn) run(ctx context.Context) {
 
 // finish turns a dirty session into a commit.
 func (t *turn) finish() {
-	if t.anchorDue() {
+	anchor := t.anchorDue()
+	if anchor {
 		t.save() // once in anchorEvery, so that /forget can find this message
 	}
 	if !t.dirty && t.commit == nil {
@@ -295,18 +296,17 @@ func (t *turn) finish() {
 	if t.in.Chat != "" {
 		s.Chat = t.in.Chat
 	}
-	t.anchor()
+	if anchor {
+		t.anchor()
+	}
 	c.Session = s
 	c.TTL = t.e.o.SessionTTL + 48*time.Hour
 }
 
-// anchor remembers the id of a message the person sent, at most every anchorEvery, and forgets anchors
-// whose whole span is too old to delete. (A pressed button's id is not used: that message may be old.)
+// anchor remembers the id of the message the person sent, and forgets anchors whose whole span is too old
+// to delete.
 func (t *turn) anchor() {
 	s := t.s
-	if !t.anchorDue() {
-		return
-	}
 	now := t.now.Unix()
 	s.Anchors = append(s.Anchors, [2]int64{int64(t.in.MsgID), now})
 	old := now - int64(deleteWindow/time.Second)
@@ -519,6 +519,8 @@ func (t *turn) stop() {
 	t.say(t.T("stopped"), []Button{{t.T("btn_survey"), "s.go"}})
 }
 
+// anchorDue reports whether this message is the first the person sent in anchorEvery. (A pressed button's
+// id is not used: that message may be old.)
 func (t *turn) anchorDue() bool {
 	if t.in.MsgID <= 0 || t.in.Kind != KindText || t.forgot {
 		return false

@@ -95,18 +95,14 @@ func decodeSession(raw string) (*bot.Session, error) {
 }
 
 // commitScript writes a session only if its version is still the one loaded (compare-and-set),
-// and adds a "counted once" mark. KEYS: session, marks. ARGV: prev version, new value ("" = delete),
-// ttl ms, mark, mark ttl ms. Returns 1, or 0 on a version conflict.
+// and adds a "counted once" mark. KEYS: session, marks. ARGV: prev version, new value, ttl ms, mark,
+// mark ttl ms. Returns 1, or 0 on a version conflict.
 var commitScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 local ver = 0
 if cur then ver = tonumber(string.match(cur, '^(%d+) ')) or -1 end
 if ver ~= tonumber(ARGV[1]) then return 0 end
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], (ver + 1) .. ' ' .. ARGV[2], 'PX', ARGV[3])
-end
+redis.call('SET', KEYS[1], (ver + 1) .. ' ' .. ARGV[2], 'PX', ARGV[3])
 if ARGV[4] ~= '' then
   local m = redis.call('GET', KEYS[2]) or ''
   local ttl = tonumber(ARGV[5])
@@ -142,14 +138,14 @@ const markerTTL = 72 * time.Hour
 // Commit writes one handled message in one round trip: the unit publications (idempotent by marker)
 // and the session compare-and-set are pipelined.
 func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
-	val := ""
-	if !c.Delete && c.Session != nil {
-		b, err := json.Marshal(c.Session)
-		if err != nil {
-			return fmt.Errorf("encode session: %w", err)
-		}
-		val = string(b)
+	if c.Session == nil {
+		return errors.New("commit: no session")
 	}
+	b, err := json.Marshal(c.Session)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	val := string(b)
 	type call struct {
 		script *redis.Script
 		keys   []string
@@ -172,7 +168,7 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 		[]any{c.Prev, val, c.TTL.Milliseconds(), c.Mark, c.MarkTTL.Milliseconds()}})
 
 	cmds := make([]*redis.Cmd, len(calls))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, cl := range calls {
 			cmds[i] = cl.script.EvalSha(ctx, p, cl.keys, cl.args...)
 		}

@@ -54,11 +54,15 @@ func testSession(t *testing.T, b redistest.Backend) {
 	if got, _, _ := st.Load(ctx, "pid1"); got.Version != 2 {
 		t.Fatalf("version = %d, want 2", got.Version)
 	}
-	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 2, Delete: true}); err != nil {
+	// A forgotten session keeps only its event ids.
+	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 2, Session: &bot.Session{Events: []string{"7"}}, TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := st.Load(ctx, "pid1"); got != nil {
-		t.Fatalf("deleted session still there: %+v", got)
+	if got, _, _ := st.Load(ctx, "pid1"); got == nil || got.Lang != "" || got.Answers != nil || got.Events[0] != "7" {
+		t.Fatalf("forgotten session kept more than its event ids: %+v", got)
+	}
+	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 3}); err == nil {
+		t.Fatal("a commit without a session was accepted")
 	}
 	// A corrupt value is an error, not a panic or a silent reset.
 	st.Client().Set(ctx, st.SessionKey("bad"), "not a session", 0)
@@ -121,7 +125,7 @@ func testMarks(t *testing.T, b redistest.Backend) {
 		t.Fatalf("marks = %v", marks)
 	}
 	// Forgetting the session keeps the marks: a retake after /forget is still counted once.
-	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: 2, Delete: true}); err != nil {
+	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: 2, Session: &bot.Session{}, TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	if _, marks, _ := st.Load(ctx, "p"); !marks["nuoret:2026-11"] {
