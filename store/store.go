@@ -194,7 +194,7 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 	return nil
 }
 
-func isNoScript(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") }
+func isNoScript(err error) bool { return redis.HasErrorPrefix(err, "NOSCRIPT") }
 
 // LoadScripts loads the Lua scripts so the first commits need no fallback.
 func (s *Store) LoadScripts(ctx context.Context) error {
