@@ -85,6 +85,11 @@ type HTTP struct {
 	Listen string `yaml:"listen"`
 }
 
+// StartLink is the deep link that opens the bot with /start payload: https://t.me/<bot_name>?start=<payload>.
+func (t Telegram) StartLink(payload string) string {
+	return "https://t.me/" + t.BotName + "?start=" + payload
+}
+
 // Unit is a place that gets feedback: a residential unit, a foster home group, a team.
 type Unit struct {
 	ID           string             `yaml:"id"`

@@ -100,7 +100,7 @@ func build(ctx context.Context, path string, env func(string) string, logw io.Wr
 		Flows: a.flows, Units: cfg.Units, Catalog: cat, Secret: secret,
 		SessionTTL: cfg.Survey.SessionTTL.D(), CountOnce: period.Kind(cfg.Survey.CountOnce),
 		Help: cfg.Help.Contacts, RetentionDays: cfg.Privacy.RetentionDays,
-		InviteLink: "https://t.me/" + cfg.Telegram.BotName + "?start=",
+		InviteLink: cfg.Telegram.StartLink(""),
 		Store:      a.store, Invites: a.invites, Log: a.log,
 		Coder: coder,
 	}

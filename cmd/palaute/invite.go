@@ -68,8 +68,8 @@ func inviteCmd(ctx context.Context, args []string, env func(string) string, stdo
 	switch a {
 	case flows.Relative, flows.SocialWorker:
 	case flows.Youth:
-		return fmt.Errorf("-audience youth: young people need no invitation, their link is https://t.me/%s?start=u-%s (palaute poster -unit %s prints it on a poster)",
-			cfg.Telegram.BotName, u.PublicCode(), u.ID)
+		return fmt.Errorf("-audience youth: young people need no invitation, their link is %s (palaute poster -unit %s prints it on a poster)",
+			youthLink(cfg, u), u.ID)
 	case "":
 		return errors.New("-audience is required: relative or social_worker")
 	default:
@@ -126,7 +126,7 @@ func inviteCmd(ctx context.Context, args []string, env func(string) string, stdo
 
 // inviteLinkPrefix is the deep link before "i-<token>".
 func inviteLinkPrefix(cfg config.Config) string {
-	return "https://t.me/" + cfg.Telegram.BotName + "?start="
+	return cfg.Telegram.StartLink("")
 }
 
 // unitFlag finds -unit in the configuration, naming the known units when it is wrong.

@@ -124,5 +124,5 @@ func helpLine(cfg config.Config, cat *locales.Catalog, lang string) string {
 
 // youthLink is the deep link of a unit's youth survey.
 func youthLink(cfg config.Config, u config.Unit) string {
-	return "https://t.me/" + cfg.Telegram.BotName + "?start=u-" + u.PublicCode()
+	return cfg.Telegram.StartLink("u-" + u.PublicCode())
 }
