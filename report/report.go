@@ -12,9 +12,9 @@
 //     figure (n >= k).
 //   - Audiences (youth, relative, social_worker, and unknown for feedback) are never merged: there is
 //     no figure over audiences anywhere, in a unit or in the total.
-//   - Secondary suppression: the all-units total of a figure is the sum of the units' cells. When
-//     exactly one unit's cell with answers is hidden, the total is hidden as well, so no hidden cell can
-//     be had by subtraction. (The total, not the smallest shown unit: a unit with enough answers always
+//   - Secondary suppression: the all-units total of a figure is the sum of the units' cells. When the
+//     hidden cells hold between 1 and k-1 answers together, the total is hidden as well, so that no figure
+//     of fewer than k answers can be had by subtraction. (The total, not the smallest shown unit: a unit with enough answers always
 //     sees its own figures and is assessed against its targets.) The pattern is made from every
 //     configured unit, so it is the same in every report of the period; Build always reads them all.
 //   - A trend (change against the previous period) is computed only between two shown figures.

@@ -108,23 +108,23 @@ func (g *grid) suppress(m *model, units []string, k int) {
 				g.hidden[cellKey{total, a, mt.key}] = TooFew
 				continue // a hidden total gives nothing to subtract from
 			}
-			g.secondary(units, a, mt)
+			g.secondary(units, a, mt, k)
 		}
 	}
 }
 
-// secondary hides the total when exactly one unit's cell with answers is hidden, so that the hidden one
-// cannot be had as total minus the shown ones. The total is hidden rather than the smallest shown unit:
-// every unit with enough answers keeps its own figures (and its half-year review against its targets),
-// and management still reads each of them.
-func (g *grid) secondary(units []string, a string, mt metric) {
-	hiddenWithAnswers := 0
+// secondary hides the total when the units' hidden cells hold between 1 and k-1 answers together: the
+// total minus the shown units would be a figure of fewer than k answers (one unit's, or a few small ones'
+// pooled). The total is hidden rather than the smallest shown unit: every unit with enough answers keeps
+// its own figures (and its half-year review against its targets), and management still reads each of them.
+func (g *grid) secondary(units []string, a string, mt metric, k int) {
+	var hidden int64
 	for _, u := range units {
-		if g.hidden[cellKey{u, a, mt.key}] != "" && mt.count(g.counters(u, a)) > 0 {
-			hiddenWithAnswers++
+		if g.hidden[cellKey{u, a, mt.key}] != "" {
+			hidden += mt.count(g.counters(u, a))
 		}
 	}
-	if hiddenWithAnswers == 1 {
+	if hidden > 0 && hidden < int64(k) {
 		g.hidden[cellKey{total, a, mt.key}] = Protected
 	}
 }
