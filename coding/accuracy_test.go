@@ -10,6 +10,7 @@ import (
 
 	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/coding"
+	"github.com/palaute/palaute/locales"
 )
 
 var _ bot.Coder = (*coding.Coder)(nil)
@@ -105,7 +106,7 @@ func score(t *testing.T, c *coding.Coder, file, name string, set []labelled) flo
 	by := map[string]*tally{"all": {}}
 	var misses []string
 	for _, x := range set {
-		if !slices.Contains(coding.Languages, x.lang) || !slices.Contains([]string{"positive", "corrective", "neutral"}, x.pol) {
+		if !slices.Contains(locales.Languages, x.lang) || !slices.Contains([]string{"positive", "corrective", "neutral"}, x.pol) {
 			t.Fatalf("%s:%d: bad language or polarity", file, x.line)
 		}
 		for _, tp := range x.topics {

@@ -19,12 +19,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/palaute/palaute/internal/yamlpos"
+	"github.com/palaute/palaute/locales"
 )
 
 //go:embed rules/*.yaml
@@ -151,7 +153,7 @@ func Parse(names map[string]string, data map[string][]byte) (*Coder, error) {
 		if name == "" {
 			name = f
 		}
-		e := &errs{file: name}
+		e := &yamlpos.Errors{File: name, Kind: ErrInvalid}
 		switch f {
 		case PolarityFile:
 			c.parsePolarity(e, data[f])
@@ -160,7 +162,7 @@ func Parse(names map[string]string, data map[string][]byte) (*Coder, error) {
 		case CrisisFile:
 			c.parseCrisis(e, data[f])
 		}
-		all = append(all, e.list...)
+		all = append(all, e.List...)
 	}
 	if err := errors.Join(all...); err != nil {
 		return nil, err
@@ -186,12 +188,12 @@ var polarityKinds = map[string]int8{"positive": 1, "corrective": -1, "mild_corre
 // polaritySections are the lists of a language's (and common) polarity rules.
 var polaritySections = []string{"positive", "corrective", "mild_corrective", "neutral"}
 
-func (c *Coder) parsePolarity(e *errs, data []byte) {
-	root := parseDoc(e, data)
+func (c *Coder) parsePolarity(e *yamlpos.Errors, data []byte) {
+	root := yamlpos.ParseDoc(e, data, "the file is empty")
 	if root == nil {
 		return
 	}
-	m, _ := mapping(e, root, "the polarity rules", "corrective_weight", "typo_min_length", "intensifiers", "groups", "common", "fi", "sv", "en")
+	m, _ := yamlpos.Mapping(e, root, "the polarity rules", "corrective_weight", "typo_min_length", "intensifiers", "groups", "common", "fi", "sv", "en")
 	if m == nil {
 		return
 	}
@@ -205,7 +207,7 @@ func (c *Coder) parsePolarity(e *errs, data []byte) {
 			err = fmt.Errorf("%q is too short: an intensifier needs at least 2 letters", w.text)
 		}
 		if err != nil {
-			e.add(x.line, "intensifiers: %v", err)
+			e.Add(x.line, "intensifiers: %v", err)
 			continue
 		}
 		c.ws.intensifiers = append(c.ws.intensifiers, w.text)
@@ -214,15 +216,15 @@ func (c *Coder) parsePolarity(e *errs, data []byte) {
 	cp.readGroups(e, m["groups"])
 	var common map[string]*yaml.Node
 	if n := m["common"]; n != nil {
-		common, _ = mapping(e, n, "common", polaritySections...)
+		common, _ = yamlpos.Mapping(e, n, "common", polaritySections...)
 	}
-	for _, lang := range Languages {
+	for _, lang := range locales.Languages {
 		n := m[lang]
 		if n == nil {
-			e.add(root.Line, "missing %s: every language needs its polarity words", lang)
+			e.Add(root.Line, "missing %s: every language needs its polarity words", lang)
 			continue
 		}
-		lm, _ := mapping(e, n, lang, append([]string{"negators", "negation_before", "negation_after", "then", "now"}, polaritySections...)...)
+		lm, _ := yamlpos.Mapping(e, n, lang, append([]string{"negators", "negation_before", "negation_after", "then", "now"}, polaritySections...)...)
 		if lm == nil {
 			continue
 		}
@@ -233,100 +235,98 @@ func (c *Coder) parsePolarity(e *errs, data []byte) {
 			for _, kind := range polaritySections {
 				cp.addAll(e, pr.m, list(e, sec[kind], lang+"."+kind), func(x entry) int {
 					pr.kind = append(pr.kind, polarityKinds[kind])
-					pr.src = append(pr.src, source{e.file, x.line, x.text})
+					pr.src = append(pr.src, source{e.File, x.line, x.text})
 					return len(pr.kind) - 1
 				})
 			}
 		}
 		negs := list(e, lm["negators"], lang+".negators")
 		if len(negs) == 0 {
-			e.add(n.Line, "%s needs negators (words like ei, inte, not)", lang)
+			e.Add(n.Line, "%s needs negators (words like ei, inte, not)", lang)
 		}
 		cp.addAll(e, pr.neg, negs, func(entry) int { return 0 })
 		cp.addAll(e, pr.then, list(e, lm["then"], lang+".then"), func(entry) int { return 0 })
 		cp.addAll(e, pr.now, list(e, lm["now"], lang+".now"), func(entry) int { return 0 })
 		if len(pr.kind) == 0 {
-			e.add(n.Line, "%s has no positive or corrective words", lang)
+			e.Add(n.Line, "%s has no positive or corrective words", lang)
 		}
 		c.pol[lang] = pr
 	}
 }
 
-var topicIDRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
-
-func (c *Coder) parseTopics(e *errs, data []byte) {
-	root := parseDoc(e, data)
+func (c *Coder) parseTopics(e *yamlpos.Errors, data []byte) {
+	root := yamlpos.ParseDoc(e, data, "the file is empty")
 	if root == nil {
 		return
 	}
-	m, _ := mapping(e, root, "the topic rules", "typo_min_length", "groups", "topics")
+	m, _ := yamlpos.Mapping(e, root, "the topic rules", "typo_min_length", "groups", "topics")
 	if m == nil {
 		return
 	}
 	cp := &compiler{ws: c.ws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
 	cp.readGroups(e, m["groups"])
-	for _, lang := range Languages {
+	for _, lang := range locales.Languages {
 		c.top[lang] = &topicRules{m: newMatcher()}
 	}
 	ts := m["topics"]
 	if ts == nil || ts.Kind != yaml.SequenceNode || len(ts.Content) == 0 {
-		e.add(root.Line, "topics must be a list of topics with id, names, fi, sv and en")
+		e.Add(root.Line, "topics must be a list of topics with id, names, fi, sv and en")
 		return
 	}
 	seen := map[string]int{}
 	for _, tn := range ts.Content {
-		tm, _ := mapping(e, tn, "a topic", "id", "names", "fi", "sv", "en")
+		tm, _ := yamlpos.Mapping(e, tn, "a topic", "id", "names", "fi", "sv", "en")
 		if tm == nil {
 			continue
 		}
 		id := ""
 		if n := tm["id"]; n == nil {
-			e.add(tn.Line, "a topic needs an id")
+			e.Add(tn.Line, "a topic needs an id")
 			continue
-		} else if id = n.Value; !topicIDRe.MatchString(id) {
-			e.add(n.Line, "topic id %q must be lower-case letters, digits and _ (max 32)", id)
+		} else if id = n.Value; !yamlpos.ValidID(id) {
+			e.Add(n.Line, "topic id %q must be lower-case letters, digits and _ (max 32)", id)
 			continue
 		} else if first, dup := seen[id]; dup {
-			e.add(n.Line, "topic %q given twice (first at line %d)", id, first)
+			e.Add(n.Line, "topic %q given twice (first at line %d)", id, first)
 			continue
 		}
 		seen[id] = tn.Line
 		t := Topic{ID: id, Names: map[string]string{}}
 		if n := tm["names"]; n == nil {
-			e.add(tn.Line, "topic %s needs names: {fi: ..., sv: ..., en: ...}", id)
-		} else if nm, keys := mapping(e, n, "names of "+id, Languages...); nm != nil {
+			e.Add(tn.Line, "topic %s needs names: {fi: ..., sv: ..., en: ...}", id)
+		} else if nm, keys := yamlpos.Mapping(e, n, "names of "+id, locales.Languages...); nm != nil {
 			for _, k := range keys {
 				t.Names[k.Value] = strings.TrimSpace(nm[k.Value].Value)
 			}
 			if t.Names["fi"] == "" {
-				e.add(n.Line, "topic %s needs a name in fi", id)
+				e.Add(n.Line, "topic %s needs a name in fi", id)
 			}
 		}
 		idx := len(c.topics)
 		c.topics = append(c.topics, t)
 		words := 0
-		for _, lang := range Languages {
+		for _, lang := range locales.Languages {
 			tr := c.top[lang]
 			es := list(e, tm[lang], id+"."+lang)
 			words += len(es)
 			cp.addGroup(e, tr.m, es, idx, func(x entry) int {
 				tr.topic = append(tr.topic, idx)
-				tr.src = append(tr.src, source{e.file, x.line, x.text})
+				tr.src = append(tr.src, source{e.File, x.line, x.text})
 				return len(tr.topic) - 1
 			})
 		}
 		if words == 0 {
-			e.add(tn.Line, "topic %s has no words", id)
+			e.Add(tn.Line, "topic %s has no words", id)
 		}
 	}
 }
 
-func (c *Coder) parseCrisis(e *errs, data []byte) {
-	root := parseDoc(e, data)
+func (c *Coder) parseCrisis(e *yamlpos.Errors, data []byte) {
+	root := yamlpos.ParseDoc(e, data, "the file is empty")
 	if root == nil {
 		return
 	}
-	m, _ := mapping(e, root, "the crisis rules", "typo_min_length", "groups", "classes")
+	m, _ := yamlpos.Mapping(e, root, "the crisis rules", "typo_min_length", "groups", "classes")
 	if m == nil {
 		return
 	}
@@ -335,35 +335,35 @@ func (c *Coder) parseCrisis(e *errs, data []byte) {
 	c.crisis, c.not = newMatcher(), newMatcher()
 	cn := m["classes"]
 	if cn == nil {
-		e.add(root.Line, "missing classes (%s)", strings.Join(Classes, ", "))
+		e.Add(root.Line, "missing classes (%s)", strings.Join(Classes, ", "))
 		return
 	}
-	cm, keys := mapping(e, cn, "classes")
+	cm, keys := yamlpos.Mapping(e, cn, "classes")
 	for _, k := range keys {
 		ci := slices.Index(Classes, k.Value)
 		if ci < 0 {
-			e.add(k.Line, "unknown crisis class %q (known: %s)", k.Value, strings.Join(Classes, ", "))
+			e.Add(k.Line, "unknown crisis class %q (known: %s)", k.Value, strings.Join(Classes, ", "))
 			continue
 		}
-		lm, _ := mapping(e, cm[k.Value], k.Value, "fi", "sv", "en", "not")
+		lm, _ := yamlpos.Mapping(e, cm[k.Value], k.Value, "fi", "sv", "en", "not")
 		if lm == nil {
 			continue
 		}
-		for _, lang := range Languages {
+		for _, lang := range locales.Languages {
 			cp.addAll(e, c.crisis, list(e, lm[lang], k.Value+"."+lang), func(x entry) int {
 				c.class = append(c.class, ci)
-				c.csrc = append(c.csrc, source{e.file, x.line, x.text})
+				c.csrc = append(c.csrc, source{e.File, x.line, x.text})
 				return len(c.class) - 1
 			})
 		}
 		cp.addAll(e, c.not, list(e, lm["not"], k.Value+".not"), func(x entry) int {
 			c.notClass = append(c.notClass, ci)
-			c.nsrc = append(c.nsrc, source{e.file, x.line, x.text})
+			c.nsrc = append(c.nsrc, source{e.File, x.line, x.text})
 			return len(c.notClass) - 1
 		})
 	}
 	if len(c.class) == 0 {
-		e.add(cn.Line, "no crisis phrases: crisis detection would be off")
+		e.Add(cn.Line, "no crisis phrases: crisis detection would be off")
 	}
 }
 
@@ -550,7 +550,7 @@ func normLang(lang string) string {
 	if len(lang) > 2 {
 		lang = lang[:2]
 	}
-	if slices.Contains(Languages, lang) {
+	if slices.Contains(locales.Languages, lang) {
 		return lang
 	}
 	return "fi"
@@ -560,7 +560,7 @@ func normLang(lang string) string {
 func (c *Coder) Analyze(lang, text string) Result {
 	lang = normLang(lang)
 	a := c.ws.analyse(text)
-	order := append([]string{lang}, slices.DeleteFunc(slices.Clone(Languages), func(l string) bool { return l == lang })...)
+	order := append([]string{lang}, slices.DeleteFunc(slices.Clone(locales.Languages), func(l string) bool { return l == lang })...)
 	r := Result{Polarity: Neutral, Lang: lang}
 	var best polScore
 	bestLang := ""

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/palaute/palaute/coding"
+	"github.com/palaute/palaute/locales"
 )
 
 // crisisCase is a message and the class it must raise ("" = none: an ordinary sentence).
@@ -137,13 +138,13 @@ func TestCrisis(t *testing.T) {
 		have[x.class+"/"+x.lang] = true
 	}
 	for _, cl := range coding.Classes {
-		for _, l := range coding.Languages {
+		for _, l := range locales.Languages {
 			if !have[cl+"/"+l] {
 				t.Errorf("no %s case of %s in the table", l, cl)
 			}
 		}
 	}
-	for _, l := range coding.Languages {
+	for _, l := range locales.Languages {
 		if !have["/"+l] {
 			t.Errorf("no %s look-alike in the table", l)
 		}

@@ -11,13 +11,12 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/palaute/palaute/internal/yamlpos"
 )
 
 // ErrInvalid is wrapped by every error in a rules file.
 var ErrInvalid = errors.New("invalid coding rules")
-
-// Languages are the languages every rules file covers.
-var Languages = []string{"fi", "sv", "en"}
 
 // Classes are the crisis classes a crisis rules file may use, in the order of their urgency. Staff alerts
 // have a localized name for each (locales/router.*.yaml crisis_class_<class>).
@@ -33,67 +32,6 @@ const (
 // Files are the rules files, in the order they are read.
 var Files = []string{PolarityFile, TopicsFile, CrisisFile}
 
-// errs collects `file:line: what is wrong` errors.
-type errs struct {
-	file string
-	list []error
-}
-
-func (e *errs) add(line int, format string, args ...any) {
-	e.list = append(e.list, fmt.Errorf("%s:%d: %s: %w", e.file, line, fmt.Sprintf(format, args...), ErrInvalid))
-}
-
-func (e *errs) err() error { return errors.Join(e.list...) }
-
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): `)
-
-// parseDoc reads data as YAML and returns its top mapping.
-func parseDoc(e *errs, data []byte) *yaml.Node {
-	if !utf8.Valid(data) {
-		e.add(1, "file is not valid UTF-8")
-		return nil
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line := 1
-		if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-		}
-		e.add(line, "not valid YAML: %s", yamlLineRe.ReplaceAllString(err.Error(), ""))
-		return nil
-	}
-	if len(doc.Content) == 0 {
-		e.add(1, "the file is empty")
-		return nil
-	}
-	return doc.Content[0]
-}
-
-// mapping checks that n is a mapping with only known keys (any key when known is nil) and returns its
-// values by key, and its keys in order.
-func mapping(e *errs, n *yaml.Node, what string, known ...string) (map[string]*yaml.Node, []*yaml.Node) {
-	if n.Kind != yaml.MappingNode {
-		e.add(n.Line, "%s must be a mapping of keys to values", what)
-		return nil, nil
-	}
-	m := map[string]*yaml.Node{}
-	var keys []*yaml.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if known != nil && !slices.Contains(known, k.Value) {
-			e.add(k.Line, "unknown key %q in %s (known: %s)", k.Value, what, strings.Join(known, ", "))
-			continue
-		}
-		if _, dup := m[k.Value]; dup {
-			e.add(k.Line, "%q given twice in %s", k.Value, what)
-			continue
-		}
-		m[k.Value] = v
-		keys = append(keys, k)
-	}
-	return m, keys
-}
-
 // entry is one string of a list with its line.
 type entry struct {
 	text string
@@ -101,18 +39,18 @@ type entry struct {
 }
 
 // list reads a list of strings.
-func list(e *errs, n *yaml.Node, what string) []entry {
+func list(e *yamlpos.Errors, n *yaml.Node, what string) []entry {
 	if n == nil {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		e.add(n.Line, "%s must be a list, like [word, other*]", what)
+		e.Add(n.Line, "%s must be a list, like [word, other*]", what)
 		return nil
 	}
 	var out []entry
 	for _, x := range n.Content {
 		if x.Kind != yaml.ScalarNode || x.Tag == "!!null" || strings.TrimSpace(x.Value) == "" {
-			e.add(x.Line, "%s: every entry must be a word or words, not empty or a list", what)
+			e.Add(x.Line, "%s: every entry must be a word or words, not empty or a list", what)
 			continue
 		}
 		out = append(out, entry{x.Value, x.Line})
@@ -120,13 +58,13 @@ func list(e *errs, n *yaml.Node, what string) []entry {
 	return out
 }
 
-func intValue(e *errs, n *yaml.Node, what string, def, lo, hi int) int {
+func intValue(e *yamlpos.Errors, n *yaml.Node, what string, def, lo, hi int) int {
 	if n == nil {
 		return def
 	}
 	v, err := strconv.Atoi(n.Value)
 	if err != nil || v < lo || v > hi {
-		e.add(n.Line, "%s must be a whole number from %d to %d, not %q", what, lo, hi, n.Value)
+		e.Add(n.Line, "%s must be a whole number from %d to %d, not %q", what, lo, hi, n.Value)
 		return def
 	}
 	return v
@@ -229,26 +167,26 @@ func (c *compiler) phrase(s string, rule int) (phrase, error) {
 }
 
 // readGroups reads groups: {name: [word, word*, ...]}.
-func (c *compiler) readGroups(e *errs, n *yaml.Node) {
+func (c *compiler) readGroups(e *yamlpos.Errors, n *yaml.Node) {
 	c.groups = map[string][]wordPat{}
 	if n == nil {
 		return
 	}
-	m, keys := mapping(e, n, "groups")
+	m, keys := yamlpos.Mapping(e, n, "groups")
 	for _, k := range keys {
 		if !groupRe.MatchString(k.Value) {
-			e.add(k.Line, "group name %q must be letters, digits and _", k.Value)
+			e.Add(k.Line, "group name %q must be letters, digits and _", k.Value)
 			continue
 		}
 		var ws []wordPat
 		for _, x := range list(e, m[k.Value], "group "+k.Value) {
 			if strings.ContainsAny(x.text, " @") {
-				e.add(x.line, "group %s: %q: a group holds single words (no spaces, no @groups)", k.Value, x.text)
+				e.Add(x.line, "group %s: %q: a group holds single words (no spaces, no @groups)", k.Value, x.text)
 				continue
 			}
 			alts, err := c.alternatives(strings.ReplaceAll(x.text, ",", "|"))
 			if err != nil {
-				e.add(x.line, "group %s: %v", k.Value, err)
+				e.Add(x.line, "group %s: %v", k.Value, err)
 				continue
 			}
 			ws = append(ws, alts...)
@@ -261,22 +199,22 @@ var groupRe = regexp.MustCompile(`^[\p{L}0-9_]+$`)
 
 // addAll compiles entries into m, each as a rule made by mk (which returns the rule's index). An entry
 // may hold several phrases separated by commas: "ei kiitos, ei kiitti".
-func (c *compiler) addAll(e *errs, m *matcher, es []entry, mk func(x entry) int) {
+func (c *compiler) addAll(e *yamlpos.Errors, m *matcher, es []entry, mk func(x entry) int) {
 	c.addGroup(e, m, es, 0, mk)
 }
 
 // addGroup is addAll for phrases of a group: only phrases of one group compete for a word.
-func (c *compiler) addGroup(e *errs, m *matcher, es []entry, group int, mk func(x entry) int) {
+func (c *compiler) addGroup(e *yamlpos.Errors, m *matcher, es []entry, group int, mk func(x entry) int) {
 	for _, x := range es {
 		for _, alt := range strings.Split(x.text, ",") {
 			alt = strings.TrimSpace(alt)
 			if alt == "" {
-				e.add(x.line, "empty phrase in %q (two commas, or a comma at the end)", x.text)
+				e.Add(x.line, "empty phrase in %q (two commas, or a comma at the end)", x.text)
 				continue
 			}
 			p, err := c.phrase(alt, 0)
 			if err != nil {
-				e.add(x.line, "%v", err)
+				e.Add(x.line, "%v", err)
 				continue
 			}
 			p.rule, p.group = mk(entry{alt, x.line}), group

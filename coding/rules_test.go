@@ -46,6 +46,9 @@ func TestBrokenRulesFile(t *testing.T) {
 		{coding.PolarityFile, "fi: {negators: [ei], positive: [\"kiva|\"]}\nsv: {negators: [inte], positive: [bra]}\nen: {negators: [not], positive: [good]}\n", `polarity.yaml:1: empty alternative in "kiva|"`},
 		{coding.CrisisFile, "classes:\n  bullying:\n    fi: [kiusa*]\n", `crisis.yaml:2: unknown crisis class "bullying" (known: suicide, self_harm`},
 		{coding.CrisisFile, "classes:\n  suicide:\n    fi: []\n", `crisis.yaml:2: no crisis phrases: crisis detection would be off`},
+		{coding.CrisisFile, "groups:\n  me: [mua]\n  me: [minua]\nclasses:\n  violence:\n    fi: [\"@me lyö\"]\n", `crisis.yaml:3: key "me" given twice in groups`},
+		{coding.CrisisFile, "", `crisis.yaml:1: the file is empty`},
+		{coding.CrisisFile, "classes:\n  violence:\n    fi: [lyö\xff]\n", `crisis.yaml:1: file is not valid UTF-8`},
 		{coding.CrisisFile, "groups:\n  me: [\"mua minua\"]\nclasses:\n  violence:\n    fi: [\"@me lyö\"]\n", `crisis.yaml:2: group me: "mua minua": a group holds single words`},
 	} {
 		files := defaults(t)

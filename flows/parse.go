@@ -10,71 +10,41 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/palaute/palaute/internal/yamlpos"
 )
-
-var idRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
-
-// errs collects `file:line: message` errors.
-type errs struct {
-	file string
-	list []error
-}
-
-func (e *errs) add(line int, format string, args ...any) {
-	e.list = append(e.list, fmt.Errorf("%s:%d: %s: %w", e.file, line, fmt.Sprintf(format, args...), ErrInvalid))
-}
-
-func (e *errs) err() error { return errors.Join(e.list...) }
 
 // Parse parses and validates one flow file. The error lists every problem found,
 // one `file:line: what is wrong` per line.
 func Parse(file string, data []byte) (*Flow, error) {
-	e := &errs{file: file}
-	if !utf8.Valid(data) {
-		e.add(1, "file is not valid UTF-8")
-		return nil, e.err()
+	e := &yamlpos.Errors{File: file, Kind: ErrInvalid}
+	root := yamlpos.ParseDoc(e, data, "empty flow file")
+	if root == nil {
+		return nil, e.Err()
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line := 1
-		var te *yaml.TypeError
-		if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-		} else if errors.As(err, &te) {
-			line = 1
-		}
-		e.add(line, "not valid YAML: %s", yamlLineRe.ReplaceAllString(err.Error(), ""))
-		return nil, e.err()
-	}
-	if len(doc.Content) == 0 {
-		e.add(1, "empty flow file")
-		return nil, e.err()
-	}
-	root := doc.Content[0]
 	f := &Flow{File: file}
-	m := mapping(e, root, "flow", "id", "version", "audience", "title", "intro", "outro", "questions")
+	m, _ := yamlpos.Mapping(e, root, "flow", "id", "version", "audience", "title", "intro", "outro", "questions")
 	if m == nil {
-		return nil, e.err()
+		return nil, e.Err()
 	}
 	if n := m["id"]; n == nil {
-		e.add(root.Line, "missing id")
-	} else if f.ID = n.Value; !idRe.MatchString(f.ID) {
-		e.add(n.Line, "id %q must be lower-case letters, digits and _ (max 32)", f.ID)
+		e.Add(root.Line, "missing id")
+	} else if f.ID = n.Value; !yamlpos.ValidID(f.ID) {
+		e.Add(n.Line, "id %q must be lower-case letters, digits and _ (max 32)", f.ID)
 	}
 	if n := m["version"]; n == nil {
 		f.Version = 1
 	} else if v, err := strconv.Atoi(n.Value); err != nil || v < 1 {
-		e.add(n.Line, "version must be a positive whole number, not %q", n.Value)
+		e.Add(n.Line, "version must be a positive whole number, not %q", n.Value)
 	} else {
 		f.Version = v
 	}
 	if n := m["audience"]; n == nil {
-		e.add(root.Line, "missing audience (one of %s)", audienceList())
+		e.Add(root.Line, "missing audience (one of %s)", audienceList())
 	} else if f.Audience = Audience(n.Value); !f.Audience.Valid() {
-		e.add(n.Line, "unknown audience %q (one of %s)", n.Value, audienceList())
+		e.Add(n.Line, "unknown audience %q (one of %s)", n.Value, audienceList())
 	}
 	f.Title = texts(e, m["title"], root, "title", true)
 	f.Intro = texts(e, m["intro"], root, "intro", false)
@@ -82,11 +52,11 @@ func Parse(file string, data []byte) (*Flow, error) {
 	qs := m["questions"]
 	switch {
 	case qs == nil:
-		e.add(root.Line, "missing questions")
+		e.Add(root.Line, "missing questions")
 	case qs.Kind != yaml.SequenceNode:
-		e.add(qs.Line, "questions must be a list")
+		e.Add(qs.Line, "questions must be a list")
 	case len(qs.Content) == 0:
-		e.add(qs.Line, "questions is empty")
+		e.Add(qs.Line, "questions is empty")
 	default:
 		seen := map[string]int{}
 		for _, qn := range qs.Content {
@@ -95,7 +65,7 @@ func Parse(file string, data []byte) (*Flow, error) {
 				continue
 			}
 			if first, dup := seen[q.ID]; dup && q.ID != "" {
-				e.add(q.Line, "duplicate question id %q (first at line %d)", q.ID, first)
+				e.Add(q.Line, "duplicate question id %q (first at line %d)", q.ID, first)
 			} else {
 				seen[q.ID] = q.Line
 			}
@@ -105,16 +75,14 @@ func Parse(file string, data []byte) (*Flow, error) {
 			checkCond(e, f, i)
 		}
 		if !slices.ContainsFunc(f.Questions, func(q Question) bool { return q.Type.Answerable() }) {
-			e.add(qs.Line, "flow has no question that takes an answer")
+			e.Add(qs.Line, "flow has no question that takes an answer")
 		}
 	}
-	if err := e.err(); err != nil {
+	if err := e.Err(); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
-
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): `)
 
 func audienceList() string {
 	s := make([]string, len(Audiences))
@@ -124,91 +92,69 @@ func audienceList() string {
 	return strings.Join(s, ", ")
 }
 
-// mapping checks that n is a mapping with only known keys and returns its values by key.
-func mapping(e *errs, n *yaml.Node, what string, known ...string) map[string]*yaml.Node {
-	if n.Kind != yaml.MappingNode {
-		e.add(n.Line, "%s must be a mapping of keys to values", what)
-		return nil
-	}
-	m := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if !slices.Contains(known, k.Value) {
-			e.add(k.Line, "unknown key %q in %s (known: %s)", k.Value, what, strings.Join(known, ", "))
-			continue
-		}
-		if _, dup := m[k.Value]; dup {
-			e.add(k.Line, "key %q given twice in %s", k.Value, what)
-			continue
-		}
-		m[k.Value] = v
-	}
-	return m
-}
-
-func texts(e *errs, n, parent *yaml.Node, what string, required bool) Texts {
+func texts(e *yamlpos.Errors, n, parent *yaml.Node, what string, required bool) Texts {
 	if n == nil {
 		if required {
-			e.add(parent.Line, "missing %s", what)
+			e.Add(parent.Line, "missing %s", what)
 		}
 		return nil
 	}
 	if n.Kind == yaml.ScalarNode {
-		e.add(n.Line, "%s must give a text per language, like {fi: ..., sv: ..., en: ...}", what)
+		e.Add(n.Line, "%s must give a text per language, like {fi: ..., sv: ..., en: ...}", what)
 		return nil
 	}
-	m := mapping(e, n, what, Languages...)
+	m, _ := yamlpos.Mapping(e, n, what, Languages...)
 	if m == nil {
 		return nil
 	}
 	t := Texts{}
 	for lang, v := range m {
 		if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
-			e.add(v.Line, "%s.%s must be a non-empty text", what, lang)
+			e.Add(v.Line, "%s.%s must be a non-empty text", what, lang)
 			continue
 		}
 		t[lang] = strings.TrimSpace(v.Value)
 	}
 	if _, ok := m[DefaultLang]; !ok {
-		e.add(n.Line, "%s has no text in the default language %q", what, DefaultLang)
+		e.Add(n.Line, "%s has no text in the default language %q", what, DefaultLang)
 	}
 	return t
 }
 
-func question(e *errs, n *yaml.Node) *Question {
-	m := mapping(e, n, "question", "id", "type", "text", "options", "required", "when", "max_length")
+func question(e *yamlpos.Errors, n *yaml.Node) *Question {
+	m, _ := yamlpos.Mapping(e, n, "question", "id", "type", "text", "options", "required", "when", "max_length")
 	if m == nil {
 		return nil
 	}
 	q := &Question{Line: n.Line}
 	if v := m["id"]; v == nil {
-		e.add(n.Line, "question has no id")
-	} else if q.ID = v.Value; !idRe.MatchString(q.ID) {
-		e.add(v.Line, "question id %q must be lower-case letters, digits and _ (max 32)", q.ID)
+		e.Add(n.Line, "question has no id")
+	} else if q.ID = v.Value; !yamlpos.ValidID(q.ID) {
+		e.Add(v.Line, "question id %q must be lower-case letters, digits and _ (max 32)", q.ID)
 	}
 	if v := m["type"]; v == nil {
-		e.add(n.Line, "question %q has no type (one of %s)", q.ID, typeList())
+		e.Add(n.Line, "question %q has no type (one of %s)", q.ID, typeList())
 	} else if q.Type = Type(v.Value); !slices.Contains(types, q.Type) {
-		e.add(v.Line, "unknown question type %q (one of %s)", v.Value, typeList())
+		e.Add(v.Line, "unknown question type %q (one of %s)", v.Value, typeList())
 	}
 	q.Text = texts(e, m["text"], n, "text", true)
 	if v := m["required"]; v != nil {
 		b, err := strconv.ParseBool(v.Value)
 		if err != nil {
-			e.add(v.Line, "required must be true or false, not %q", v.Value)
+			e.Add(v.Line, "required must be true or false, not %q", v.Value)
 		}
 		q.Required = b
 		if b && q.Type == Info {
-			e.add(v.Line, "an info question cannot be required")
+			e.Add(v.Line, "an info question cannot be required")
 		}
 	}
 	if v := m["max_length"]; v != nil {
 		l, err := strconv.Atoi(v.Value)
 		switch {
 		case err != nil || l < 1 || l > 4000:
-			e.add(v.Line, "max_length must be a whole number from 1 to 4000, not %q", v.Value)
+			e.Add(v.Line, "max_length must be a whole number from 1 to 4000, not %q", v.Value)
 		case q.Type != Text:
-			e.add(v.Line, "max_length is only for text questions")
+			e.Add(v.Line, "max_length is only for text questions")
 		default:
 			q.MaxLen = l
 		}
@@ -219,28 +165,28 @@ func question(e *errs, n *yaml.Node) *Question {
 	opts := m["options"]
 	switch {
 	case (q.Type == Choice || q.Type == Multi) && opts == nil:
-		e.add(n.Line, "%s question %q needs options", q.Type, q.ID)
+		e.Add(n.Line, "%s question %q needs options", q.Type, q.ID)
 	case opts != nil && q.Type != Choice && q.Type != Multi:
-		e.add(opts.Line, "options are only for choice and multi questions")
+		e.Add(opts.Line, "options are only for choice and multi questions")
 	case opts != nil && opts.Kind != yaml.SequenceNode:
-		e.add(opts.Line, "options must be a list")
+		e.Add(opts.Line, "options must be a list")
 	case opts != nil:
 		if len(opts.Content) < 2 || len(opts.Content) > 12 {
-			e.add(opts.Line, "give 2 to 12 options, not %d", len(opts.Content))
+			e.Add(opts.Line, "give 2 to 12 options, not %d", len(opts.Content))
 		}
 		seen := map[string]bool{}
 		for _, on := range opts.Content {
-			om := mapping(e, on, "option", "id", "text")
+			om, _ := yamlpos.Mapping(e, on, "option", "id", "text")
 			if om == nil {
 				continue
 			}
 			o := Option{}
 			if v := om["id"]; v == nil {
-				e.add(on.Line, "option has no id")
-			} else if o.ID = v.Value; !idRe.MatchString(o.ID) || len(o.ID) > 16 {
-				e.add(v.Line, "option id %q must be lower-case letters, digits and _ (max 16)", o.ID)
+				e.Add(on.Line, "option has no id")
+			} else if o.ID = v.Value; !yamlpos.ValidID(o.ID) || len(o.ID) > 16 {
+				e.Add(v.Line, "option id %q must be lower-case letters, digits and _ (max 16)", o.ID)
 			} else if seen[o.ID] {
-				e.add(v.Line, "duplicate option id %q", o.ID)
+				e.Add(v.Line, "duplicate option id %q", o.ID)
 			}
 			seen[o.ID] = true
 			o.Text = texts(e, om["text"], on, "option text", true)
@@ -250,7 +196,7 @@ func question(e *errs, n *yaml.Node) *Question {
 	if v := m["when"]; v != nil {
 		c, err := ParseCond(v.Value)
 		if err != nil {
-			e.add(v.Line, "bad when %q: %v", v.Value, err)
+			e.Add(v.Line, "bad when %q: %v", v.Value, err)
 		} else {
 			q.When = c
 			q.When.line = v.Line
@@ -268,7 +214,7 @@ func typeList() string {
 }
 
 // checkCond checks that question i's condition names earlier answerable questions with values they can take.
-func checkCond(e *errs, f *Flow, i int) {
+func checkCond(e *yamlpos.Errors, f *Flow, i int) {
 	c := f.Questions[i].When
 	if c == nil {
 		return
@@ -278,25 +224,25 @@ func checkCond(e *errs, f *Flow, i int) {
 			j := f.Index(cmp.Q)
 			switch {
 			case j < 0:
-				e.add(c.line, "when names unknown question %q", cmp.Q)
+				e.Add(c.line, "when names unknown question %q", cmp.Q)
 				continue
 			case j >= i:
-				e.add(c.line, "when names question %q, which is not asked before this one", cmp.Q)
+				e.Add(c.line, "when names question %q, which is not asked before this one", cmp.Q)
 				continue
 			}
 			ref := &f.Questions[j]
 			if !ref.Type.Answerable() || ref.Type == Text {
-				e.add(c.line, "when cannot test %s question %q", ref.Type, cmp.Q)
+				e.Add(c.line, "when cannot test %s question %q", ref.Type, cmp.Q)
 				continue
 			}
 			ordered := cmp.Op != "==" && cmp.Op != "!=" && cmp.Op != "in"
 			if ordered && ref.Type != Scale && ref.Type != NPS {
-				e.add(c.line, "%s needs a scale or nps question, %q is %s", cmp.Op, cmp.Q, ref.Type)
+				e.Add(c.line, "%s needs a scale or nps question, %q is %s", cmp.Op, cmp.Q, ref.Type)
 				continue
 			}
 			for _, v := range cmp.Values {
 				if !ref.Valid(v) {
-					e.add(c.line, "%q is not an answer of %q (answers: %s)", v, cmp.Q, strings.Join(ref.Values(), ", "))
+					e.Add(c.line, "%q is not an answer of %q (answers: %s)", v, cmp.Q, strings.Join(ref.Values(), ", "))
 				}
 			}
 		}
@@ -327,13 +273,13 @@ func ParseCond(src string) (*Cond, error) {
 			return nil, errors.New("expected `question op value`")
 		}
 		cmp := Cmp{Q: toks[0], Op: toks[1]}
-		if !idRe.MatchString(cmp.Q) {
+		if !yamlpos.ValidID(cmp.Q) {
 			return nil, fmt.Errorf("%q is not a question id", cmp.Q)
 		}
 		toks = toks[2:]
 		switch cmp.Op {
 		case "==", "!=", "<", "<=", ">", ">=":
-			if !idRe.MatchString(toks[0]) && !isNum(toks[0]) {
+			if !yamlpos.ValidID(toks[0]) && !isNum(toks[0]) {
 				return nil, fmt.Errorf("%q is not a value", toks[0])
 			}
 			cmp.Values = []string{toks[0]}
