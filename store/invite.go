@@ -22,7 +22,7 @@ import (
 // stored, with unit, audience, flow, uses left and expiry; nothing links a token to the answers it leads to.
 type Invitations struct {
 	s *Store
-	// FlowFor names the flow an invitation of an audience leads to, kept with the invitation (nil: none
+	// FlowFor names the flow an invitation of an audience leads to, kept with the invitation ("": none
 	// kept, and the survey is the audience's flow when the invitation is opened).
 	FlowFor func(flows.Audience) string
 	// MaxFailures per FailureWindow stop guessing.
@@ -33,9 +33,14 @@ type Invitations struct {
 
 var _ bot.Invites = (*Invitations)(nil)
 
-// NewInvitations returns the invitation store.
-func NewInvitations(s *Store) *Invitations {
-	return &Invitations{s: s, MaxFailures: 5, FailureWindow: time.Hour, Now: time.Now}
+// NewInvitations returns the invitation store; an invitation keeps the flow set gives its audience (set nil:
+// none kept).
+func NewInvitations(s *Store, set *flows.Set) *Invitations {
+	iv := &Invitations{s: s, MaxFailures: 5, FailureWindow: time.Hour, Now: time.Now}
+	if set != nil {
+		iv.FlowFor = set.FlowID
+	}
+	return iv
 }
 
 // TokenBytes is the randomness of a token: 128 bits, 22 characters of base64url.

@@ -45,7 +45,7 @@ func TestInvitationSuite(t *testing.T) {
 func newInvites(t *testing.T, b redistest.Backend) (*store.Invitations, redis.UniversalClient, *testenv.Clock) {
 	t.Helper()
 	rdb := b.New(t)
-	iv := store.NewInvitations(store.New(rdb, "pl:"))
+	iv := store.NewInvitations(store.New(rdb, "pl:"), nil)
 	clk := testenv.NewClock(time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC))
 	iv.Now = clk.Now
 	return iv, rdb, clk
@@ -539,7 +539,7 @@ func TestInvitationsOnRedisCluster(t *testing.T) {
 	}
 	rdb := redistest.StartCluster(t).Client(t)
 	ctx := context.Background()
-	iv := store.NewInvitations(store.New(rdb, "pl:"))
+	iv := store.NewInvitations(store.New(rdb, "pl:"), nil)
 	toks, err := iv.CreateMany(ctx, "kotipesa", flows.Relative, 100, 1, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -573,7 +573,7 @@ func TestInvitationsOnRedisCluster(t *testing.T) {
 //	go test -run '^$' -bench Invitations -benchtime 200x ./store/
 func BenchmarkInvitations(b *testing.B) {
 	rdb := redistest.Start(b).Client(b)
-	iv := store.NewInvitations(store.New(rdb, "pl:"))
+	iv := store.NewInvitations(store.New(rdb, "pl:"), nil)
 	ctx := context.Background()
 	const n = 50
 	b.Run("CreateMany", func(b *testing.B) {

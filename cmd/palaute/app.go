@@ -94,8 +94,7 @@ func build(ctx context.Context, path string, env func(string) string, logw io.Wr
 	}
 	a.store = store.New(a.rdb, cfg.Redis.Prefix)
 	a.limiterRDB = a.rdb
-	a.invites = store.NewInvitations(a.store)
-	a.invites.FlowFor = a.flows.FlowID
+	a.invites = store.NewInvitations(a.store, a.flows)
 	a.opts = bot.Options{
 		Flows: a.flows, Units: cfg.Units, Catalog: cat, Secret: secret,
 		SessionTTL: cfg.Survey.SessionTTL.D(), CountOnce: period.Kind(cfg.Survey.CountOnce),

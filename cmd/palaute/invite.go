@@ -101,7 +101,11 @@ func inviteCmd(ctx context.Context, args []string, env func(string) string, stdo
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("cannot reach Redis (redis.url): %w", err)
 	}
-	iv := store.NewInvitations(store.New(rdb, cfg.Redis.Prefix))
+	set, err := flows.FromDir(cfg.FlowsDir)
+	if err != nil {
+		return fmt.Errorf("flows: %w", err)
+	}
+	iv := store.NewInvitations(store.New(rdb, cfg.Redis.Prefix), set)
 	links, err := iv.Links(ctx, inviteLinkPrefix(cfg), u.ID, a, *count, *uses, ttl)
 	if err != nil {
 		return err

@@ -110,14 +110,14 @@ func TestInviteCommandPrintsWorkingLinksAndQRImages(t *testing.T) {
 	}
 	// -expires 48h: good for 47 hours, expired after 48.
 	links := mustInvite(t, srv, "-unit", "kotipesa", "-audience", "social_worker", "-expires", "2d")
-	iv := store.NewInvitations(store.New(rdb, "pl:"))
+	iv := store.NewInvitations(store.New(rdb, "pl:"), nil)
 	tok := inviteLinkRe.FindStringSubmatch(links[0])[1]
 	iv.Now = func() time.Time { return time.Now().Add(49 * time.Hour) }
 	if _, err := iv.Redeem(context.Background(), tok, "late"); !errors.Is(err, bot.ErrInviteExpired) {
 		t.Errorf("after 49 h: %v, want expired", err)
 	}
 	iv.Now = func() time.Time { return time.Now().Add(47 * time.Hour) }
-	if inv, err := iv.Redeem(context.Background(), tok, "early"); err != nil || inv.Unit != "kotipesa" || inv.Audience != flows.SocialWorker {
+	if inv, err := iv.Redeem(context.Background(), tok, "early"); err != nil || inv.Unit != "kotipesa" || inv.Audience != flows.SocialWorker || inv.Flow != "sosiaalityo" {
 		t.Errorf("after 47 h: %+v %v", inv, err)
 	}
 

@@ -62,8 +62,7 @@ func New(tb testing.TB, rdb redis.UniversalClient, opts ...Option) *Env {
 	}
 	cat := locales.Must()
 	st := store.New(rdb, "pl:")
-	inv := store.NewInvitations(st)
-	inv.FlowFor = fl.FlowID
+	inv := store.NewInvitations(st, fl)
 	clk := NewClock(time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC))
 	inv.Now = clk.Now
 	o := bot.Options{
