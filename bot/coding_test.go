@@ -166,6 +166,9 @@ func TestCrisisBeforeUnitChosen(t *testing.T) {
 	}
 	c.Send("ruoka on hyvää")
 	r = c.Press("Nuorisokoti Kotipesä")
+	if !strings.Contains(testenv.Text(r), "Kiitos palautteestasi!") {
+		t.Fatalf("no thanks after choosing the unit:\n%s", testenv.Dump(r))
+	}
 	if fb := e.Feedback(t, "kotipesa"); len(fb) != 1 || strings.Contains(fb[0]["text"], "lyö") {
 		t.Fatalf("feedback after choosing the unit = %v, want only the later message", fb)
 	}
