@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/store"
@@ -16,6 +18,7 @@ func TestParseURLForms(t *testing.T) {
 		db                      int
 		user, pass, master, sen string
 		cluster, tls            bool
+		dial                    time.Duration
 	}{
 		{in: "redis://localhost:6379/0", addrs: []string{"localhost:6379"}},
 		{in: "redis://:secret@localhost:6379/2", addrs: []string{"localhost:6379"}, db: 2, pass: "secret"},
@@ -28,6 +31,18 @@ func TestParseURLForms(t *testing.T) {
 		{in: "h1:7000, h2:7001", addrs: []string{"h1:7000", "h2:7001"}, cluster: true},
 		{in: "redis://:pw@h1:7000,h2:7001", addrs: []string{"h1:7000", "h2:7001"}, cluster: true, pass: "pw"},
 		{in: "rediss://h1:7000,h2:7001,h3:7002", addrs: []string{"h1:7000", "h2:7001", "h3:7002"}, cluster: true, tls: true},
+		// go-redis's defaults and options, as redis.ParseURL reads them.
+		{in: "redis://localhost", addrs: []string{"localhost:6379"}},
+		{in: "redis://localhost/2", addrs: []string{"localhost:6379"}, db: 2},
+		{in: "redis://h:6380?db=2", addrs: []string{"h:6380"}, db: 2},
+		{in: "redis://h:6380/1?dial_timeout=1s", addrs: []string{"h:6380"}, db: 1, dial: time.Second},
+		{in: "rediss://u:p%40ss@h", addrs: []string{"h:6379"}, user: "u", pass: "p@ss", tls: true},
+		{in: "redis://[::1]", addrs: []string{"[::1]:6379"}},
+		{in: "redis://:pw@h1,h2:7001?dial_timeout=2s", addrs: []string{"h1:6379", "h2:7001"}, cluster: true, pass: "pw", dial: 2 * time.Second},
+		{in: "redis+sentinel://h/m/3", addrs: []string{"h:26379"}, master: "m", db: 3},
+		{in: "redis+sentinel://u:pw@h1,h2:26380/m/0?dial_timeout=3s&sentinel_password=sp", addrs: []string{"h1:26379", "h2:26380"},
+			master: "m", user: "u", pass: "pw", sen: "sp", dial: 3 * time.Second},
+		{in: "redis+sentinel://h/m/4?db=4", addrs: []string{"h:26379"}, master: "m", db: 4},
 	} {
 		o, err := store.ParseURL(tt.in)
 		if err != nil {
@@ -35,7 +50,7 @@ func TestParseURLForms(t *testing.T) {
 			continue
 		}
 		if len(o.Addrs) != len(tt.addrs) || o.DB != tt.db || o.Username != tt.user || o.Password != tt.pass || o.MasterName != tt.master ||
-			o.SentinelPassword != tt.sen || o.IsClusterMode != tt.cluster || (o.TLSConfig != nil) != tt.tls {
+			o.SentinelPassword != tt.sen || o.IsClusterMode != tt.cluster || (o.TLSConfig != nil) != tt.tls || o.DialTimeout != tt.dial {
 			t.Errorf("ParseURL(%q) = %+v", tt.in, o)
 			continue
 		}
@@ -49,6 +64,29 @@ func TestParseURLForms(t *testing.T) {
 		"redis+sentinel://h:1/m?db=x", "localhost"} {
 		if o, err := store.ParseURL(in); err == nil {
 			t.Errorf("ParseURL(%q) accepted: %+v", in, o)
+		}
+	}
+	// A misspelt or unknown option is refused, never ignored; so are a Sentinel path that is not
+	// /master[/db], and a database given twice differently.
+	for _, in := range []string{"redis://h:6379?dial_timout=1s", "redis://h?db=2&nosuch=1", "redis://h1,h2?db=1",
+		"redis+sentinel://h/m?dial_timout=1s", "redis+sentinel://h/m/x", "redis+sentinel://h/m/1/2", "redis+sentinel://h/m/1?db=2",
+		"redis+sentinel://h/m?password=x", "redis://h?dial_timeout=soon", "unix:///tmp/redis.sock", "redis://h#frag"} {
+		o, err := store.ParseURL(in)
+		if err == nil {
+			t.Errorf("ParseURL(%q) accepted: %+v", in, o)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), "redis.url: ") {
+			t.Errorf("ParseURL(%q): %v, want an error that names redis.url", in, err)
+		}
+		if strings.Contains(in, "tim") && !strings.Contains(err.Error(), "dial_timout") && !strings.Contains(err.Error(), "dial_timeout") {
+			t.Errorf("ParseURL(%q): %v, want the option named", in, err)
+		}
+	}
+	// An error never quotes the password.
+	for _, in := range []string{"redis://:hunter2@h:port/0", "redis://:hunter2@h/x", "redis+sentinel://:hunter2@h/m?nosuch=1"} {
+		if _, err := store.ParseURL(in); err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("ParseURL(%q): %v", in, err)
 		}
 	}
 }
