@@ -15,7 +15,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -88,13 +87,12 @@ type Coder struct {
 	topics []Topic
 	top    map[string]*topicRules
 
-	crisis    *matcher
-	class     []int // per crisis rule: index into Classes
-	csrc      []source
-	not       *matcher
-	notClass  []int
-	nsrc      []source
-	crisisMin int // number of crisis rules (0 would mean detection is off)
+	crisis   *matcher
+	class    []int // per crisis rule: index into Classes
+	csrc     []source
+	not      *matcher
+	notClass []int
+	nsrc     []source
 }
 
 // Default returns the coder of the embedded rules.
@@ -233,7 +231,7 @@ func (c *Coder) parsePolarity(e *yamlpos.Errors, data []byte) {
 			after:  intValue(e, lm["negation_after"], lang+".negation_after", 0, 0, 6)}
 		for _, sec := range []map[string]*yaml.Node{lm, common} {
 			for _, kind := range polaritySections {
-				cp.addAll(e, pr.m, list(e, sec[kind], lang+"."+kind), func(x entry) int {
+				cp.add(e, pr.m, 0, list(e, sec[kind], lang+"."+kind), func(x entry) int {
 					pr.kind = append(pr.kind, polarityKinds[kind])
 					pr.src = append(pr.src, source{e.File, x.line, x.text})
 					return len(pr.kind) - 1
@@ -244,9 +242,9 @@ func (c *Coder) parsePolarity(e *yamlpos.Errors, data []byte) {
 		if len(negs) == 0 {
 			e.Add(n.Line, "%s needs negators (words like ei, inte, not)", lang)
 		}
-		cp.addAll(e, pr.neg, negs, func(entry) int { return 0 })
-		cp.addAll(e, pr.then, list(e, lm["then"], lang+".then"), func(entry) int { return 0 })
-		cp.addAll(e, pr.now, list(e, lm["now"], lang+".now"), func(entry) int { return 0 })
+		cp.add(e, pr.neg, 0, negs, func(entry) int { return 0 })
+		cp.add(e, pr.then, 0, list(e, lm["then"], lang+".then"), func(entry) int { return 0 })
+		cp.add(e, pr.now, 0, list(e, lm["now"], lang+".now"), func(entry) int { return 0 })
 		if len(pr.kind) == 0 {
 			e.Add(n.Line, "%s has no positive or corrective words", lang)
 		}
@@ -309,7 +307,7 @@ func (c *Coder) parseTopics(e *yamlpos.Errors, data []byte) {
 			tr := c.top[lang]
 			es := list(e, tm[lang], id+"."+lang)
 			words += len(es)
-			cp.addGroup(e, tr.m, es, idx, func(x entry) int {
+			cp.add(e, tr.m, idx, es, func(x entry) int {
 				tr.topic = append(tr.topic, idx)
 				tr.src = append(tr.src, source{e.File, x.line, x.text})
 				return len(tr.topic) - 1
@@ -350,13 +348,13 @@ func (c *Coder) parseCrisis(e *yamlpos.Errors, data []byte) {
 			continue
 		}
 		for _, lang := range locales.Languages {
-			cp.addAll(e, c.crisis, list(e, lm[lang], k.Value+"."+lang), func(x entry) int {
+			cp.add(e, c.crisis, 0, list(e, lm[lang], k.Value+"."+lang), func(x entry) int {
 				c.class = append(c.class, ci)
 				c.csrc = append(c.csrc, source{e.File, x.line, x.text})
 				return len(c.class) - 1
 			})
 		}
-		cp.addAll(e, c.not, list(e, lm["not"], k.Value+".not"), func(x entry) int {
+		cp.add(e, c.not, 0, list(e, lm["not"], k.Value+".not"), func(x entry) int {
 			c.notClass = append(c.notClass, ci)
 			c.nsrc = append(c.nsrc, source{e.File, x.line, x.text})
 			return len(c.notClass) - 1
@@ -602,16 +600,12 @@ func (c *Coder) Analyze(lang, text string) Result {
 // Crisis reports whether a message suggests danger, and its most urgent class. The rules of every
 // language are used, whatever the writer's language.
 func (c *Coder) Crisis(text string) (string, bool) {
-	class, _, ok := c.crisisOf(text)
+	class, _, ok := c.ExplainCrisis(text)
 	return class, ok
 }
 
 // ExplainCrisis is Crisis with the rules that decided.
-func (c *Coder) ExplainCrisis(text string) (class string, ms []Match, ok bool) {
-	return c.crisisOf(text)
-}
-
-func (c *Coder) crisisOf(text string) (string, []Match, bool) {
+func (c *Coder) ExplainCrisis(text string) (string, []Match, bool) {
 	a := c.cws.analyse(text)
 	hits := c.crisis.find(c.cws, a)
 	if len(hits) == 0 {
@@ -641,10 +635,4 @@ func (c *Coder) crisisOf(text string) (string, []Match, bool) {
 		return "", ms, false
 	}
 	return Classes[best], ms, true
-}
-
-// FS returns the embedded default rules (to copy into a rules directory and edit).
-func FS() fs.FS {
-	sub, _ := fs.Sub(embedded, "rules")
-	return sub
 }

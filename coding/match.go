@@ -256,11 +256,6 @@ func (ws *words) add(w wordPat) int32 {
 	return id
 }
 
-// lookup appends to dst the ids of every word that matches s, with or without a typo.
-func (ws *words) lookup(dst []int32, s string) []int32 {
-	return ws.lookupTypos(ws.lookupExact(dst, s), s)
-}
-
 // lookupExact appends to dst the ids of the words that match s as written (exactly, as a prefix, suffix
 // or part).
 func (ws *words) lookupExact(dst []int32, s string) []int32 {
@@ -562,10 +557,7 @@ func (m *matcher) matchAt(ws *words, a *analysed, pid int32, i int) (hit, bool) 
 		}
 		return false
 	}
-	if !hasAny(a.ids[i], p.words[0]) {
-		return hit{}, false
-	}
-	pos[0] = i
+	pos[0] = i // find starts a phrase only at a token that holds one of its first words
 	if !try(1, i+1) {
 		return hit{}, false
 	}

@@ -133,13 +133,13 @@ func (c *compiler) alternatives(s string) ([]wordPat, error) {
 	return out, nil
 }
 
-// phrase parses a rule entry into a phrase of rule index rule.
-func (c *compiler) phrase(s string, rule int) (phrase, error) {
+// phrase parses a rule entry into a phrase.
+func (c *compiler) phrase(s string) (phrase, error) {
 	fs := strings.Fields(s)
 	if len(fs) > 8 {
 		return phrase{}, fmt.Errorf("%q has more than 8 words", s)
 	}
-	p := phrase{rule: rule}
+	var p phrase
 	far := false
 	for i, f := range fs {
 		if f == "..." || f == "…" {
@@ -197,14 +197,11 @@ func (c *compiler) readGroups(e *yamlpos.Errors, n *yaml.Node) {
 
 var groupRe = regexp.MustCompile(`^[\p{L}0-9_]+$`)
 
-// addAll compiles entries into m, each as a rule made by mk (which returns the rule's index). An entry
-// may hold several phrases separated by commas: "ei kiitos, ei kiitti".
-func (c *compiler) addAll(e *yamlpos.Errors, m *matcher, es []entry, mk func(x entry) int) {
-	c.addGroup(e, m, es, 0, mk)
-}
-
-// addGroup is addAll for phrases of a group: only phrases of one group compete for a word.
-func (c *compiler) addGroup(e *yamlpos.Errors, m *matcher, es []entry, group int, mk func(x entry) int) {
+// add compiles entries into m, each as a rule made by mk (which returns the rule's index). An entry
+// may hold several phrases separated by commas: "ei kiitos, ei kiitti". Phrases of one group compete for
+// a word (the longer or more specific one takes it); of different groups they do not (topics: a word may
+// tell two topics at once). Matchers without groups use group 0.
+func (c *compiler) add(e *yamlpos.Errors, m *matcher, group int, es []entry, mk func(x entry) int) {
 	for _, x := range es {
 		for _, alt := range strings.Split(x.text, ",") {
 			alt = strings.TrimSpace(alt)
@@ -212,7 +209,7 @@ func (c *compiler) addGroup(e *yamlpos.Errors, m *matcher, es []entry, group int
 				e.Add(x.line, "empty phrase in %q (two commas, or a comma at the end)", x.text)
 				continue
 			}
-			p, err := c.phrase(alt, 0)
+			p, err := c.phrase(alt)
 			if err != nil {
 				e.Add(x.line, "%v", err)
 				continue

@@ -52,3 +52,8 @@ func TestFuzzyIndex(t *testing.T) {
 		}
 	}
 }
+
+// lookup returns the ids of every word that matches s, with or without a typo.
+func (ws *words) lookup(dst []int32, s string) []int32 {
+	return ws.lookupTypos(ws.lookupExact(dst, s), s)
+}
