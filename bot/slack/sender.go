@@ -82,7 +82,7 @@ func (s *Sender) Run(ctx context.Context, interval time.Duration) error {
 	defer t.Stop()
 	for {
 		if _, err := s.Once(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Warn("slack outbox", slog.String("err", err.Error()))
+			s.Log.Warn("slack outbox", errAttr(err))
 		}
 		select {
 		case <-ctx.Done():
@@ -169,7 +169,7 @@ func (s *Sender) post(ctx context.Context, e store.Entry) (bool, time.Time, erro
 			// The file upload API wants the channel id, which chat.postMessage answered with.
 			if uerr := s.upload(ctx, channelID, m); uerr != nil {
 				at := s.retryAt(uerr, channelID, 1)
-				s.Log.Warn("slack chart upload failed, retried on its own", slog.String("key", m.Key), slog.String("err", uerr.Error()))
+				s.Log.Warn("slack chart upload failed, retried on its own", slog.String("key", m.Key), errAttr(uerr))
 				next = append(next, store.Msg{Key: m.Key + ":chart", Channel: channelID, File: m.File, FileName: m.FileName,
 					FileTitle: m.FileTitle, NotBefore: at, Attempts: 1})
 				if s.OnRetry != nil {
@@ -195,7 +195,7 @@ func (s *Sender) post(ctx context.Context, e store.Entry) (bool, time.Time, erro
 	}
 	dead, rerr := s.Outbox.Retry(ctx, e, at)
 	if dead {
-		s.Log.Error("slack post given up", slog.String("key", m.Key), slog.String("err", err.Error()))
+		s.Log.Error("slack post given up", slog.String("key", m.Key), errAttr(err))
 		at = time.Time{}
 	}
 	return false, at, errors.Join(fmt.Errorf("post %s: %w", m.Key, err), rerr)

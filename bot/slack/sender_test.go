@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/png"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -316,5 +317,25 @@ func TestTwoSendersPostEachOnce(t *testing.T) {
 	posts, _, _ := f.Snapshot()
 	if len(posts) != n {
 		t.Fatalf("%d posts, want %d", len(posts), n)
+	}
+}
+
+// The upload URL Slack hands out is a credential: a failed upload is logged without it.
+func TestUploadURLNotLogged(t *testing.T) {
+	f := fakeslack.New(t)
+	f.RefuseNext("upload", "drop")
+	ob := MustOutbox(t)
+	clk := &clock{t: time.Now()}
+	s := sender(ob, f, clk, "a")
+	var logs logBuffer
+	s.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	ctx := context.Background()
+	ob.Enqueue(ctx, store.Msg{Key: "summary:kotipesa:2026-11:0", Channel: "#kotipesa", Text: "Yhteenveto", File: MustPNG(t), FileName: "chart.png"})
+	s.Once(ctx)
+	if l := logs.String(); !strings.Contains(l, "slack chart upload failed") || strings.Contains(l, "/upload/F") {
+		t.Fatalf("log %s", l)
+	}
+	if _, _, tries := f.Snapshot(); tries["upload"] != 1 {
+		t.Fatalf("upload tried %d times", tries["upload"])
 	}
 }

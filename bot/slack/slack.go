@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -195,7 +196,7 @@ func (s *Slash) summary(w http.ResponseWriter, r *http.Request, cmd slack.SlashC
 		if errors.Is(err, report.ErrUnknownUnit) {
 			return s.help(s.t("slack_unknown_unit", map[string]any{"Unit": target}))
 		}
-		s.Log.Warn("slack summary", slog.String("unit", target), slog.String("period", p.String()), slog.String("err", err.Error()))
+		s.Log.Warn("slack summary", slog.String("unit", target), slog.String("period", p.String()), errAttr(err))
 		return s.t("slack_try_again", nil)
 	}
 	select {
@@ -254,7 +255,7 @@ func (s *Slash) later(url string, msgs []report.Message, replace bool) {
 				wm.Blocks = &slack.Blocks{BlockSet: m.Blocks}
 			}
 			if err := slack.PostWebhookCustomHTTPContext(ctx, url, hc, wm); err != nil {
-				s.Log.Warn("slack response_url", slog.String("err", err.Error()))
+				s.Log.Warn("slack response_url", errAttr(err))
 				return
 			}
 		}
@@ -295,10 +296,34 @@ func (s *Slash) run(ctx context.Context, cmd slack.SlashCommand) string {
 		}
 		links, err := s.Invites.InviteLinks(ctx, unit, aud, n)
 		if err != nil {
-			s.Log.Warn("slack invite", slog.String("err", err.Error()))
+			s.Log.Warn("slack invite", errAttr(err))
 			return s.t("slack_try_again", nil)
 		}
 		return s.t("slack_invites", map[string]any{"N": len(links)}) + "\n" + strings.Join(links, "\n")
 	}
 	return s.help(s.t("slack_unknown", map[string]any{"Command": args[0]}))
+}
+
+// errAttr is err for a log line, without the URLs that *url.Error quotes: a response_url
+// (https://hooks.slack.com/...) is a credential, as is a file upload URL.
+func errAttr(err error) slog.Attr {
+	text := err.Error()
+	var walk func(error)
+	walk = func(e error) {
+		switch x := e.(type) {
+		case nil:
+		case *url.Error:
+			text = strings.ReplaceAll(text, x.Error(), x.Op+": "+x.Err.Error())
+			text = strings.ReplaceAll(text, x.URL, "[url]")
+			walk(x.Err)
+		case interface{ Unwrap() []error }:
+			for _, y := range x.Unwrap() {
+				walk(y)
+			}
+		case interface{ Unwrap() error }:
+			walk(x.Unwrap())
+		}
+	}
+	walk(err)
+	return slog.String("err", text)
 }

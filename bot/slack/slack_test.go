@@ -244,3 +244,35 @@ func TestSlashAnswerEscaped(t *testing.T) {
 		t.Fatalf("answer %q", a.Text)
 	}
 }
+
+// logBuffer collects log lines written from several goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// A response_url (https://hooks.slack.com/actions/...) is a credential: when posting to it fails,
+// the log says so without the URL.
+func TestSlashResponseURLNotLogged(t *testing.T) {
+	srv, b, h := slashServer(t)
+	var logs logBuffer
+	h.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	b.parts = 2
+	gone := httptest.NewServer(http.NotFoundHandler())
+	hook := gone.URL + "/actions/T1/1234/s3cr3tHookToken"
+	gone.Close() // posting to it fails: connection refused
+	if a := slash(t, srv, "johto", "summary 2026-11", hook); !strings.Contains(a.Text, "osa 1") {
+		t.Fatalf("answer %q", a.Text)
+	}
+	h.Wait()
+	if l := logs.String(); !strings.Contains(l, "slack response_url") || strings.Contains(l, "s3cr3tHookToken") || strings.Contains(l, "/actions/") {
+		t.Fatalf("log %s", l)
+	}
+}

@@ -62,7 +62,7 @@ func Verify(secret string, maxBody int64, replays Replays, log *slog.Logger, h h
 			// The signature is unique to the timestamp and body: seeing it again is a replay.
 			first, err := replays.First(r.Context(), r.Header.Get("X-Slack-Signature"), replayTTL)
 			if err != nil {
-				log.Warn("slack replay check", slog.String("err", err.Error()))
+				log.Warn("slack replay check", errAttr(err))
 				http.Error(w, "try again", http.StatusServiceUnavailable)
 				return
 			}

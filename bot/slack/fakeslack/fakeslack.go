@@ -83,6 +83,10 @@ func (f *Server) refused(w http.ResponseWriter, method string) bool {
 	case "500":
 		w.WriteHeader(http.StatusInternalServerError)
 		io.WriteString(w, "<html>oops</html>")
+	case "drop": // the connection breaks: the client's error is a *url.Error quoting the URL
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			c.Close()
+		}
 	default:
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"ok":false,"error":%q}`, code)
@@ -131,7 +135,9 @@ func (f *Server) upload(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(file)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tries["upload"]++
+	if f.refused(w, "upload") {
+		return
+	}
 	if _, ok := f.pending[id]; !ok {
 		http.Error(w, "unknown upload", http.StatusNotFound)
 		return
@@ -186,7 +192,8 @@ func (f *Server) Snapshot() (posts []url.Values, files []Upload, tries map[strin
 }
 
 // RefuseNext makes method answer its next calls with answers, one a call: "429" (with Retry-After: 3),
-// "500", or a Slack error code such as "channel_not_found".
+// "500", "drop" (the connection is closed without an answer), or a Slack error code such as
+// "channel_not_found". "upload" (the POST to the upload URL) takes the first three.
 func (f *Server) RefuseNext(method string, answers ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
