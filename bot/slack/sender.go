@@ -41,7 +41,8 @@ var _ Poster = (*slack.Client)(nil)
 // A post is retried after a rate limit (*slack.RateLimitedError: after its Retry-After, and the
 // channel waits as long) and after other errors that may pass (5xx, network) with a backoff; Slack's
 // refusals that cannot pass (unknown channel, invalid blocks, bad token) go to the dead letters at once.
-// Posts to one channel keep their order: when one fails, the later ones of that channel wait behind it.
+// Posts to one channel keep their order: when one fails, the later ones of that channel, also those
+// claimed in later rounds, wait behind it until it is tried again.
 // A message that carries a chart is posted first and the chart is uploaded into the channel Slack
 // answered with; a failed upload is retried on its own, never by posting the message again.
 type Sender struct {
@@ -58,9 +59,21 @@ type Sender struct {
 	OnRetry    func()
 	OnPosted   func(key string) // a message posted (not a chart uploaded on its own)
 
-	mu   sync.Mutex
-	last map[string]time.Time
+	mu      sync.Mutex
+	last    map[string]time.Time
+	blocked map[string]blocked // channel -> its failed post, which the channel's later posts wait behind
 }
+
+// blocked is a channel's failed post: its key, when it is tried again, and the latest time a post
+// waiting behind it was put off to.
+type blocked struct {
+	key      string
+	at, tail time.Time
+}
+
+// blockedFor is how long a channel's posts wait behind a failed post that is due but has not come
+// back to this sender (another replica may hold it); then they go on.
+const blockedFor = time.Minute
 
 func (s *Sender) now() time.Time {
 	if s.Now != nil {
@@ -104,11 +117,8 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 	}
 	posted := 0
 	var errs []error
-	blocked := map[string]time.Time{} // channel -> when its failed post is tried again
 	for _, e := range es {
-		if at, ok := blocked[e.Msg.Channel]; ok {
-			at = at.Add(time.Millisecond) // behind the failed one, in order
-			blocked[e.Msg.Channel] = at
+		if at, wait := s.behind(e); wait {
 			if err := s.Outbox.Postpone(ctx, e, at); err != nil {
 				errs = append(errs, err)
 			}
@@ -118,13 +128,43 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		if !ok && !at.IsZero() {
+			s.mu.Lock()
+			if s.blocked == nil {
+				s.blocked = map[string]blocked{}
+			}
+			s.blocked[e.Msg.Channel] = blocked{key: e.Msg.Key, at: at, tail: at}
+			s.mu.Unlock()
+		}
 		if ok {
 			posted++
-		} else if !at.IsZero() {
-			blocked[e.Msg.Channel] = at
 		}
 	}
 	return posted, errors.Join(errs...)
+}
+
+// behind reports whether e must wait behind its channel's failed post, and until when: just after
+// the failed post and the posts already waiting behind it, so that they come back in order. The
+// failed post itself (back for its retry) goes, as does everything once the wait has lasted
+// blockedFor past the failed post's time.
+func (s *Sender) behind(e store.Entry) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.blocked[e.Msg.Channel]
+	if !ok {
+		return time.Time{}, false
+	}
+	now := s.now()
+	if e.Msg.Key == b.key || !now.Before(b.at.Add(blockedFor)) {
+		delete(s.blocked, e.Msg.Channel)
+		return time.Time{}, false
+	}
+	if b.tail.Before(now) {
+		b.tail = now
+	}
+	b.tail = b.tail.Add(time.Millisecond)
+	s.blocked[e.Msg.Channel] = b
+	return b.tail, true
 }
 
 // permanent are Slack error codes that a retry cannot change.

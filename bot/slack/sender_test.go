@@ -339,3 +339,66 @@ func TestUploadURLNotLogged(t *testing.T) {
 		t.Fatalf("upload tried %d times", tries["upload"])
 	}
 }
+
+// A post claimed in a later round than a failed post of its channel waits behind it too: the
+// channel sees them in the order they were enqueued.
+func TestOrderKeptAcrossRounds(t *testing.T) {
+	f := fakeslack.New(t)
+	f.RefuseNext("chat.postMessage", "500")
+	ob := MustOutbox(t)
+	clk := &clock{t: time.Now()}
+	s := sender(ob, f, clk, "a")
+	ctx := context.Background()
+	ob.Enqueue(ctx, store.Msg{Key: "a:1", Channel: "#kotipesa", Text: "ensin"})
+	if _, err := s.Once(ctx); err == nil { // 500: tried again after 5 s
+		t.Fatal("no error for a 500")
+	}
+	ob.Enqueue(ctx, store.Msg{Key: "a:2", Channel: "#kotipesa", Text: "sitten"})
+	ob.Enqueue(ctx, store.Msg{Key: "b:1", Channel: "#satama", Text: "muualle"})
+	clk.Add(time.Second)
+	s.Once(ctx)
+	if posts, _, _ := f.Snapshot(); len(posts) != 1 || posts[0].Get("text") != "muualle" {
+		t.Fatalf("while the first post waits for its retry: %v", posts)
+	}
+	for range 4 {
+		clk.Add(2 * time.Second)
+		s.Once(ctx)
+	}
+	posts, _, _ := f.Snapshot()
+	var got []string
+	for _, p := range posts {
+		if p.Get("channel") == "#kotipesa" {
+			got = append(got, p.Get("text"))
+		}
+	}
+	if len(got) != 2 || got[0] != "ensin" || got[1] != "sitten" {
+		t.Fatalf("kotipesa got %q, want ensin, sitten", got)
+	}
+	if d, _ := ob.Depth(ctx); d != 0 {
+		t.Fatalf("outbox depth %d", d)
+	}
+}
+
+// A channel's posts do not wait for ever behind a failed post that another replica took over.
+func TestBlockedChannelGoesOn(t *testing.T) {
+	f := fakeslack.New(t)
+	f.RefuseNext("chat.postMessage", "500")
+	ob := MustOutbox(t)
+	clk := &clock{t: time.Now()}
+	s := sender(ob, f, clk, "a")
+	s.Backoff = func(int) time.Duration { return time.Hour }
+	ctx := context.Background()
+	ob.Enqueue(ctx, store.Msg{Key: "a:1", Channel: "#kotipesa", Text: "ensin"})
+	s.Once(ctx)
+	// Another replica posts the failed one when it is due; this sender never sees it again.
+	clk.Add(time.Hour)
+	other := sender(ob, f, clk, "b")
+	if n, err := other.Once(ctx); n != 1 || err != nil {
+		t.Fatalf("other replica: %d, %v", n, err)
+	}
+	clk.Add(2 * time.Minute)
+	ob.Enqueue(ctx, store.Msg{Key: "a:2", Channel: "#kotipesa", Text: "sitten"})
+	if n, err := s.Once(ctx); n != 1 || err != nil {
+		t.Fatalf("later post: %d, %v", n, err)
+	}
+}
