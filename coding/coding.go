@@ -52,19 +52,14 @@ func (t Topic) Name(lang string) string {
 	return t.Names["fi"]
 }
 
-// source is where a rule was written: the file, line and text, for explanations.
-type source struct {
-	file string
-	line int
-	text string
-}
-
-func (s source) String() string { return fmt.Sprintf("%s:%d %q", s.file, s.line, s.text) }
+// source is where a rule was written, for explanations: `file:line "the entry as written"`. It is made
+// once, when the rules are read.
+func source(file string, x entry) string { return fmt.Sprintf("%s:%d %q", file, x.line, x.text) }
 
 type polarityRules struct {
 	m      *matcher
 	kind   []int8 // per rule: +1 positive, -1 corrective, -2 mild corrective, 0 neutral
-	src    []source
+	src    []string
 	neg    *matcher
 	before int      // a negator this many words before a polarity word (same clause) turns it round
 	after  int      // ... or this many words after it
@@ -75,7 +70,7 @@ type polarityRules struct {
 type topicRules struct {
 	m     *matcher
 	topic []int // per rule: index into Coder.topics
-	src   []source
+	src   []string
 }
 
 // Coder codes messages by its rules.
@@ -89,10 +84,10 @@ type Coder struct {
 
 	crisis   *matcher
 	class    []int // per crisis rule: index into Classes
-	csrc     []source
+	csrc     []string
 	not      *matcher
 	notClass []int
-	nsrc     []source
+	nsrc     []string
 }
 
 // Default returns the coder of the embedded rules.
@@ -233,7 +228,7 @@ func (c *Coder) parsePolarity(e *yamlpos.Errors, data []byte) {
 			for _, kind := range polaritySections {
 				cp.add(e, pr.m, 0, list(e, sec[kind], lang+"."+kind), func(x entry) int {
 					pr.kind = append(pr.kind, polarityKinds[kind])
-					pr.src = append(pr.src, source{e.File, x.line, x.text})
+					pr.src = append(pr.src, source(e.File, x))
 					return len(pr.kind) - 1
 				})
 			}
@@ -309,7 +304,7 @@ func (c *Coder) parseTopics(e *yamlpos.Errors, data []byte) {
 			words += len(es)
 			cp.add(e, tr.m, idx, es, func(x entry) int {
 				tr.topic = append(tr.topic, idx)
-				tr.src = append(tr.src, source{e.File, x.line, x.text})
+				tr.src = append(tr.src, source(e.File, x))
 				return len(tr.topic) - 1
 			})
 		}
@@ -350,13 +345,13 @@ func (c *Coder) parseCrisis(e *yamlpos.Errors, data []byte) {
 		for _, lang := range locales.Languages {
 			cp.add(e, c.crisis, 0, list(e, lm[lang], k.Value+"."+lang), func(x entry) int {
 				c.class = append(c.class, ci)
-				c.csrc = append(c.csrc, source{e.File, x.line, x.text})
+				c.csrc = append(c.csrc, source(e.File, x))
 				return len(c.class) - 1
 			})
 		}
 		cp.add(e, c.not, 0, list(e, lm["not"], k.Value+".not"), func(x entry) int {
 			c.notClass = append(c.notClass, ci)
-			c.nsrc = append(c.nsrc, source{e.File, x.line, x.text})
+			c.nsrc = append(c.nsrc, source(e.File, x))
 			return len(c.notClass) - 1
 		})
 	}
@@ -398,7 +393,7 @@ type Result struct {
 // Code codes a message: its polarity and topics. lang is the writer's language; when its rules find
 // nothing, the other languages' rules are tried (people switch languages).
 func (c *Coder) Code(lang, text string) (string, []string) {
-	r := c.Analyze(lang, text)
+	r := c.analyze(lang, text, false)
 	return r.Polarity, r.Topics
 }
 
@@ -407,7 +402,8 @@ type polScore struct {
 	matches             []Match
 }
 
-func (c *Coder) polarity(lang string, a *analysed) polScore {
+// polarity scores a message by the polarity rules of lang; with explain, it says which rules matched.
+func (c *Coder) polarity(lang string, a *analysed, explain bool) polScore {
 	pr := c.pol[lang]
 	var s polScore
 	if pr == nil {
@@ -433,7 +429,9 @@ func (c *Coder) polarity(lang string, a *analysed) polScore {
 	for _, h := range hits {
 		k := pr.kind[h.rule]
 		if past != nil && past[h.pos[0]] {
-			s.matches = append(s.matches, Match{Rule: pr.src[h.rule].String(), Meaning: "before now (not counted)", Lang: lang, Words: matchedWords(a, h)})
+			if explain {
+				s.matches = append(s.matches, Match{Rule: pr.src[h.rule], Meaning: "before now (not counted)", Lang: lang, Words: matchedWords(a, h)})
+			}
 			continue
 		}
 		negated := false
@@ -455,17 +453,22 @@ func (c *Coder) polarity(lang string, a *analysed) polScore {
 		case negated:
 			k = -k
 		}
+		meaning := Neutral
 		switch k {
 		case 1:
 			s.pos++
+			meaning = Positive
 		case -1:
 			s.neg++
+			meaning = Corrective
 		case -2:
 			s.mild++
+			meaning = Corrective + " (mild)"
 		}
 		s.any++
-		meaning := map[int8]string{1: Positive, -1: Corrective, -2: Corrective + " (mild)", 0: Neutral}[k]
-		s.matches = append(s.matches, Match{Rule: pr.src[h.rule].String(), Meaning: meaning, Lang: lang, Negated: negated, Words: matchedWords(a, h)})
+		if explain {
+			s.matches = append(s.matches, Match{Rule: pr.src[h.rule], Meaning: meaning, Lang: lang, Negated: negated, Words: matchedWords(a, h)})
+		}
 	}
 	return s
 }
@@ -508,7 +511,9 @@ func matchedWords(a *analysed, h hit) string {
 	return strings.Join(ws, " ")
 }
 
-func (c *Coder) topicHits(lang string, a *analysed) ([]int, []Match) {
+// topicHits finds the topics of a message by the topic rules of lang; with explain, it says which rules
+// matched.
+func (c *Coder) topicHits(lang string, a *analysed, explain bool) ([]int, []Match) {
 	tr := c.top[lang]
 	if tr == nil {
 		return nil, nil
@@ -524,7 +529,9 @@ func (c *Coder) topicHits(lang string, a *analysed) ([]int, []Match) {
 		if !slices.Contains(idx, t) {
 			idx = append(idx, t)
 		}
-		ms = append(ms, Match{Rule: tr.src[h.rule].String(), Meaning: "topic " + c.topics[t].ID, Lang: lang, Words: matchedWords(a, h)})
+		if explain {
+			ms = append(ms, Match{Rule: tr.src[h.rule], Meaning: "topic " + c.topics[t].ID, Lang: lang, Words: matchedWords(a, h)})
+		}
 	}
 	return idx, ms
 }
@@ -554,16 +561,29 @@ func normLang(lang string) string {
 	return "fi"
 }
 
+// langOrder is, for each language, the order in which the rules of the languages are tried: the writer's
+// own first, then the others.
+var langOrder = func() map[string][]string {
+	m := map[string][]string{}
+	for _, l := range locales.Languages {
+		m[l] = append([]string{l}, slices.DeleteFunc(slices.Clone(locales.Languages), func(o string) bool { return o == l })...)
+	}
+	return m
+}()
+
 // Analyze codes a message and says which rules matched.
-func (c *Coder) Analyze(lang, text string) Result {
+func (c *Coder) Analyze(lang, text string) Result { return c.analyze(lang, text, true) }
+
+// analyze codes a message; with explain, the result says which rules matched (Matches).
+func (c *Coder) analyze(lang, text string, explain bool) Result {
 	lang = normLang(lang)
 	a := c.ws.analyse(text)
-	order := append([]string{lang}, slices.DeleteFunc(slices.Clone(locales.Languages), func(l string) bool { return l == lang })...)
+	order := langOrder[lang]
 	r := Result{Polarity: Neutral, Lang: lang}
 	var best polScore
 	bestLang := ""
 	for _, l := range order {
-		s := c.polarity(l, a)
+		s := c.polarity(l, a, explain)
 		if s.any > best.any || (bestLang == "" && l == lang) {
 			best, bestLang = s, l
 		}
@@ -583,7 +603,7 @@ func (c *Coder) Analyze(lang, text string) Result {
 	}
 	var topics []int
 	for _, l := range order {
-		idx, ms := c.topicHits(l, a)
+		idx, ms := c.topicHits(l, a, explain)
 		if len(idx) > 0 {
 			topics = idx
 			r.Matches = append(r.Matches, ms...)
@@ -600,12 +620,15 @@ func (c *Coder) Analyze(lang, text string) Result {
 // Crisis reports whether a message suggests danger, and its most urgent class. The rules of every
 // language are used, whatever the writer's language.
 func (c *Coder) Crisis(text string) (string, bool) {
-	class, _, ok := c.ExplainCrisis(text)
+	class, _, ok := c.crisisCheck(text, false)
 	return class, ok
 }
 
 // ExplainCrisis is Crisis with the rules that decided.
-func (c *Coder) ExplainCrisis(text string) (string, []Match, bool) {
+func (c *Coder) ExplainCrisis(text string) (string, []Match, bool) { return c.crisisCheck(text, true) }
+
+// crisisCheck is Crisis; with explain it also says which rules decided.
+func (c *Coder) crisisCheck(text string, explain bool) (string, []Match, bool) {
 	a := c.cws.analyse(text)
 	hits := c.crisis.find(c.cws, a)
 	if len(hits) == 0 {
@@ -620,13 +643,17 @@ func (c *Coder) ExplainCrisis(text string) (string, []Match, bool) {
 		for _, n := range nots {
 			if c.notClass[n.rule] == ci && overlaps(h, n) {
 				cancelled = true
-				ms = append(ms, Match{Rule: c.nsrc[n.rule].String(), Meaning: "not " + Classes[ci], Words: matchedWords(a, n)})
+				if explain {
+					ms = append(ms, Match{Rule: c.nsrc[n.rule], Meaning: "not " + Classes[ci], Words: matchedWords(a, n)})
+				}
 			}
 		}
 		if cancelled {
 			continue
 		}
-		ms = append(ms, Match{Rule: c.csrc[h.rule].String(), Meaning: "crisis " + Classes[ci], Words: matchedWords(a, h)})
+		if explain {
+			ms = append(ms, Match{Rule: c.csrc[h.rule], Meaning: "crisis " + Classes[ci], Words: matchedWords(a, h)})
+		}
 		if best < 0 || ci < best {
 			best = ci
 		}

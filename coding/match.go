@@ -10,6 +10,9 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
+// maxWords is the most words a phrase of the rules may have.
+const maxWords = 8
+
 // maxGap is how many other words may stand between two neighbouring words of a phrase; farGap is the
 // limit where the rule writes "..." between them ("miks ... aina": anywhere later in the sentence).
 const (
@@ -79,10 +82,7 @@ func tokenize(text string) []token {
 		if len(word) == 0 {
 			return
 		}
-		t := token{text: string(word), sentence: sentence, clause: clause}
-		if s := squeeze(word); s != t.text {
-			t.alt = s
-		}
+		t := token{text: string(word), alt: squeeze(word), sentence: sentence, clause: clause}
 		toks = append(toks, t)
 		word = word[:0]
 	}
@@ -121,10 +121,13 @@ func tokenize(text string) []token {
 	return toks
 }
 
-// squeeze returns word with every run of 3 or more equal letters made one letter.
+// squeeze returns word with every run of 3 or more equal letters made one letter, or "" when it has
+// no such run (without allocating).
 func squeeze(word []rune) string {
+	if !hasRun3(word) {
+		return ""
+	}
 	var b strings.Builder
-	changed := false
 	for i := 0; i < len(word); {
 		j := i
 		for j < len(word) && word[j] == word[i] {
@@ -133,17 +136,23 @@ func squeeze(word []rune) string {
 		n := j - i
 		if n >= 3 {
 			n = 1
-			changed = true
 		}
 		for k := 0; k < n; k++ {
 			b.WriteRune(word[i])
 		}
 		i = j
 	}
-	if !changed {
-		return string(word)
-	}
 	return b.String()
+}
+
+// hasRun3 reports whether the same letter stands 3 or more times in a row in word.
+func hasRun3(word []rune) bool {
+	for i := 2; i < len(word); i++ {
+		if word[i] == word[i-1] && word[i] == word[i-2] {
+			return true
+		}
+	}
+	return false
 }
 
 // wordPat is one word of a rule: text, text* (starts with), *text (ends with) or *text* (contains).
@@ -171,7 +180,7 @@ func (w wordPat) key() string {
 
 // specificity ranks how narrowly a word matches: exact words beat prefixes, longer beats shorter.
 func (w wordPat) specificity() int {
-	s := 4 * utf8.RuneCountInString(w.text)
+	s := 4 * w.runes
 	switch {
 	case !w.prefix && !w.suffix:
 		s += 3
@@ -505,7 +514,7 @@ func (m *matcher) find(ws *words, a *analysed) []hit {
 		return cmp.Or(cmp.Compare(len(y.pos), len(x.pos)), cmp.Compare(y.score, x.score), cmp.Compare(x.pos[0], y.pos[0]))
 	})
 	usedBy := map[int][]bool{}
-	var out []hit
+	out := cands[:0] // filtered in place: a hit is written at or before where it was read
 	seen := map[[2]int]bool{}
 next:
 	for _, h := range cands {
@@ -537,30 +546,13 @@ next:
 // previous one, in the same sentence. The earliest placement wins.
 func (m *matcher) matchAt(ws *words, a *analysed, pid int32, i int) (hit, bool) {
 	p := &m.phrases[pid]
-	pos := make([]int, len(p.words))
-	var try func(k, from int) bool
-	try = func(k, from int) bool {
-		if k == len(p.words) {
-			return true
-		}
-		gap := maxGap
-		if p.far[k] {
-			gap = farGap
-		}
-		for j := from; j < len(a.toks) && j <= from+gap && a.toks[j].sentence == a.toks[i].sentence; j++ {
-			if hasAny(a.ids[j], p.words[k]) {
-				pos[k] = j
-				if try(k+1, j+1) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	pos[0] = i // find starts a phrase only at a token that holds one of its first words
-	if !try(1, i+1) {
+	var buf [maxWords]int
+	at := buf[:len(p.words)]
+	at[0] = i // find starts a phrase only at a token that holds one of its first words
+	if !p.place(a, at, 1, i+1) {
 		return hit{}, false
 	}
+	pos := slices.Clone(at)
 	score := 0
 	for k, j := range pos {
 		best := 0
@@ -576,6 +568,28 @@ func (m *matcher) matchAt(ws *words, a *analysed, pid int32, i int) (hit, bool) 
 		score += best
 	}
 	return hit{phrase: pid, group: p.group, rule: p.rule, pos: pos, score: score}, true
+}
+
+// place finds tokens for the words of p from the k-th on, the k-th at from or within its gap after it,
+// all in the sentence of the first; pos[:k] are placed already. The earliest placement wins.
+func (p *phrase) place(a *analysed, pos []int, k, from int) bool {
+	if k == len(p.words) {
+		return true
+	}
+	gap := maxGap
+	if p.far[k] {
+		gap = farGap
+	}
+	sentence := a.toks[pos[0]].sentence
+	for j := from; j < len(a.toks) && j <= from+gap && a.toks[j].sentence == sentence; j++ {
+		if hasAny(a.ids[j], p.words[k]) {
+			pos[k] = j
+			if p.place(a, pos, k+1, j+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hasAny(have, want []int32) bool {

@@ -136,8 +136,8 @@ func (c *compiler) alternatives(s string) ([]wordPat, error) {
 // phrase parses a rule entry into a phrase.
 func (c *compiler) phrase(s string) (phrase, error) {
 	fs := strings.Fields(s)
-	if len(fs) > 8 {
-		return phrase{}, fmt.Errorf("%q has more than 8 words", s)
+	if len(fs) > maxWords {
+		return phrase{}, fmt.Errorf("%q has more than %d words", s, maxWords)
 	}
 	var p phrase
 	far := false

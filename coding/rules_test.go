@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -144,3 +145,30 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// TestCodeAgreesWithItsExplanation: Code and Crisis (which build no explanations) give what Analyze and
+// ExplainCrisis give, and every rule an explanation names is the file:line and text of a rule.
+func TestCodeAgreesWithItsExplanation(t *testing.T) {
+	c := coding.MustDefault(t)
+	for _, file := range []string{"testdata/labelled.tsv", "testdata/heldout2.tsv"} {
+		for _, x := range readLabelled(t, file) {
+			pol, topics := c.Code(x.lang, x.text)
+			r := c.Analyze(x.lang, x.text)
+			if pol != r.Polarity || strings.Join(topics, ",") != strings.Join(r.Topics, ",") {
+				t.Errorf("%s:%d: Code %s %v, Analyze %s %v", file, x.line, pol, topics, r.Polarity, r.Topics)
+			}
+			class, ok := c.Crisis(x.text)
+			eclass, ms, eok := c.ExplainCrisis(x.text)
+			if class != eclass || ok != eok {
+				t.Errorf("%s:%d: Crisis %q %v, ExplainCrisis %q %v", file, x.line, class, ok, eclass, eok)
+			}
+			for _, m := range append(r.Matches, ms...) {
+				if !ruleRe.MatchString(m.Rule) {
+					t.Errorf("%s:%d: match %+v does not name its rule as file:line \"text\"", file, x.line, m)
+				}
+			}
+		}
+	}
+}
+
+var ruleRe = regexp.MustCompile(`^coding/rules/(polarity|topics|crisis)\.yaml:\d+ ".+"$`)
