@@ -2,6 +2,7 @@ package coding_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -172,3 +173,32 @@ func TestCodeAgreesWithItsExplanation(t *testing.T) {
 }
 
 var ruleRe = regexp.MustCompile(`^coding/rules/(polarity|topics|crisis)\.yaml:\d+ ".+"$`)
+
+// TestCorrectiveWeight: a complaint among praise is kept as corrective unless the praise outnumbers it by
+// more than corrective_weight to 1; the weight is the staff's to set.
+func TestCorrectiveWeight(t *testing.T) {
+	const langs = "sv: {negators: [inte], positive: [bra], corrective: [dålig]}\nen: {negators: [not], positive: [good], corrective: [bad]}\n"
+	for _, x := range []struct {
+		weight int
+		text   string
+		want   string
+	}{
+		{2, "kiva. kiva. kiva. huono.", coding.Positive},   // 3 praise > 2 × 1 complaint
+		{2, "kiva. kiva. huono.", coding.Corrective},       // 2 praise, not more than 2 × 1
+		{3, "kiva. kiva. kiva. huono.", coding.Corrective}, // 3, not more than 3 × 1
+		{3, "kiva. kiva. kiva. kiva. huono.", coding.Positive},
+		{3, "kiva. kiva. kiva. kiva. kiva. kiva. huono. huono.", coding.Corrective}, // 6, not more than 3 × 2
+		{1, "kiva. kiva. huono.", coding.Positive},
+		{1, "kiva. huono.", coding.Corrective},
+	} {
+		files := defaults(t)
+		files[coding.PolarityFile] = []byte(fmt.Sprintf("corrective_weight: %d\nfi: {negators: [ei], positive: [kiva], corrective: [huono]}\n%s", x.weight, langs))
+		c, err := coding.Parse(nil, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := c.Code("fi", x.text); got != x.want {
+			t.Errorf("corrective_weight %d, %q: %s, want %s", x.weight, x.text, got, x.want)
+		}
+	}
+}
