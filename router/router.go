@@ -23,6 +23,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/locales"
 	"github.com/palaute/palaute/period"
@@ -84,11 +85,6 @@ const warnEvery = time.Hour
 // lock before acknowledging it) stays with it before this router takes it over.
 const claimIdle = 5 * time.Minute
 
-// ErrNoChannel means a unit's feedback has nowhere to go: neither units[].slack_channel nor
-// slack.all_channel is set. Its entries wait in the stream until one is; the router logs it (at most
-// once an hour) and counts it in Waiting, and does not report it as an error of its runs.
-var ErrNoChannel = errors.New("no Slack channel")
-
 // Group names on each unit's feedback stream.
 const (
 	groupUrgent = "urgent"
@@ -102,9 +98,11 @@ func (r *Router) units() []string {
 	for _, u := range r.Units {
 		ids = append(ids, u.ID)
 	}
-	return append(ids, NoUnit)
+	return append(ids, bot.NoUnit)
 }
 
+// unit is a unit of units() and its channel: its own, else slack.all_channel. The one that is not
+// configured is bot.NoUnit, named "place not known".
 func (r *Router) unit(id string) (config.Unit, string) {
 	for _, u := range r.Units {
 		if u.ID == id {
@@ -116,14 +114,8 @@ func (r *Router) unit(id string) (config.Unit, string) {
 		}
 	}
 	name := r.t("unit_none")
-	if id != NoUnit {
-		name = id
-	}
 	return config.Unit{ID: id, Names: map[string]string{"fi": name, "sv": name, "en": name}}, r.All
 }
-
-// NoUnit is the unit of feedback from someone who has not chosen one (bot.NoUnit).
-const NoUnit = "_none"
 
 func (r *Router) t(id string, data ...locales.Data) string { return r.Catalog.T(r.Lang, id, data...) }
 
@@ -370,7 +362,7 @@ func (r *Router) Digest(ctx context.Context, week period.Period) error {
 	start := fmt.Sprint(week.Start().UnixMilli())
 	end := fmt.Sprint(week.End().UnixMilli()-1) + "-18446744073709551615"
 	for _, uid := range r.units() {
-		if uid == NoUnit {
+		if uid == bot.NoUnit {
 			continue
 		}
 		xs, err := r.RDB.XRange(ctx, r.key(uid), start, end).Result()
@@ -475,7 +467,7 @@ func (r *Router) warn(uid, kind string, n int) {
 		level = slog.LevelError
 	}
 	r.log().LogAttrs(context.Background(), level, "feedback waits: no Slack channel for its unit; set units[].slack_channel or slack.all_channel",
-		slog.String("unit", uid), slog.String("kind", kind), slog.Int("waiting", n), slog.String("err", ErrNoChannel.Error()))
+		slog.String("unit", uid), slog.String("kind", kind), slog.Int("waiting", n))
 }
 
 func (r *Router) now() time.Time {
@@ -513,11 +505,8 @@ func oneLine(s string) string {
 // at 8:00 does not skip a week: the digest is posted once per unit and week by its outbox key). Call it
 // often (every 15-30 s) on the replica that holds the scheduler's lock.
 func (r *Router) Tick(ctx context.Context) error {
-	if r.Now == nil {
-		r.Now = time.Now
-	}
 	errs := []error{r.Urgent(ctx)}
-	h := r.Now().Truncate(time.Hour)
+	h := r.now().Truncate(time.Hour)
 	if r.lastHour.IsZero() {
 		r.lastHour = h
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/metrics"
 	"github.com/palaute/palaute/store"
 )
@@ -203,7 +204,7 @@ func (a *app) sweeper(ctx context.Context) error {
 	for _, u := range a.cfg.Units {
 		units = append(units, u.ID)
 	}
-	units = append(units, "_none")
+	units = append(units, bot.NoUnit)
 	retention := time.Duration(a.cfg.Privacy.RetentionDays) * 24 * time.Hour
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
