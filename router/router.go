@@ -6,8 +6,10 @@
 // text is PII-scrubbed and shown shuffled, without time.
 //
 // Feedback that has nowhere to go (no units[].slack_channel and no slack.all_channel) is kept in its
-// stream and posted once a channel is set; meanwhile the router counts it (Waiting) and logs that it
-// waits at most once an hour per unit and kind, without any text.
+// stream. Channels are read at start: alerts and the hourly batch's feedback are posted by the first
+// router started after a channel is set; the weekly thanks, whose digest is made once a week, only when
+// that router starts within the week after the thanks' week. Meanwhile the router counts what waits
+// (Waiting) and logs it at most once an hour per unit and kind, without any text.
 package router
 
 import (
@@ -354,9 +356,10 @@ func (r *Router) Hourly(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Digest posts the week's positive feedback ("kiitokset") per unit, once per unit and week. A unit
-// without a channel is logged and counted (its entries stay in the stream) and tried again at the next
-// run; it is not an error.
+// Digest posts the week's positive feedback ("kiitokset") per unit, once per unit and week (by its
+// outbox key). The thanks of a unit without a channel are counted (Waiting) and logged, not scrubbed nor
+// posted; that is not an error. The entries stay in the stream: Digest of the same week made again with a
+// channel (after a restart) posts them.
 func (r *Router) Digest(ctx context.Context, week period.Period) error {
 	var errs []error
 	start := fmt.Sprint(week.Start().UnixMilli())
@@ -365,25 +368,30 @@ func (r *Router) Digest(ctx context.Context, week period.Period) error {
 		if uid == bot.NoUnit {
 			continue
 		}
+		u, ch := r.unit(uid)
 		xs, err := r.RDB.XRange(ctx, r.key(uid), start, end).Result()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("digest %s: %w", uid, err))
 			continue
 		}
+		n := 0
 		var texts []string
 		for _, x := range xs {
 			pol, _ := x.Values["pol"].(string)
 			text, _ := x.Values["text"].(string)
 			lang, _ := x.Values["lang"].(string)
-			if pol == "positive" && text != "" {
+			if pol != "positive" || text == "" {
+				continue
+			}
+			n++
+			if ch != "" {
 				texts = append(texts, r.Scrub.Scrub(lang, text))
 			}
 		}
-		u, ch := r.unit(uid)
 		if ch == "" {
-			r.setWaiting(KindDigest, uid, len(texts))
-			if len(texts) > 0 {
-				r.warn(uid, KindDigest, len(texts))
+			r.setWaiting(KindDigest, uid, n)
+			if n > 0 {
+				r.warn(uid, KindDigest, n)
 			}
 			continue
 		}
@@ -502,8 +510,11 @@ func oneLine(s string) string {
 
 // Tick posts urgent alerts, makes the hourly batch when a new hour has begun, and the previous week's
 // digest from Monday 8:00 on (local time; at the first new hour after that, so a restart or a lost lock
-// at 8:00 does not skip a week: the digest is posted once per unit and week by its outbox key). Call it
-// often (every 15-30 s) on the replica that holds the scheduler's lock.
+// at 8:00 does not skip a week: the digest is posted once per unit and week by its outbox key). A digest
+// made without an error is not made again by this router; one that failed is retried at the next hour.
+// Channels are read at start, so a unit without one gets its thanks only from a router started after one
+// is set (within the week after the thanks' week). Call Tick often (every 15-30 s) on the replica that
+// holds the scheduler's lock.
 func (r *Router) Tick(ctx context.Context) error {
 	errs := []error{r.Urgent(ctx)}
 	h := r.now().Truncate(time.Hour)
@@ -518,7 +529,7 @@ func (r *Router) Tick(ctx context.Context) error {
 		monday8 := time.Date(local.Year(), local.Month(), local.Day()-since, 8, 0, 0, 0, r.loc())
 		if prev := period.WeekOf(local).Prev(); !local.Before(monday8) && prev != r.lastDigest {
 			err := r.Digest(ctx, prev)
-			if err == nil && r.Waiting(KindDigest) == 0 {
+			if err == nil {
 				r.lastDigest = prev // else tried again next hour: posted once per unit by its key
 			}
 			errs = append(errs, err)

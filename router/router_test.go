@@ -46,6 +46,20 @@ type upper struct{}
 
 func (upper) Scrub(lang, text string) string { return strings.ReplaceAll(text, "Mikko", "[nimi]") }
 
+// countingScrub is upper that counts the texts it was given.
+type countingScrub struct {
+	upper
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingScrub) Scrub(lang, text string) string {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return c.upper.Scrub(lang, text)
+}
+
 // coder: "HÄTÄ" is a crisis, "kiitos" positive, a question neutral, everything else corrective.
 type coder struct{}
 
@@ -375,19 +389,21 @@ func TestNoChannelKeepsFeedback(t *testing.T) {
 	}
 }
 
-// TestDigestWaitsForAChannel: the thanks of a unit without a channel are not an error of every tick; the
-// digest is tried each hour (logged at most once an hour) and posted once a channel is set that week.
+// TestDigestWaitsForAChannel: the thanks of a unit without a channel are not an error of every tick: the
+// digest is made once (the wait logged once, without text, and counted), not again every hour, since
+// channels change only with a restart; a router started with a channel set that week posts them.
 func TestDigestWaitsForAChannel(t *testing.T) {
 	e, r, ob := setup(t)
 	ctx := context.Background()
 	logs := &logRecorder{}
-	r.Log, r.All = slog.New(logs), ""
+	scrub := &countingScrub{}
+	r.Log, r.All, r.Scrub = slog.New(logs), "", scrub
 	c := e.Chat(t, "k", "fi")
 	c.Send("/start u-satama")
 	c.Send("/stop")
 	c.Send("kiitos kaikille")
 	monday := time.Date(2026, 11, 23, 8, 0, 10, 0, time.UTC)
-	for _, at := range []time.Duration{-time.Hour, 0, 20 * time.Minute, time.Hour} {
+	for _, at := range []time.Duration{-time.Hour, 0, 20 * time.Minute, time.Hour, 5 * time.Hour} {
 		e.Clock.Set(monday.Add(at))
 		if err := r.Tick(ctx); err != nil {
 			t.Fatalf("tick at %v: %v", e.Clock.Now(), err)
@@ -396,16 +412,26 @@ func TestDigestWaitsForAChannel(t *testing.T) {
 	if len(ob.order) != 0 || r.Waiting(router.KindDigest) != 1 {
 		t.Fatalf("posts %v, waiting %d: want none posted and one thanks waiting", ob.order, r.Waiting(router.KindDigest))
 	}
-	if n := len(logs.lines()); n != 2 {
-		t.Fatalf("want the wait logged at 8:00 and 9:00, got:\n%s", strings.Join(logs.lines(), "\n"))
+	if lines := logs.lines(); len(lines) != 1 || !strings.Contains(lines[0], "kind=digest") || strings.Contains(lines[0], "kiitos") {
+		t.Fatalf("want the wait logged once, at 8:00, without text; got:\n%s", strings.Join(lines, "\n"))
 	}
-	r.All = "#johto"
-	e.Clock.Set(monday.Add(2 * time.Hour))
-	if err := r.Tick(ctx); err != nil {
-		t.Fatal(err)
+	if scrub.n != 0 {
+		t.Fatalf("%d texts scrubbed for a digest with nowhere to go", scrub.n)
 	}
-	if len(ob.order) != 1 || ob.order[0] != "digest:satama:2026-W47" || r.Waiting(router.KindDigest) != 0 {
-		t.Fatalf("after setting a channel: %v", ob.order)
+
+	restarted := &router.Router{RDB: r.RDB, Prefix: r.Prefix, Units: r.Units, All: "#johto", Lang: r.Lang, Outbox: r.Outbox,
+		Scrub: r.Scrub, Catalog: r.Catalog, Now: r.Now, Consumer: "restarted", Shuffle: r.Shuffle}
+	for _, at := range []time.Duration{30 * time.Hour, 31 * time.Hour, 32 * time.Hour} { // Tuesday
+		e.Clock.Set(monday.Add(at))
+		if err := restarted.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(ob.order) != 1 || ob.order[0] != "digest:satama:2026-W47" || restarted.Waiting(router.KindDigest) != 0 {
+		t.Fatalf("after a restart with a channel: %v", ob.order)
+	}
+	if p := ob.posts[ob.order[0]]; p.Channel != "#johto" || !strings.Contains(p.Text, "kiitos kaikille") {
+		t.Fatalf("digest %+v", p)
 	}
 }
 
