@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -61,8 +62,18 @@ type Slash struct {
 	wg sync.WaitGroup
 }
 
-// Wait waits for the summaries still being delivered through response_url.
-func (s *Slash) Wait() { s.wg.Wait() }
+// Wait waits for the summaries still being made or delivered through response_url, until ctx ends
+// (a stopping server waits within its shutdown deadline).
+func (s *Slash) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("slack summaries still being delivered: %w", context.Cause(ctx))
+	}
+}
 
 type answer struct {
 	ResponseType string        `json:"response_type"`
@@ -211,7 +222,11 @@ func (s *Slash) summary(w http.ResponseWriter, r *http.Request, cmd slack.SlashC
 		}
 		reply(w, answer{Text: res.msgs[0].Text, Blocks: res.msgs[0].Blocks})
 		if len(res.msgs) > 1 {
-			s.later(cmd.ResponseURL, res.msgs[1:], false)
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.later(cmd.ResponseURL, res.msgs[1:], false)
+			}()
 		}
 	case <-timer.C:
 		reply(w, answer{Text: s.t("slack_summary_wait", nil)})
@@ -220,8 +235,7 @@ func (s *Slash) summary(w http.ResponseWriter, r *http.Request, cmd slack.SlashC
 			defer s.wg.Done()
 			res := <-done
 			if res.err != nil {
-				s.later(cmd.ResponseURL, []report.Message{{Text: failed(res.err)}}, true)
-				return
+				res.msgs = []report.Message{{Text: failed(res.err)}}
 			}
 			s.later(cmd.ResponseURL, res.msgs, true)
 		}()
@@ -231,7 +245,9 @@ func (s *Slash) summary(w http.ResponseWriter, r *http.Request, cmd slack.SlashC
 // maxResponses is how many times Slack accepts a command's response_url.
 const maxResponses = 5
 
-// later posts messages to the command's response_url, ephemerally; replace replaces the "wait" answer.
+// later posts messages to the command's response_url, ephemerally, and returns when they are posted
+// (or one failed); replace replaces the "wait" answer. Slack takes at most maxResponses: a longer
+// summary is cut, and its last message says so.
 func (s *Slash) later(url string, msgs []report.Message, replace bool) {
 	if url == "" {
 		return
@@ -244,22 +260,18 @@ func (s *Slash) later(url string, msgs []report.Message, replace bool) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		for i, m := range msgs {
-			wm := &slack.WebhookMessage{ResponseType: "ephemeral", Text: slackutilsx.EscapeMessage(m.Text), ReplaceOriginal: replace && i == 0}
-			if len(m.Blocks) > 0 {
-				wm.Blocks = &slack.Blocks{BlockSet: m.Blocks}
-			}
-			if err := slack.PostWebhookCustomHTTPContext(ctx, url, hc, wm); err != nil {
-				s.Log.Warn("slack response_url", errAttr(err))
-				return
-			}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i, m := range msgs {
+		wm := &slack.WebhookMessage{ResponseType: "ephemeral", Text: slackutilsx.EscapeMessage(m.Text), ReplaceOriginal: replace && i == 0}
+		if len(m.Blocks) > 0 {
+			wm.Blocks = &slack.Blocks{BlockSet: m.Blocks}
 		}
-	}()
+		if err := slack.PostWebhookCustomHTTPContext(ctx, url, hc, wm); err != nil {
+			s.Log.Warn("slack response_url", errAttr(err))
+			return
+		}
+	}
 }
 
 func (s *Slash) run(ctx context.Context, cmd slack.SlashCommand) string {

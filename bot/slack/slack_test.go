@@ -3,6 +3,7 @@ package slack_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -72,7 +73,7 @@ func slashServer(t *testing.T) (*httptest.Server, *stubBackend, *slack.Slash) {
 		MinResponses: 5, MinComments: 10, Now: func() time.Time { return november }, AnswerWithin: 500 * time.Millisecond}
 	srv := httptest.NewServer(slack.Verify("signing-secret", 64<<10, nil, nil, h))
 	t.Cleanup(srv.Close)
-	t.Cleanup(h.Wait)
+	t.Cleanup(func() { h.Wait(context.Background()) })
 	return srv, b, h
 }
 
@@ -212,7 +213,7 @@ func TestSlashSlowSummaryAnswersInTime(t *testing.T) {
 	if !strings.Contains(a.Text, "Kokoan yhteenvetoa") {
 		t.Fatalf("answer %q", a.Text)
 	}
-	h.Wait()
+	h.Wait(context.Background())
 	got := ru.got()
 	if len(got) != 1 || got[0].ResponseType != "ephemeral" || !got[0].ReplaceOriginal ||
 		!strings.Contains(got[0].Text, "YHTEENVETO kotipesa 2026-11") || got[0].Blocks == nil || len(got[0].Blocks.BlockSet) != 1 {
@@ -229,7 +230,7 @@ func TestSlashLongSummaryFollowsUp(t *testing.T) {
 	if !strings.Contains(a.Text, "osa 1") {
 		t.Fatalf("answer %q", a.Text)
 	}
-	h.Wait()
+	h.Wait(context.Background())
 	got := ru.got()
 	if len(got) != 2 || !strings.Contains(got[0].Text, "osa 2") || !strings.Contains(got[1].Text, "osa 3") || got[0].ReplaceOriginal {
 		t.Fatalf("follow-ups %+v", got)
@@ -271,8 +272,66 @@ func TestSlashResponseURLNotLogged(t *testing.T) {
 	if a := slash(t, srv, "johto", "summary 2026-11", hook); !strings.Contains(a.Text, "osa 1") {
 		t.Fatalf("answer %q", a.Text)
 	}
-	h.Wait()
+	h.Wait(context.Background())
 	if l := logs.String(); !strings.Contains(l, "slack response_url") || strings.Contains(l, "s3cr3tHookToken") || strings.Contains(l, "/actions/") {
 		t.Fatalf("log %s", l)
+	}
+}
+
+// Slack takes at most 5 messages through a response_url: a longer summary is cut after the fifth,
+// whose text says so and how to get the rest.
+func TestSlashSummaryCutAfterFiveFollowUps(t *testing.T) {
+	srv, b, h := slashServer(t)
+	b.parts = 8
+	ru := newResponseURL(t)
+	if a := slash(t, srv, "johto", "summary 2026-11", ru.srv.URL); !strings.Contains(a.Text, "osa 1") {
+		t.Fatalf("answer %q", a.Text)
+	}
+	h.Wait(context.Background())
+	got := ru.got()
+	if len(got) != 5 {
+		t.Fatalf("%d follow-ups, want 5: %+v", len(got), got)
+	}
+	for i, m := range got[:4] {
+		if !strings.Contains(m.Text, fmt.Sprintf("osa %d", i+2)) || m.ResponseType != "ephemeral" {
+			t.Errorf("follow-up %d: %+v", i+1, m)
+		}
+	}
+	cut := locales.Must().T("fi", "slack_summary_cut", nil)
+	if got[4].Text != cut || got[4].Blocks != nil || !strings.Contains(cut, "/palaute summary") {
+		t.Errorf("last follow-up %q, want %q", got[4].Text, cut)
+	}
+}
+
+// Wait returns when the summaries in delivery are delivered, or when its context ends first.
+func TestSlashWaitKeepsItsDeadline(t *testing.T) {
+	srv, b, h := slashServer(t)
+	b.parts = 2
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		var m slackapi.WebhookMessage
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		got = append(got, m.Text)
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	slash(t, srv, "johto", "summary 2026-11", hook.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := h.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait with a delivery held: %v", err)
+	}
+	close(release)
+	if err := h.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || !strings.Contains(got[0], "osa 2") {
+		t.Fatalf("delivered %q", got)
 	}
 }

@@ -93,8 +93,14 @@ func TestConfigErrorNamesKey(t *testing.T) {
 // PALAUTE_HTTP_LISTEN=127.0.0.1:0) until the test ends. stop ends it sooner and returns what serve returned.
 func mustServe(t *testing.T, env func(string) string) (a *app, addr string, stop func() error) {
 	t.Helper()
+	return mustServeConfig(t, "../../config.yaml", env)
+}
+
+// mustServeConfig is mustServe with the configuration file at path.
+func mustServeConfig(t *testing.T, path string, env func(string) string) (a *app, addr string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := build(ctx, "../../config.yaml", env, io.Discard)
+	a, err := build(ctx, path, env, io.Discard)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

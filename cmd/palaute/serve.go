@@ -43,6 +43,10 @@ type wiring struct {
 	metrics    *metrics.Metrics
 	components []component
 	ready      []func(ctx context.Context) error // extra readiness checks
+	// drain are waited for on shutdown, after the HTTP server stopped taking requests and within the
+	// same deadline: work a request started that goes on after its answer (a summary on its way
+	// through a Slack response_url).
+	drain []func(ctx context.Context) error
 }
 
 // wirers are registered by init() in the adapter files.
@@ -172,6 +176,11 @@ func serveApp(ctx context.Context, a *app, started chan<- string) error {
 		defer cancel()
 		if err := srv.Shutdown(sctx); err != nil { // stops taking requests, waits for webhook handlers in progress
 			return fmt.Errorf("http shutdown: %w", err)
+		}
+		for _, d := range w.drain {
+			if err := d(sctx); err != nil {
+				return fmt.Errorf("%w (%v): %w", ErrShutdownDeadline, deadline, err)
+			}
 		}
 		return nil
 	})

@@ -182,6 +182,7 @@ func wireSlack(ctx context.Context, w *wiring) error {
 		slash.ServeHTTP(rw, r)
 	})
 	w.mux.Handle("POST /slack/commands", slack.Verify(cfg.Slack.SigningSecret, 64<<10, store.NewReplays(a.rdb, cfg.Redis.Prefix), a.log, counted))
+	w.drain = append(w.drain, slash.Wait)
 
 	if cfg.Slack.BotToken == "" {
 		a.log.Info("Slack posting is off: SLACK_BOT_TOKEN is not set")

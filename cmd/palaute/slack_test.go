@@ -3,14 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"image/png"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	slackapi "github.com/slack-go/slack"
 
 	"github.com/palaute/palaute/bot/slack"
 	"github.com/palaute/palaute/bot/slack/fakeslack"
@@ -121,5 +130,70 @@ func TestScheduledSummariesPostedOnceWithCharts(t *testing.T) {
 	}
 	if err := a.enqueueSummary(ctx, ob, "kotipesa", period.Period{Kind: period.Week, Year: 2026, N: 47}, s); !errors.Is(err, store.ErrDuplicate) {
 		t.Errorf("enqueued a posted summary again: %v", err)
+	}
+}
+
+// A summary on its way through a Slack response_url when serve is told to stop still arrives whole
+// before serve returns (within shutdown_timeout).
+func TestShutdownWaitsForSlashSummaries(t *testing.T) {
+	// An organisation-wide channel and enough units that the all-units summary takes several messages:
+	// the first is the command's answer, the rest go through the response_url.
+	base, err := os.ReadFile("../../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var units strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&units, "  - id: yksikko%02d\n    code: yksikko%02d\n    names: {fi: Yksikkö %02d}\n    slack_channel: \"#y%02d\"\n", i, i, i, i)
+	}
+	cfg := strings.Replace(strings.Replace(string(base), "all_channel: \"\"", "all_channel: \"#johto\"", 1), "units:\n", "units:\n"+units.String(), 1)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "slack-signing-secret"
+	srv := redistest.Start(t)
+	_, addr, stop := mustServeConfig(t, path, redisEnv(srv, "PALAUTE_HTTP_LISTEN", "127.0.0.1:0", "SLACK_SIGNING_SECRET", secret))
+
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond) // Slack is slow to take it
+		var m slackapi.WebhookMessage
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		got = append(got, m.Text)
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	form := url.Values{"command": {"/palaute"}, "text": {"summary 2026-11"}, "channel_id": {"CJOHTO"}, "channel_name": {"johto"},
+		"team_id": {"T1"}, "user_id": {"U1"}, "response_url": {hook.URL + "/actions/T1/1/x"}, "trigger_id": {"1"}}
+	body := form.Encode()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/slack/commands", strings.NewReader(body))
+	slackSign(req, secret, body, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ans struct{ Text string }
+	json.NewDecoder(resp.Body).Decode(&ans)
+	resp.Body.Close()
+	if !strings.Contains(ans.Text, "Yksikkö 00") {
+		t.Fatalf("answer %q", ans.Text)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	mu.Lock()
+	n := len(got)
+	mu.Unlock()
+	if n < 1 {
+		t.Fatalf("serve returned before the rest of the summary went out (%d follow-ups)", n)
+	}
+	time.Sleep(500 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != n {
+		t.Fatalf("follow-ups went on after serve returned: %d, then %d", n, len(got))
 	}
 }
