@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -164,5 +165,30 @@ func TestHealthCommand(t *testing.T) {
 	_ = stop()
 	if err := run(context.Background(), []string{"health", "-url", "http://" + addr + "/readyz", "-timeout", "1s"}, env(nil), nil, io.Discard); err == nil {
 		t.Fatal("health of a stopped server passed")
+	}
+}
+
+// palaute health -config asks the address of the configuration's http.listen (on 127.0.0.1 when it
+// listens on every interface); PALAUTE_HTTP_LISTEN overrides it, as it does for serve.
+func TestHealthCommandConfig(t *testing.T) {
+	ctx := context.Background()
+	_, addr, _ := mustServe(t, env(map[string]string{"PALAUTE_HTTP_LISTEN": "127.0.0.1:0"}))
+	_, port, _ := net.SplitHostPort(addr)
+	dir := t.TempDir()
+	for _, listen := range []string{addr, "0.0.0.0:" + port, ":" + port, "[::]:" + port} {
+		p := filepath.Join(dir, "c.yaml")
+		os.WriteFile(p, []byte("http:\n  listen: \""+listen+"\"\n"), 0o600)
+		var out bytes.Buffer
+		if err := run(ctx, []string{"health", "-config", p}, env(nil), nil, &out); err != nil || !strings.Contains(out.String(), "ready") {
+			t.Errorf("http.listen %q: %v %q", listen, err, out.String())
+		}
+		// The environment wins over the file: here it names a port nothing listens on.
+		if err := run(ctx, []string{"health", "-config", p, "-timeout", "1s"}, env(map[string]string{"PALAUTE_HTTP_LISTEN": "127.0.0.1:1"}), nil, io.Discard); err == nil {
+			t.Errorf("http.listen %q: PALAUTE_HTTP_LISTEN=127.0.0.1:1 not asked", listen)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("http:\n  lisen: x\n"), 0o600)
+	if err := run(ctx, []string{"health", "-config", filepath.Join(dir, "bad.yaml")}, env(nil), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "lisen") {
+		t.Errorf("a bad configuration: %v", err)
 	}
 }
