@@ -67,6 +67,7 @@ type Router struct {
 
 	lastHour   time.Time
 	lastDigest period.Period
+	claimed    map[string]time.Time // unit/group -> when claim last ran
 
 	mu      sync.Mutex
 	waiting map[string]int       // kind/unit -> entries kept for want of a channel
@@ -84,7 +85,8 @@ const (
 const warnEvery = time.Hour
 
 // claimIdle is how long an entry read by another consumer (a replica that died or lost the scheduler's
-// lock before acknowledging it) stays with it before this router takes it over.
+// lock before acknowledging it) stays with it before this router takes it over, and how often at most
+// the router looks for such entries.
 const claimIdle = 5 * time.Minute
 
 // Group names on each unit's feedback stream.
@@ -143,7 +145,7 @@ type entry struct {
 // replica that read them and died) when there are any, so a retried batch is the same batch; otherwise
 // the new ones.
 func (r *Router) read(ctx context.Context, unit, group string) ([]entry, error) {
-	if err := r.claim(ctx, unit, group); err != nil {
+	if _, err := r.claim(ctx, unit, group); err != nil {
 		return nil, err
 	}
 	es, err := r.readFrom(ctx, unit, group, "0")
@@ -177,47 +179,31 @@ func (r *Router) readFrom(ctx context.Context, unit, group, start string) ([]ent
 }
 
 // claim takes over the entries another consumer of group read more than claimIdle ago and never
-// acknowledged: only one router runs at a time, so their reader is gone.
-func (r *Router) claim(ctx context.Context, unit, group string) error {
+// acknowledged: only one router runs at a time, so their reader is gone. It looks at a router's first
+// run for unit and group and then once per claimIdle (whatever a stopped replica read is idle long
+// enough by the second look; between looks no one else reads), and reports whether it looked.
+func (r *Router) claim(ctx context.Context, unit, group string) (bool, error) {
+	k, now := unit+"/"+group, r.now()
+	if last, ok := r.claimed[k]; ok && now.Sub(last) < claimIdle {
+		return false, nil
+	}
 	start := "0-0"
 	for range 1000 {
 		_, next, err := r.RDB.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: r.key(unit), Group: group, Consumer: r.Consumer,
 			MinIdle: claimIdle, Start: start, Count: 1000}).Result()
 		if err != nil {
-			return fmt.Errorf("claim %s/%s: %w", unit, group, err)
+			return false, fmt.Errorf("claim %s/%s: %w", unit, group, err)
 		}
 		if next == "0-0" || next == "" {
 			break
 		}
 		start = next
 	}
-	return nil
-}
-
-// hold keeps the entries of unit that postable says are for this group's posts while the unit has no
-// channel: every entry is read (so it is counted) and stays pending with this consumer until a channel
-// is set; entries with nothing to post here are acknowledged. It returns how many are kept.
-func (r *Router) hold(ctx context.Context, unit, group string, postable func(entry) bool) (int, error) {
-	if err := r.claim(ctx, unit, group); err != nil {
-		return 0, err
+	if r.claimed == nil {
+		r.claimed = map[string]time.Time{}
 	}
-	es, err := r.readFrom(ctx, unit, group, "0")
-	for err == nil {
-		if err = r.ack(ctx, unit, group, slices.DeleteFunc(es, postable)); err != nil {
-			break
-		}
-		if es, err = r.readFrom(ctx, unit, group, ">"); len(es) == 0 {
-			break
-		}
-	}
-	if err != nil {
-		return 0, err
-	}
-	p, err := r.RDB.XPending(ctx, r.key(unit), group).Result()
-	if err != nil {
-		return 0, fmt.Errorf("pending %s/%s: %w", unit, group, err)
-	}
-	return int(p.Consumers[r.Consumer]), nil
+	r.claimed[k] = now
+	return true, nil
 }
 
 func (r *Router) ack(ctx context.Context, unit, group string, es []entry) error {
@@ -412,13 +398,33 @@ func (r *Router) Digest(ctx context.Context, week period.Period) error {
 	return errors.Join(errs...)
 }
 
-// noChannel holds the entries of a unit that has no channel (see hold), counts them and logs it at most
-// once an hour. Only a failure to read or acknowledge is an error.
+// noChannel keeps the entries of a unit without a channel that postable says are for group's posts:
+// it reads the new ones, acknowledges those with nothing to post here, and leaves the rest pending with
+// this consumer, where read() finds them once a channel is set. (When claim looked, it first goes through
+// all it holds, taken over ones too.) It counts what is kept (Waiting) and logs it at most once an hour.
+// Only a failure to read or acknowledge is an error.
 func (r *Router) noChannel(ctx context.Context, uid, kind, group string, postable func(entry) bool) error {
-	n, err := r.hold(ctx, uid, group, postable)
+	looked, err := r.claim(ctx, uid, group)
+	start := ">"
+	if looked {
+		start = "0"
+	}
+	for err == nil {
+		var es []entry
+		if es, err = r.readFrom(ctx, uid, group, start); err != nil || (len(es) == 0 && start == ">") {
+			break
+		}
+		err = r.ack(ctx, uid, group, slices.DeleteFunc(es, postable))
+		start = ">"
+	}
 	if err != nil {
 		return err
 	}
+	p, err := r.RDB.XPending(ctx, r.key(uid), group).Result()
+	if err != nil {
+		return fmt.Errorf("pending %s/%s: %w", uid, group, err)
+	}
+	n := int(p.Consumers[r.Consumer])
 	r.setWaiting(kind, uid, n)
 	if n > 0 {
 		r.warn(uid, kind, n)

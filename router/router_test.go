@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -459,6 +460,7 @@ func TestTakesOverWhatADeadReplicaRead(t *testing.T) {
 	b := &router.Router{RDB: a.RDB, Prefix: a.Prefix, Units: a.Units, All: a.All, Lang: a.Lang, Outbox: a.Outbox, Scrub: a.Scrub,
 		Catalog: a.Catalog, Now: a.Now, Consumer: "other-replica", Shuffle: a.Shuffle}
 	m.SetTime(t0.Add(time.Minute)) // too soon: a may still be at work
+	e.Clock.Add(time.Minute)
 	if err := b.Hourly(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -469,6 +471,7 @@ func TestTakesOverWhatADeadReplicaRead(t *testing.T) {
 		t.Fatalf("took over entries read a minute ago: %v", ob.order)
 	}
 	m.SetTime(t0.Add(6 * time.Minute))
+	e.Clock.Add(5 * time.Minute)
 	if err := b.Hourly(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -477,6 +480,87 @@ func TestTakesOverWhatADeadReplicaRead(t *testing.T) {
 	}
 	if len(ob.order) != 2 || !strings.Contains(ob.posts[ob.order[0]].Text, "ruoka on pahaa") || !strings.HasPrefix(ob.order[1], "urgent:kotipesa:") {
 		t.Fatalf("posts after taking over: %v", ob.order)
+	}
+}
+
+// TestNoChannelCountsWhatItTookOver: a router without a channel that takes over what a stopped replica
+// read counts only what waits for its posts (the alert, not the other feedback the replica read with it).
+func TestNoChannelCountsWhatItTookOver(t *testing.T) {
+	e, a, ob, m := setupRedis(t)
+	ctx := context.Background()
+	t0 := e.Clock.Now()
+	m.SetTime(t0)
+	c := e.Chat(t, "d", "fi")
+	c.Send("/start u-kotipesa")
+	c.Send("/stop")
+	c.Send("ruoka on pahaa")
+	c.Send("HÄTÄ")
+	ob.fail = true // a reads both for the urgent group and stops before posting
+	if err := a.Urgent(ctx); err == nil {
+		t.Fatal("outbox failure not reported")
+	}
+	ob.fail = false
+	units := slices.Clone(a.Units)
+	units[0].SlackChannel = ""
+	b := &router.Router{RDB: a.RDB, Prefix: a.Prefix, Units: units, Lang: a.Lang, Outbox: a.Outbox, Scrub: a.Scrub,
+		Catalog: a.Catalog, Now: a.Now, Consumer: "restarted-without-channels", Shuffle: a.Shuffle}
+	m.SetTime(t0.Add(6 * time.Minute))
+	e.Clock.Set(t0.Add(6 * time.Minute))
+	if err := b.Urgent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.Waiting(router.KindUrgent); n != 1 || len(ob.order) != 0 {
+		t.Fatalf("waiting %d urgent (posts %v), want the one alert", n, ob.order)
+	}
+}
+
+// commandCounter counts the commands of one name a client sends.
+type commandCounter struct {
+	name string
+	mu   sync.Mutex
+	n    int
+}
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == c.name {
+			c.mu.Lock()
+			c.n++
+			c.mu.Unlock()
+		}
+		return next(ctx, cmd)
+	}
+}
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (c *commandCounter) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
+
+// TestLooksForADeadReplicasEntriesNowAndThen: the router looks for entries a stopped replica left at
+// its first run and then once per five minutes, not at every tick (every 20 s, for every unit).
+func TestLooksForADeadReplicasEntriesNowAndThen(t *testing.T) {
+	e, r, _ := setup(t)
+	claims := &commandCounter{name: "xautoclaim"}
+	r.RDB.AddHook(claims)
+	ctx := context.Background()
+	units := len(testenv.Units) + 1 // and the alerts of people without a unit
+	start := e.Clock.Now()
+	for at := time.Duration(0); at < 5*time.Minute; at += 20 * time.Second {
+		e.Clock.Set(start.Add(at))
+		if err := r.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := claims.count(); n != units {
+		t.Fatalf("%d looks in 15 ticks over 5 minutes, want %d (one per unit's urgent group, at the first)", n, units)
+	}
+	e.Clock.Set(start.Add(5 * time.Minute))
+	if err := r.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := claims.count(); n != 2*units {
+		t.Fatalf("%d looks after 5 minutes, want %d", n, 2*units)
 	}
 }
 
