@@ -29,9 +29,9 @@ type Period struct {
 // ErrBad is returned for a period that cannot be parsed.
 var ErrBad = errors.New("bad period")
 
-var re = regexp.MustCompile(`^(\d{4})-(W(\d{2})|(\d{2})|H([12]))$`)
+var re = regexp.MustCompile(`^(?i)(\d{4})-(W(\d{2})|(\d{2})|H([12]))$`)
 
-// Parse reads "2026-W47", "2026-11" or "2026-H2".
+// Parse reads "2026-W47", "2026-11" or "2026-H2"; "2026-w47" and "2026-h2" too.
 func Parse(s string) (Period, error) {
 	m := re.FindStringSubmatch(s)
 	if m == nil {
@@ -85,6 +85,11 @@ func Of(k Kind, t time.Time) Period {
 	}
 	return Period{Half, th.Year(), 1 + (int(th.Month())-1)/6}
 }
+
+// LastComplete is the last period of kind k that ended by t: the one before the period of t's ISO
+// week (on a Wednesday in November, the month is October; in week 47, the week is 46). It is what
+// a summary is of when no period is asked for.
+func LastComplete(k Kind, t time.Time) Period { return Of(k, t).Prev() }
 
 func weeksIn(year int) int {
 	_, w := time.Date(year, 12, 28, 0, 0, 0, 0, time.UTC).ISOWeek()

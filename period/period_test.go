@@ -1,6 +1,7 @@
 package period
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -72,6 +73,43 @@ func TestPrevAndOf(t *testing.T) {
 		p, _ := Parse(in)
 		if got := p.Prev().String(); got != want {
 			t.Errorf("Prev(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestParseAnyCase(t *testing.T) {
+	for in, want := range map[string]string{"2026-w47": "2026-W47", "2026-W47": "2026-W47", "2026-h2": "2026-H2", "2026-11": "2026-11"} {
+		if p, err := Parse(in); err != nil || p.String() != want {
+			t.Errorf("Parse(%q) = %v, %v; want %s", in, p, err, want)
+		}
+	}
+	if _, err := Parse("2026-x47"); err == nil || !strings.Contains(err.Error(), `"2026-x47"`) {
+		t.Errorf("Parse(2026-x47): %v, want it refused as written", err)
+	}
+}
+
+func TestLastComplete(t *testing.T) {
+	for _, tt := range []struct {
+		at   time.Time
+		k    Kind
+		want string
+	}{
+		{time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC), Month, "2026-10"},
+		{time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC), Week, "2026-W46"},
+		{time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC), Half, "2026-H1"},
+		{time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC), Month, "2025-12"},   // 2 Jan 2026 is in week 1, whose Thursday is 1 Jan
+		{time.Date(2021, 1, 2, 12, 0, 0, 0, time.UTC), Month, "2020-11"},   // 2 Jan 2021 is in week 53 of 2020, which belongs to December
+		{time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), Half, "2026-H1"},    // week 27, the first of H2
+		{time.Date(2026, 6, 29, 0, 0, 0, 0, time.UTC), Month, "2026-06"},   // Monday of week 27, whose Thursday is in July
+		{time.Date(2026, 6, 28, 23, 59, 0, 0, time.UTC), Month, "2026-05"}, // Sunday of week 26: June is not over
+		{time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC), Week, "2026-W52"}, // 2026 has 53 weeks
+	} {
+		got := LastComplete(tt.k, tt.at)
+		if got.String() != tt.want {
+			t.Errorf("LastComplete(%s, %s) = %s, want %s", tt.k, tt.at, got, tt.want)
+		}
+		if got.End().After(tt.at) {
+			t.Errorf("LastComplete(%s, %s) = %s has not ended (%s)", tt.k, tt.at, got, got.End())
 		}
 	}
 }

@@ -176,10 +176,10 @@ func (s *Slash) summary(w http.ResponseWriter, r *http.Request, cmd slack.SlashC
 	if s.Now != nil {
 		now = s.Now
 	}
-	p := period.Of(period.Month, now()).Prev()
+	p := period.LastComplete(period.Month, now())
 	if per != "" {
 		var err error
-		if p, err = period.Parse(strings.ToUpper(per)); err != nil {
+		if p, err = period.Parse(per); err != nil {
 			reply(w, answer{Text: s.help(s.t("slack_bad_period", map[string]any{"Period": per}))})
 			return
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/palaute/palaute/locales"
@@ -120,8 +119,8 @@ func buildSummary(ctx context.Context, cfgPath string, env func(string) string, 
 	var p period.Period
 	var err error
 	if per == "" {
-		p = period.Of(period.Month, time.Now()).Prev()
-	} else if p, err = period.Parse(strings.ToUpper(per)); err != nil {
+		p = period.LastComplete(period.Month, time.Now())
+	} else if p, err = period.Parse(per); err != nil {
 		return nil, nil, p, fmt.Errorf("-period: %w", err)
 	}
 	a, err := build(ctx, cfgPath, env, io.Discard)
