@@ -86,7 +86,7 @@ func setupRedis(t *testing.T) (*testenv.Env, *router.Router, *outbox, *miniredis
 	t.Cleanup(func() { rdb.Close() })
 	e := testenv.New(t, rdb, func(o *bot.Options) { o.Coder = coder{} })
 	ob := &outbox{}
-	units := testenv.Units
+	units := slices.Clone(testenv.Units) // shared by every test: not to be changed
 	units[0].SlackChannel = "#kotipesa"
 	r := &router.Router{RDB: rdb, Prefix: "pl:", Units: units, All: "#johto", Lang: "fi", Outbox: ob, Scrub: upper{},
 		Catalog: locales.Must(), Log: nil, Now: e.Clock.Now, Consumer: "test", Shuffle: func(int, func(int, int)) {}}

@@ -58,17 +58,6 @@ func (f *slackFake) take() []url.Values {
 	return p
 }
 
-// routeOutbox is the production path of router posts: the durable Slack outbox.
-type routeOutbox struct{ ob *store.Outbox }
-
-func (o routeOutbox) Post(ctx context.Context, p router.Post) error {
-	err := o.ob.Enqueue(ctx, store.Msg{Key: p.Key, Channel: p.Channel, Text: p.Text, NotBefore: p.NotBefore})
-	if err == store.ErrDuplicate {
-		return nil
-	}
-	return err
-}
-
 var clockTime = regexp.MustCompile(`\b\d{1,2}[:.]\d{2}\b`)
 
 // TestRoutingThroughSlack follows feedback written to the real engine with the real coder through the
@@ -88,7 +77,7 @@ func TestRoutingThroughSlack(t *testing.T) {
 	units := append(testenv.Units[:0:0], testenv.Units...)
 	units[0].SlackChannel = "#kotipesa"
 	hel, _ := time.LoadLocation("Europe/Helsinki")
-	r := &router.Router{RDB: rdb, Prefix: "pl:", Units: units, All: "#johto", Lang: "fi", Outbox: routeOutbox{ob},
+	r := &router.Router{RDB: rdb, Prefix: "pl:", Units: units, All: "#johto", Lang: "fi", Outbox: router.StoreOutbox{Outbox: ob},
 		Scrub: pii.New([]string{"Mikko"}), Catalog: locales.Must(), Now: e.Clock.Now, Consumer: "r1", Location: hel}
 	sender := &slack.Sender{Outbox: ob, API: slackapi.New("xoxb-test", slackapi.OptionAPIURL(apiURL)), Consumer: "s1",
 		Log: slog.New(slog.DiscardHandler), Now: e.Clock.Now}

@@ -140,17 +140,6 @@ func (b slashBackend) InviteLinks(ctx context.Context, unit, audience string, n 
 	return b.a.invites.Links(ctx, inviteLinkPrefix(b.a.cfg), unit, flows.Audience(audience), n, 1, store.DefaultTTL)
 }
 
-// routerOutbox posts router messages through the outbox.
-type routerOutbox struct{ ob *store.Outbox }
-
-func (r routerOutbox) Post(ctx context.Context, p router.Post) error {
-	err := r.ob.Enqueue(ctx, store.Msg{Key: p.Key, Channel: p.Channel, Text: p.Text, NotBefore: p.NotBefore})
-	if errors.Is(err, store.ErrDuplicate) {
-		return nil
-	}
-	return err
-}
-
 func wireSlack(ctx context.Context, w *wiring) error {
 	a := w.app
 	cfg := a.cfg
@@ -207,7 +196,7 @@ func wireSlack(ctx context.Context, w *wiring) error {
 		}}
 	loc, _ := time.LoadLocation(cfg.Summaries.Timezone)
 	rt := &router.Router{RDB: a.rdb, Prefix: cfg.Redis.Prefix, Units: cfg.Units, All: cfg.Slack.AllChannel, Lang: cfg.Summaries.Lang,
-		Outbox: routerOutbox{ob}, Scrub: pii.New(cfg.Privacy.Names), Catalog: cat, Log: a.log, Consumer: token, Location: loc}
+		Outbox: router.StoreOutbox{Outbox: ob}, Scrub: pii.New(cfg.Privacy.Names), Catalog: cat, Log: a.log, Consumer: token, Location: loc}
 	for _, kind := range []string{router.KindUrgent, router.KindHourly, router.KindDigest} {
 		w.metrics.Gauge("palaute_feedback_waiting_"+kind, "Feedback entries ("+kind+") kept because their unit has no Slack channel (units[].slack_channel, slack.all_channel).",
 			func() float64 { return float64(rt.Waiting(kind)) })
