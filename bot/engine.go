@@ -1127,12 +1127,12 @@ func (t *turn) complete(f *flows.Flow) {
 			fields = append(fields, "a."+q.ID, v)
 			switch {
 			case v == "":
-				counts = append(counts, f.ID+"."+q.ID+"=_skip")
+				counts = append(counts, q.CounterKey(f.ID, flows.SkipValue))
 			case q.Type == flows.Text:
-				counts = append(counts, f.ID+"."+q.ID+"=_text")
+				counts = append(counts, q.CounterKey(f.ID, flows.TextValue))
 			default:
 				for _, x := range strings.Split(v, ",") {
-					counts = append(counts, f.ID+"."+q.ID+"="+x)
+					counts = append(counts, q.CounterKey(f.ID, x))
 				}
 			}
 		}

@@ -97,11 +97,11 @@ func (f *fakeSource) respond(n int, unit, flowID, week string, answers ...string
 			qq := &fl.Questions[fl.Index(q)]
 			switch {
 			case v == "":
-				f.incr(unit, aud, week, flowID+"."+q+"=_skip", 1)
+				f.incr(unit, aud, week, qq.CounterKey(flowID, flows.SkipValue), 1)
 			case qq.Type == flows.Text:
-				f.incr(unit, aud, week, flowID+"."+q+"=_text", 1)
+				f.incr(unit, aud, week, qq.CounterKey(flowID, flows.TextValue), 1)
 			default:
-				f.incr(unit, aud, week, flowID+"."+q+"="+v, 1)
+				f.incr(unit, aud, week, qq.CounterKey(flowID, v), 1)
 			}
 		}
 		e := map[string]string{}

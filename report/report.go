@@ -482,8 +482,9 @@ func addComments(ctx context.Context, src Source, o *Options, m *model, su *Unit
 		}
 	}
 	// pick shuffles and keeps MaxComments; "more" counts the rest of the period's texts from the
-	// counters (total), not only of those read.
+	// counters (total), not only of those read (and never fewer than were read).
 	pick := func(xs []freeText, total int) ([]string, int) {
+		total = max(total, len(xs))
 		xs = slices.Clone(xs)
 		o.Rand.Shuffle(len(xs), func(i, j int) { xs[i], xs[j] = xs[j], xs[i] })
 		if len(xs) > o.MaxComments {
@@ -493,7 +494,7 @@ func addComments(ctx context.Context, src Source, o *Options, m *model, su *Unit
 		for i, x := range xs {
 			out[i] = o.Scrubber.Scrub(x.lang, x.text)
 		}
-		return out, max(total, len(xs)) - len(xs)
+		return out, total - len(out)
 	}
 	for i := range su.Groups {
 		g := &su.Groups[i]
@@ -506,14 +507,14 @@ func addComments(ctx context.Context, src Source, o *Options, m *model, su *Unit
 				}
 				for _, q := range f.Questions {
 					if q.Type == flows.Text {
-						total += c[f.ID+"."+q.ID+"=_text"]
+						total += c[q.CounterKey(f.ID, flows.TextValue)]
 					}
 				}
 			}
-			g.Comments.Answers, g.Comments.More = pick(answers[g.Audience], max(int(total), len(answers[g.Audience])))
+			g.Comments.Answers, g.Comments.More = pick(answers[g.Audience], int(total))
 		}
 		if g.Comments.FBShown {
-			g.Comments.Texts, g.Comments.MoreFB = pick(feedback[g.Audience], max(g.Feedback.N, len(feedback[g.Audience])))
+			g.Comments.Texts, g.Comments.MoreFB = pick(feedback[g.Audience], g.Feedback.N)
 		}
 	}
 	return nil

@@ -622,6 +622,22 @@ func TestCommentsReadIsBounded(t *testing.T) {
 	}
 }
 
+// The note on comments not shown never counts fewer than were read, even when the counters are
+// behind the stored texts.
+func TestCommentsMoreNeverFewerThanRead(t *testing.T) {
+	f := newFake()
+	for i := range 12 {
+		f.respond(1, "a", "nuoret", "2026-W45", "help=4", fmt.Sprintf("words=kommentti %d", i))
+	}
+	f.incr("a", "youth", "2026-W45", "nuoret.words=_text", -2) // 10 counted, 12 stored
+	o := opts(units("a")...)
+	o.MaxComments = 6
+	g := group(t, &MustBuild(t, f, o, "a", month).Units[0], "youth")
+	if !g.Comments.Shown() || len(g.Comments.Answers) != 6 || g.Comments.More != 6 {
+		t.Fatalf("comments = %+v, want 6 shown and 6 more", g.Comments)
+	}
+}
+
 // Months and half-years are made of whole ISO weeks, a week in the month of its Thursday.
 func TestMonthsAndHalfYearsAreISOWeeks(t *testing.T) {
 	f := newFake()
