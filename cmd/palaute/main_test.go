@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/palaute/palaute/metrics"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -190,5 +192,62 @@ func TestHealthCommandConfig(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("http:\n  lisen: x\n"), 0o600)
 	if err := run(ctx, []string{"health", "-config", filepath.Join(dir, "bad.yaml")}, env(nil), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "lisen") {
 		t.Errorf("a bad configuration: %v", err)
+	}
+}
+
+// TestWarnsOfMissingSlackChannelsAtStart: with Slack posting on, a unit without units[].slack_channel or
+// an empty slack.all_channel (where the crisis alerts of people who chose no unit go) is told in one
+// WARN at start that names the setting; palaute still starts.
+func TestWarnsOfMissingSlackChannelsAtStart(t *testing.T) {
+	for _, x := range []struct {
+		name, token, all string
+		unitWithout      bool
+		want             []string // in the one WARN; none wanted when empty
+	}{
+		{"no all_channel", "xoxb-test", "", false, []string{"slack.all_channel is empty", "crisis alerts"}},
+		{"no all_channel nor a unit's", "xoxb-test", "", true, []string{"slack.all_channel is empty", "satama"}},
+		{"a unit without its channel", "xoxb-test", "#johto", true, []string{"units[].slack_channel", "satama", "#johto"}},
+		{"every channel set", "xoxb-test", "#johto", false, nil},
+		{"posting off", "", "", true, nil},
+	} {
+		t.Run(x.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			ctx := context.Background()
+			a, err := build(ctx, "../../config.yaml", env(map[string]string{"SLACK_BOT_TOKEN": x.token}), &logs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.close()
+			a.cfg.Slack.AllChannel = x.all
+			if x.unitWithout {
+				a.cfg.Units = append(a.cfg.Units[:0:0], a.cfg.Units...)
+				a.cfg.Units[1].SlackChannel = ""
+			}
+			logs.Reset()
+			if err := wireSlack(ctx, &wiring{app: a, mux: http.NewServeMux(), metrics: metrics.New()}); err != nil {
+				t.Fatalf("start refused: %v", err)
+			}
+			var warns []string
+			for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				var rec map[string]any
+				if json.Unmarshal([]byte(l), &rec) == nil && rec["level"] == "WARN" && strings.Contains(l, "channel") {
+					warns = append(warns, l)
+				}
+			}
+			if len(x.want) == 0 {
+				if len(warns) != 0 {
+					t.Fatalf("warned without cause:\n%s", strings.Join(warns, "\n"))
+				}
+				return
+			}
+			if len(warns) != 1 {
+				t.Fatalf("want one WARN about channels, got %d:\n%s", len(warns), logs.String())
+			}
+			for _, w := range x.want {
+				if !strings.Contains(warns[0], w) {
+					t.Errorf("WARN lacks %q: %s", w, warns[0])
+				}
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/palaute/palaute/bot/slack"
 	"github.com/palaute/palaute/coding"
+	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/flows"
 	"github.com/palaute/palaute/locales"
 	"github.com/palaute/palaute/period"
@@ -140,6 +142,27 @@ func (b slashBackend) InviteLinks(ctx context.Context, unit, audience string, n 
 	return b.a.invites.Links(ctx, inviteLinkPrefix(b.a.cfg), unit, flows.Audience(audience), n, 1, store.DefaultTTL)
 }
 
+// warnMissingChannels logs once, at start, where feedback has no Slack channel of its own: units without
+// units[].slack_channel (theirs goes to slack.all_channel) and an empty slack.all_channel (then that
+// feedback, and the crisis alerts of people who chose no unit, wait in Redis: palaute_feedback_waiting_*).
+func warnMissingChannels(log *slog.Logger, cfg config.Config) {
+	var missing []string
+	for _, u := range cfg.Units {
+		if u.SlackChannel == "" {
+			missing = append(missing, u.ID)
+		}
+	}
+	switch {
+	case cfg.Slack.AllChannel == "":
+		log.Warn("slack.all_channel is empty: crisis alerts of people who chose no unit, and all feedback of units without units[].slack_channel, "+
+			"wait in Redis (palaute_feedback_waiting_*) until it is set and palaute restarted",
+			slog.String("units_without_channel", strings.Join(missing, ",")))
+	case len(missing) > 0:
+		log.Warn("units without units[].slack_channel: their alerts and feedback go to slack.all_channel",
+			slog.String("units_without_channel", strings.Join(missing, ",")), slog.String("all_channel", cfg.Slack.AllChannel))
+	}
+}
+
 func wireSlack(ctx context.Context, w *wiring) error {
 	a := w.app
 	cfg := a.cfg
@@ -177,6 +200,7 @@ func wireSlack(ctx context.Context, w *wiring) error {
 		a.log.Info("Slack posting is off: SLACK_BOT_TOKEN is not set")
 		return nil
 	}
+	warnMissingChannels(a.log, cfg)
 	opts := []slackapi.Option{}
 	if cfg.Slack.APIURL != "" {
 		opts = append(opts, slackapi.OptionAPIURL(strings.TrimSuffix(cfg.Slack.APIURL, "/")+"/"))
