@@ -146,7 +146,7 @@ type Contact struct {
 // Coding configures the coding of spontaneous feedback and crisis detection.
 type Coding struct {
 	// RulesDir holds edited copies of polarity.yaml, topics.yaml and crisis.yaml, each replacing the
-	// embedded default of the same name; "" uses the defaults.
+	// embedded default of the same name; "" uses the defaults. coding.Load checks it (file:line errors).
 	RulesDir string `yaml:"rules_dir"`
 }
 
@@ -310,11 +310,6 @@ func (c *Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.Summaries.Timezone); err != nil {
 		bad("summaries.timezone", "unknown time zone %q", c.Summaries.Timezone)
-	}
-	if c.Coding.RulesDir != "" {
-		if st, err := os.Stat(c.Coding.RulesDir); err != nil || !st.IsDir() {
-			bad("coding.rules_dir", "%q is not a directory", c.Coding.RulesDir)
-		}
 	}
 	if len(c.Help.Contacts) == 0 {
 		bad("help.contacts", "at least one help contact is needed")

@@ -251,3 +251,21 @@ func TestWarnsOfMissingSlackChannelsAtStart(t *testing.T) {
 		})
 	}
 }
+
+// TestWrongRulesDirStopsStart: palaute does not start on a coding.rules_dir that is not there, and says
+// which setting and path to fix.
+func TestWrongRulesDirStopsStart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nosuch")
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte("coding:\n  rules_dir: "+dir+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := build(context.Background(), p, env(nil), io.Discard)
+	if err == nil {
+		a.close()
+		t.Fatal("started with a missing coding.rules_dir")
+	}
+	if !strings.Contains(err.Error(), "coding.rules_dir: ") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("error %q does not name coding.rules_dir and %s", err, dir)
+	}
+}
