@@ -30,7 +30,7 @@ func NewCounters(rdb redis.UniversalClient, prefix string) *Counters {
 // ErrBadCounter is returned for a counter hash field that does not hold an integer.
 var ErrBadCounter = errors.New("bad counter")
 
-func (c *Counters) unitKey(unit, rest string) string { return c.prefix + "{u:" + unit + "}:" + rest }
+func (c *Counters) unitKey(unit, rest string) string { return unitKey(c.prefix, unit, rest) }
 
 // AggKey is the counter hash of a unit, audience and ISO week ("2026-W47").
 func (c *Counters) AggKey(unit, audience, week string) string {

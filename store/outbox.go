@@ -260,6 +260,17 @@ func (o *Outbox) Depth(ctx context.Context) (int64, error) {
 	return x.Val() + z.Val(), nil
 }
 
+// TrimDead deletes the dead letters given up before `before` (they may quote feedback: they are kept
+// no longer than the feedback itself) and returns how many.
+func (o *Outbox) TrimDead(ctx context.Context, before time.Time) (int64, error) {
+	// Dead letters have stream ids from the time they were given up.
+	n, err := o.rdb.XTrimMinID(ctx, o.k("dead"), strconv.FormatInt(before.UnixMilli(), 10)+"-0").Result()
+	if err != nil {
+		return 0, fmt.Errorf("trim dead letters: %w", err)
+	}
+	return n, nil
+}
+
 // Dead returns how many posts were given up.
 func (o *Outbox) Dead(ctx context.Context) (int64, error) {
 	return o.rdb.XLen(ctx, o.k("dead")).Result()

@@ -43,7 +43,21 @@ func (s *Store) SessionKey(pid string) string { return s.prefix + "{r:" + pid + 
 func (s *Store) MarksKey(pid string) string { return s.prefix + "{r:" + pid + "}:c" }
 
 // UnitKey is a per-unit key: P{u:<unit>}:<rest>.
-func (s *Store) UnitKey(unit, rest string) string { return s.prefix + "{u:" + unit + "}:" + rest }
+func (s *Store) UnitKey(unit, rest string) string { return unitKey(s.prefix, unit, rest) }
+
+// ParseUnitKey reads a key made by UnitKey back into its unit and rest; ok is false for any other key.
+func (s *Store) ParseUnitKey(key string) (unit, rest string, ok bool) {
+	after, ok := strings.CutPrefix(key, s.prefix+"{u:")
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(after, "}:")
+}
+
+// unitKeyMatch is a SCAN MATCH pattern of every per-unit key.
+func (s *Store) unitKeyMatch() string { return globEscape(s.prefix+"{u:") + "*}:*" }
+
+func unitKey(prefix, unit, rest string) string { return prefix + "{u:" + unit + "}:" + rest }
 
 // AggKey is the counters hash of a unit, audience and ISO week.
 func (s *Store) AggKey(unit, audience, week string) string {

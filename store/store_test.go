@@ -182,3 +182,19 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 }
+
+// ParseUnitKey reads back what UnitKey makes, and nothing else.
+func TestParseUnitKey(t *testing.T) {
+	st := store.New(nil, "pl:")
+	for _, tt := range []struct{ unit, rest string }{{"kotipesa", "resp"}, {"a-1_b", "agg:youth:2026-W47"}, {"x", "fb"}} {
+		u, r, ok := st.ParseUnitKey(st.UnitKey(tt.unit, tt.rest))
+		if !ok || u != tt.unit || r != tt.rest {
+			t.Errorf("ParseUnitKey(UnitKey(%q, %q)) = %q, %q, %v", tt.unit, tt.rest, u, r, ok)
+		}
+	}
+	for _, k := range []string{"pl:{r:abc}:s", "other:{u:kotipesa}:resp", "pl:{u:kotipesa", "{u:kotipesa}:resp", "pl:{outbox}:dead"} {
+		if u, r, ok := st.ParseUnitKey(k); ok {
+			t.Errorf("ParseUnitKey(%q) = %q, %q", k, u, r)
+		}
+	}
+}

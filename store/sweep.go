@@ -46,11 +46,9 @@ func (s *Store) Sweep(ctx context.Context, units []string, retention time.Durati
 			total += n
 		}
 	}
-	// Dead letters have ids from the time they were given up.
-	dead := strconv.FormatInt(now.Add(-retention).UnixMilli(), 10) + "-0"
-	n, err := s.rdb.XTrimMinID(ctx, NewOutbox(s.rdb, s.prefix).k("dead"), dead).Result()
+	n, err := NewOutbox(s.rdb, s.prefix).TrimDead(ctx, now.Add(-retention))
 	if err != nil {
-		errs = append(errs, fmt.Errorf("sweep dead letters: %w", err))
+		errs = append(errs, fmt.Errorf("sweep: %w", err))
 	}
 	total += n
 	return total, errors.Join(errs...)
@@ -59,15 +57,13 @@ func (s *Store) Sweep(ctx context.Context, units []string, retention time.Durati
 // StreamUnits returns the units that have a response or feedback stream in Redis (on a Cluster, on any
 // master).
 func (s *Store) StreamUnits(ctx context.Context) ([]string, error) {
-	head := s.prefix + "{u:"
-	match := globEscape(head) + "*"
+	match := s.unitKeyMatch()
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	scan := func(ctx context.Context, c *redis.Client) error {
 		iter := c.ScanType(ctx, 0, match, 1000, "stream").Iterator()
 		for iter.Next(ctx) {
-			rest := strings.TrimPrefix(iter.Val(), head)
-			unit, kind, ok := strings.Cut(rest, "}:")
+			unit, kind, ok := s.ParseUnitKey(iter.Val())
 			if ok && (kind == "resp" || kind == "fb") {
 				mu.Lock()
 				seen[unit] = true

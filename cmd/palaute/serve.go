@@ -207,21 +207,16 @@ func serveApp(ctx context.Context, a *app, started chan<- string) error {
 	return nil
 }
 
-// sweeper deletes free text older than privacy.retention_days, hourly.
+// sweeper deletes free text older than privacy.retention_days, hourly, on one replica at a time.
 func (a *app) sweeper(ctx context.Context) error {
-	units := make([]string, 0, len(a.cfg.Units)+1)
-	for _, u := range a.cfg.Units {
-		units = append(units, u.ID)
-	}
-	units = append(units, bot.NoUnit)
-	retention := time.Duration(a.cfg.Privacy.RetentionDays) * 24 * time.Hour
+	host, _ := os.Hostname()
+	lock := store.NewLock(a.rdb, a.cfg.Redis.Prefix, "sweep", store.Token(host, os.Getpid()))
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		n, err := a.store.Sweep(ctx, units, retention, time.Now())
-		if err != nil && ctx.Err() == nil {
+		if swept, n, err := a.sweepOnce(ctx, lock, time.Now()); err != nil && ctx.Err() == nil {
 			a.log.Warn("retention sweep failed", slog.String("err", err.Error()))
-		} else if n > 0 {
+		} else if swept && n > 0 {
 			a.log.Info("retention sweep", slog.Int64("deleted", n))
 		}
 		select {
@@ -230,6 +225,27 @@ func (a *app) sweeper(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// sweepHold is how long the replica that swept keeps the sweep lock: the others skip their sweeps
+// until then, so one replica sweeps an hour (a sweep scans every master's keyspace).
+const sweepHold = 50 * time.Minute
+
+// sweepOnce runs the retention sweep unless another replica swept within sweepHold; it reports
+// whether it swept and how many entries it deleted.
+func (a *app) sweepOnce(ctx context.Context, lock *store.Lock, now time.Time) (bool, int64, error) {
+	ok, err := lock.Acquire(ctx, sweepHold)
+	if err != nil || !ok {
+		return false, 0, err
+	}
+	units := make([]string, 0, len(a.cfg.Units)+1)
+	for _, u := range a.cfg.Units {
+		units = append(units, u.ID)
+	}
+	units = append(units, bot.NoUnit)
+	retention := time.Duration(a.cfg.Privacy.RetentionDays) * 24 * time.Hour
+	n, err := a.store.Sweep(ctx, units, retention, now)
+	return true, n, err
 }
 
 // redisLog writes go-redis's own messages (failed dials, mostly) as JSON log lines, at most one per 5 s:
