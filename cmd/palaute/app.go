@@ -126,8 +126,18 @@ func (a *app) close() {
 	}
 }
 
+// validate checks flow files and directories (default: the embedded flows) and, with -rules DIR, a
+// directory of edited coding rules as coding.rules_dir would load it: every problem as file:line, and an
+// error when there is any.
 func validate(args []string, stdout io.Writer) error {
-	if len(args) == 0 {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	rules := fs.String("rules", "", "a directory of edited coding rules (polarity.yaml, topics.yaml, crisis.yaml) to check")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	args = fs.Args()
+	if len(args) == 0 && *rules == "" {
 		if _, err := flows.Default(); err != nil {
 			return err
 		}
@@ -135,6 +145,14 @@ func validate(args []string, stdout io.Writer) error {
 		return nil
 	}
 	var errs []error
+	var oks []string
+	if *rules != "" {
+		if c, err := coding.Load(*rules); err != nil {
+			errs = append(errs, err)
+		} else {
+			oks = append(oks, fmt.Sprintf("%s: coding rules ok (%d topics)", *rules, len(c.Topics())))
+		}
+	}
 	var all []*flows.Flow
 	for _, p := range args {
 		st, err := os.Stat(p)
@@ -163,8 +181,10 @@ func validate(args []string, stdout io.Writer) error {
 		}
 		all = append(all, f)
 	}
-	if _, err := flows.NewSet(all...); err != nil {
-		errs = append(errs, err)
+	if len(args) > 0 {
+		if _, err := flows.NewSet(all...); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintln(stdout, err)
@@ -172,6 +192,9 @@ func validate(args []string, stdout io.Writer) error {
 	}
 	for _, f := range all {
 		fmt.Fprintf(stdout, "%s: ok (%s, %d questions)\n", f.File, f.ID, len(f.Questions))
+	}
+	for _, s := range oks {
+		fmt.Fprintln(stdout, s)
 	}
 	return nil
 }

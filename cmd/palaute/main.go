@@ -29,7 +29,7 @@ const usage = `palaute: anonymous client-experience feedback for social services
 Usage:
   palaute serve    [-config config.yaml]                      run the bot (Telegram, Slack, scheduler)
   palaute demo     [-lang fi|sv|en] [-flow nuoret] [-unit ID] chat with the bot in the terminal
-  palaute validate [paths...]                                 check flow files (default: the embedded flows)
+  palaute validate [-rules DIR] [paths...]                    check flow files (default: the embedded flows) and edited coding rules
   palaute invite   -unit ID -audience relative|social_worker [-count N] [-uses 1] [-expires 720h] [-qr DIR]
   palaute poster   -unit ID [-lang fi] [-out poster.png]
   palaute summary  -unit ID|all -period 2026-W47|2026-11|2026-H2 [-format text|json|blocks] [-post]
