@@ -25,6 +25,19 @@ type Msg struct {
 	Attempts  int             `json:"a,omitempty"`
 }
 
+// encode is the message as the outbox stores it, and when it is due in Unix ms (0: now).
+func (m Msg) encode() (string, int64, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", 0, err
+	}
+	nb := int64(0)
+	if !m.NotBefore.IsZero() {
+		nb = m.NotBefore.UnixMilli()
+	}
+	return string(b), nb, nil
+}
+
 // Outbox is a durable queue of Slack posts: a Redis stream read by a consumer group (entries left by a
 // dead sender are reclaimed), a sorted set for posts that are not due yet (delayed alerts, retries), and
 // per-key markers so every post is enqueued once and posted once. All keys share the hash tag {outbox}.
@@ -76,15 +89,11 @@ func (o *Outbox) EnqueueBatch(ctx context.Context, key string, ms ...Msg) error 
 		if m.Key == "" || m.Channel == "" {
 			return errors.New("outbox: a message needs a key and a channel")
 		}
-		b, err := json.Marshal(m)
+		payload, nb, err := m.encode()
 		if err != nil {
 			return fmt.Errorf("outbox enqueue: %w", err)
 		}
-		nb := int64(0)
-		if !m.NotBefore.IsZero() {
-			nb = m.NotBefore.UnixMilli()
-		}
-		args = append(args, string(b), nb)
+		args = append(args, payload, nb)
 	}
 	n, err := enqueueScript.Run(ctx, o.rdb, []string{o.k("key:" + key), o.k("s"), o.k("delayed")}, args...).Int()
 	if err != nil {
@@ -174,23 +183,19 @@ func (o *Outbox) Posted(ctx context.Context, key string) (bool, error) {
 // its message went out is retried on its own, and the message is never posted again for it.
 func (o *Outbox) Done(ctx context.Context, e Entry, next ...Msg) error {
 	payloads := make([]string, len(next))
+	nbs := make([]int64, len(next))
 	for i, m := range next {
-		b, err := json.Marshal(m)
-		if err != nil {
+		var err error
+		if payloads[i], nbs[i], err = m.encode(); err != nil {
 			return fmt.Errorf("outbox done: %w", err)
 		}
-		payloads[i] = string(b)
 	}
 	_, err := o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, o.k("posted:"+e.Msg.Key), 1, o.MarkerTTL)
 		p.XAck(ctx, o.k("s"), outboxGroup, e.ID)
 		p.XDel(ctx, o.k("s"), e.ID)
 		for i, m := range next {
-			nb := int64(0)
-			if !m.NotBefore.IsZero() {
-				nb = m.NotBefore.UnixMilli()
-			}
-			enqueueScript.Eval(ctx, p, []string{o.k("key:" + m.Key), o.k("s"), o.k("delayed")}, o.MarkerTTL.Milliseconds(), payloads[i], nb)
+			enqueueScript.Eval(ctx, p, []string{o.k("key:" + m.Key), o.k("s"), o.k("delayed")}, o.MarkerTTL.Milliseconds(), payloads[i], nbs[i])
 		}
 		return nil
 	})
@@ -205,13 +210,13 @@ func (o *Outbox) Done(ctx context.Context, e Entry, next ...Msg) error {
 func (o *Outbox) Retry(ctx context.Context, e Entry, at time.Time) (dead bool, err error) {
 	m := e.Msg
 	m.Attempts++
-	return o.requeue(ctx, e, m, at, m.Attempts >= o.MaxAttempts)
+	return o.requeue(ctx, "retry", e, m, at, m.Attempts >= o.MaxAttempts)
 }
 
 // Postpone puts the post back to be tried at `at` without counting an attempt (a post waits behind an
 // earlier one to the same channel that failed, so that the channel sees them in order).
 func (o *Outbox) Postpone(ctx context.Context, e Entry, at time.Time) error {
-	_, err := o.requeue(ctx, e, e.Msg, at, false)
+	_, err := o.requeue(ctx, "postpone", e, e.Msg, at, false)
 	return err
 }
 
@@ -220,28 +225,30 @@ func (o *Outbox) Postpone(ctx context.Context, e Entry, at time.Time) error {
 func (o *Outbox) Bury(ctx context.Context, e Entry) error {
 	m := e.Msg
 	m.Attempts++
-	_, err := o.requeue(ctx, e, m, time.Time{}, true)
+	_, err := o.requeue(ctx, "bury", e, m, time.Time{}, true)
 	return err
 }
 
-func (o *Outbox) requeue(ctx context.Context, e Entry, m Msg, at time.Time, dead bool) (bool, error) {
+// requeue takes the claimed entry e out of the stream and puts m (its message, updated) in the delayed
+// set, due at `at`, or in the dead letters; op names the caller in errors.
+func (o *Outbox) requeue(ctx context.Context, op string, e Entry, m Msg, at time.Time, dead bool) (bool, error) {
 	m.NotBefore = at
-	b, err := json.Marshal(m)
+	payload, nb, err := m.encode()
 	if err != nil {
-		return false, fmt.Errorf("outbox retry: %w", err)
+		return false, fmt.Errorf("outbox %s: %w", op, err)
 	}
 	_, err = o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		if dead {
-			p.XAdd(ctx, &redis.XAddArgs{Stream: o.k("dead"), MaxLen: 10000, Approx: true, Values: []any{"m", string(b)}})
+			p.XAdd(ctx, &redis.XAddArgs{Stream: o.k("dead"), MaxLen: 10000, Approx: true, Values: []any{"m", payload}})
 		} else {
-			p.ZAdd(ctx, o.k("delayed"), redis.Z{Score: float64(at.UnixMilli()), Member: string(b)})
+			p.ZAdd(ctx, o.k("delayed"), redis.Z{Score: float64(nb), Member: payload})
 		}
 		p.XAck(ctx, o.k("s"), outboxGroup, e.ID)
 		p.XDel(ctx, o.k("s"), e.ID)
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("outbox retry: %w", err)
+		return false, fmt.Errorf("outbox %s: %w", op, err)
 	}
 	return dead, nil
 }
@@ -318,27 +325,6 @@ func (l *Lock) Acquire(ctx context.Context, ttl time.Duration) (bool, error) {
 // Release gives the lock up if this replica holds it.
 func (l *Lock) Release(ctx context.Context) error {
 	return releaseScript.Run(ctx, l.rdb, []string{l.key}, l.token).Err()
-}
-
-// Replays remembers the signatures of Slack requests for as long as Slack's timestamp window, so
-// that a captured request cannot be sent again (the signature check alone accepts it for 5 minutes).
-type Replays struct {
-	rdb    redis.UniversalClient
-	prefix string
-}
-
-// NewReplays keeps its keys under prefix.
-func NewReplays(rdb redis.UniversalClient, prefix string) *Replays {
-	return &Replays{rdb: rdb, prefix: prefix}
-}
-
-// First reports whether id is seen for the first time within ttl (SET NX PX).
-func (r *Replays) First(ctx context.Context, id string, ttl time.Duration) (bool, error) {
-	ok, err := r.rdb.SetNX(ctx, r.prefix+"slack:seen:"+id, 1, ttl).Result()
-	if err != nil {
-		return false, fmt.Errorf("replay check: %w", err)
-	}
-	return ok, nil
 }
 
 // Token is a lock token for this process.

@@ -55,8 +55,8 @@ type Sender struct {
 	Backoff func(n int) time.Duration
 	// PerChannel is the least time between two posts to one channel (Slack: about 1 per second).
 	PerChannel time.Duration
-	MinIdle    time.Duration // reclaim posts a dead sender left pending this long
-	OnRetry    func()
+	MinIdle    time.Duration    // reclaim posts a dead sender left pending this long
+	OnRetry    func()           // a post (or a chart on its own) will be tried again after an error or a rate limit
 	OnPosted   func(key string) // a message posted (not a chart uploaded on its own)
 
 	mu      sync.Mutex
@@ -230,13 +230,12 @@ func (s *Sender) post(ctx context.Context, e store.Entry) (bool, time.Time, erro
 		return false, time.Time{}, errors.Join(fmt.Errorf("post %s: %w", m.Key, err), s.Outbox.Bury(ctx, e))
 	}
 	at := s.retryAt(err, m.Channel, m.Attempts+1)
-	if s.OnRetry != nil {
-		s.OnRetry()
-	}
 	dead, rerr := s.Outbox.Retry(ctx, e, at)
 	if dead {
 		s.Log.Error("slack post given up", slog.String("key", m.Key), errAttr(err))
 		at = time.Time{}
+	} else if s.OnRetry != nil { // tried again later (given-up, buried and postponed posts are not retries)
+		s.OnRetry()
 	}
 	return false, at, errors.Join(fmt.Errorf("post %s: %w", m.Key, err), rerr)
 }

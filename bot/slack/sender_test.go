@@ -402,3 +402,30 @@ func TestBlockedChannelGoesOn(t *testing.T) {
 		t.Fatalf("later post: %d, %v", n, err)
 	}
 }
+
+// OnRetry counts the posts that will be tried again, and nothing else: not a post given up after its
+// last attempt, not one Slack refused for good, not one that waits behind a failed post.
+func TestOnRetryCountsOnlyRetries(t *testing.T) {
+	f := fakeslack.New(t)
+	ob := MustOutbox(t)
+	ob.MaxAttempts = 2
+	clk := &clock{t: time.Now()}
+	s := sender(ob, f, clk, "a")
+	retries := 0
+	s.OnRetry = func() { retries++ }
+	ctx := context.Background()
+	f.RefuseNext("chat.postMessage", "500", "500", "channel_not_found")
+	ob.EnqueueBatch(ctx, "s", store.Msg{Key: "s:0", Channel: "#kotipesa", Text: "osa 1"}, store.Msg{Key: "s:1", Channel: "#kotipesa", Text: "osa 2"})
+	s.Once(ctx) // s:0 fails (a retry), s:1 waits behind it (not one)
+	if retries != 1 {
+		t.Fatalf("after a failure and a post waiting: %d retries, want 1", retries)
+	}
+	clk.Add(6 * time.Second)
+	s.Once(ctx) // s:0 fails its last attempt: given up; then s:1 is refused for good: buried
+	if n, _ := ob.Dead(ctx); n != 2 || retries != 1 {
+		t.Fatalf("after a post given up and one refused for good: %d dead letters, %d retries; want 2 and 1", n, retries)
+	}
+	if _, _, tries := f.Snapshot(); tries["chat.postMessage"] != 3 {
+		t.Fatalf("%d tries, want 3", tries["chat.postMessage"])
+	}
+}
