@@ -58,7 +58,7 @@ func New() *Metrics {
 	r.MustRegister(m.MessagesIn, m.RepliesOut, m.SendErrors, m.HandleSeconds, m.RedisRoundTrips, m.RedisErrors, m.OutboxRetries,
 		m.SummariesPosted, m.AlertsPosted, m.Surveys,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, k := range AlertKinds { // present at 0 from the start, so an alert rule sees the series
+	for _, k := range alertKinds { // present at 0 from the start, so an alert rule sees the series
 		m.AlertsPosted.WithLabelValues(k)
 	}
 	return m
@@ -120,8 +120,9 @@ func fault(cmd redis.Cmder, err error) bool {
 	return true
 }
 
-// AlertKinds are the kinds of feedback posts (the first part of their outbox key).
-var AlertKinds = []string{"urgent", "corrective", "digest"}
+// alertKinds are the kinds of feedback posts, the first part of the outbox keys the router gives them
+// (cmd/palaute counts a post under its key's first part): their series exist from the start.
+var alertKinds = []string{"urgent", "corrective", "digest"}
 
 // Survey counts a survey event; it satisfies the engine's observer.
 func (m *Metrics) Survey(flow, event string) { m.Surveys.WithLabelValues(flow, event).Inc() }
