@@ -63,7 +63,7 @@ const DefaultTTL = 30 * 24 * time.Hour
 
 // Errors of CreateMany, classified with errors.Is.
 var (
-	ErrCount    = errors.New("invitation count must be 1-500")
+	ErrCount    = fmt.Errorf("invitation count must be 1-%d", MaxBatch)
 	ErrAudience = errors.New("unknown audience")
 	ErrNoUnit   = errors.New("no unit")
 )

@@ -455,6 +455,9 @@ func testInviteBadBatch(t *testing.T, b redistest.Backend) {
 		if !errors.Is(err, tt.want) || toks != nil {
 			t.Errorf("%s: CreateMany = %v, %v, want %v", tt.name, toks, err, tt.want)
 		}
+		if tt.want == store.ErrCount && !strings.Contains(err.Error(), fmt.Sprintf("1-%d", store.MaxBatch)) {
+			t.Errorf("%s: %v does not name the most, %d", tt.name, err, store.MaxBatch)
+		}
 		if _, err := iv.Links(ctx, "https://t.me/x?start=", tt.unit, tt.aud, tt.n, 1, 0); !errors.Is(err, tt.want) {
 			t.Errorf("%s: Links err = %v, want %v", tt.name, err, tt.want)
 		}
