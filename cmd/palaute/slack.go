@@ -37,9 +37,9 @@ func init() {
 			}
 			return "", fmt.Errorf("-post: unit %q has no slack_channel", unit)
 		}
-		err := a.enqueueSummary(ctx, store.NewOutbox(a.rdb, a.cfg.Redis.Prefix), unit, p, s)
+		err := a.enqueueSummary(ctx, store.NewOutbox(a.rdb, a.cfg.Redis.Prefix), ch, unit, p, s)
 		if errors.Is(err, store.ErrDuplicate) {
-			return "", fmt.Errorf("-post: the summary of %s for %s is posted to %s already (each summary is posted once)", unit, p, ch)
+			return "", fmt.Errorf("-post: the summary of %s for %s is queued or posted to %s already (each summary is posted once)", unit, p, ch)
 		}
 		return ch, err
 	}
@@ -76,13 +76,9 @@ func (a *app) reportOptions() report.Options {
 // 2026-11, 2026-H2).
 func summaryKey(unit string, p period.Period) string { return "summary:" + unit + ":" + p.String() }
 
-// enqueueSummary puts a summary's messages and then its chart in the outbox, all at once and once per
-// unit and period (store.ErrDuplicate when it was enqueued before).
-func (a *app) enqueueSummary(ctx context.Context, ob *store.Outbox, unit string, p period.Period, s *report.Summary) error {
-	ch := a.channelOf(unit)
-	if ch == "" {
-		return nil // nowhere to post
-	}
+// enqueueSummary puts a summary's messages and then its chart in the outbox for channel ch (the unit's,
+// channelOf), all at once and once per unit and period (store.ErrDuplicate when it was enqueued before).
+func (a *app) enqueueSummary(ctx context.Context, ob *store.Outbox, ch, unit string, p period.Period, s *report.Summary) error {
 	lang := a.cfg.Summaries.Lang
 	key := summaryKey(unit, p)
 	var msgs []store.Msg
@@ -112,8 +108,9 @@ type summaryEnqueuer struct {
 // EnqueueSummary builds and enqueues a summary unless it was enqueued before (the scheduler asks at
 // every tick while the period is due: a summary is built once, not every 20 seconds).
 func (e summaryEnqueuer) EnqueueSummary(ctx context.Context, unit string, p period.Period) error {
-	if e.a.channelOf(unit) == "" {
-		return nil
+	ch := e.a.channelOf(unit)
+	if ch == "" {
+		return nil // nowhere to post
 	}
 	if done, err := e.ob.Enqueued(ctx, summaryKey(unit, p)); err != nil || done {
 		return err
@@ -122,7 +119,7 @@ func (e summaryEnqueuer) EnqueueSummary(ctx context.Context, unit string, p peri
 	if err != nil {
 		return err
 	}
-	return e.a.enqueueSummary(ctx, e.ob, unit, p, s)
+	return e.a.enqueueSummary(ctx, e.ob, ch, unit, p, s)
 }
 
 // slashBackend answers /palaute summary and invite.

@@ -128,7 +128,7 @@ func TestScheduledSummariesPostedOnceWithCharts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.enqueueSummary(ctx, ob, "kotipesa", period.Period{Kind: period.Week, Year: 2026, N: 47}, s); !errors.Is(err, store.ErrDuplicate) {
+	if err := a.enqueueSummary(ctx, ob, a.channelOf("kotipesa"), "kotipesa", period.Period{Kind: period.Week, Year: 2026, N: 47}, s); !errors.Is(err, store.ErrDuplicate) {
 		t.Errorf("enqueued a posted summary again: %v", err)
 	}
 }

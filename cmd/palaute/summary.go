@@ -22,7 +22,7 @@ func init() {
 }
 
 // postSummary is set by the Slack wiring: it enqueues a summary for posting.
-// It returns the channel, or an error when there is none or the summary was posted already.
+// It returns the channel, or an error when there is none or the summary was queued or posted already.
 var postSummary func(ctx context.Context, a *app, unit string, p period.Period, s *report.Summary) (string, error)
 
 func summaryCmd(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {

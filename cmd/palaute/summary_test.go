@@ -57,7 +57,7 @@ func TestSummaryAndExportCommands(t *testing.T) {
 	if err := run(context.Background(), post, slackVars, nil, &out); err != nil || !strings.Contains(out.String(), "queued for #palaute-kotipesa") {
 		t.Fatalf("-post: %v\n%s", err, out.String())
 	}
-	if err := run(context.Background(), post, slackVars, nil, &out); err == nil || !strings.Contains(err.Error(), "posted to #palaute-kotipesa already") {
+	if err := run(context.Background(), post, slackVars, nil, &out); err == nil || !strings.Contains(err.Error(), "queued or posted to #palaute-kotipesa already") {
 		t.Errorf("second -post: %v", err)
 	}
 	if d, _ := store.NewOutbox(srv.Client(t), "pl:").Depth(context.Background()); d != 1 {
