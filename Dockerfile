@@ -20,7 +20,7 @@ ENV PALAUTE_HTTP_LISTEN=0.0.0.0:8080
 USER nonroot:nonroot
 EXPOSE 8080
 # Ready = Redis reachable and flows loaded (GET /readyz); the image has no curl, the binary asks itself.
-HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 CMD ["/palaute", "health"]
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 CMD ["/palaute", "health", "-config", "/etc/palaute/config.yaml"]
 # SIGTERM: palaute stops taking updates and finishes those in hand within shutdown_timeout (15 s).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/palaute"]

@@ -5,13 +5,14 @@ package flows
 import (
 	"errors"
 	"fmt"
+	"github.com/palaute/palaute/locales"
 	"slices"
 	"strconv"
 	"strings"
 )
 
 // Languages are the languages every flow and UI string exists in; the first is the default.
-var Languages = []string{"fi", "sv", "en"}
+var Languages = locales.Languages
 
 // DefaultLang is the language used when nothing else is known.
 const DefaultLang = "fi"

@@ -329,12 +329,6 @@ func TestTrend(t *testing.T) {
 	}
 }
 
-// body is a summary text without its title and introduction.
-func body(text string) string {
-	_, after, _ := strings.Cut(text, "\n\n")
-	return after
-}
-
 func rep(n int, s string) []string { return slices.Repeat([]string{s}, n) }
 
 // A trend is never drawn from a previous period whose cell was hidden by secondary suppression.

@@ -29,6 +29,7 @@ import (
 	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/locales"
 	"github.com/palaute/palaute/period"
+	"github.com/palaute/palaute/store"
 )
 
 // Post is one Slack message, posted once per Key.
@@ -95,7 +96,8 @@ const (
 	groupHourly = "hourly"
 )
 
-func (r *Router) key(unit string) string { return r.Prefix + "{u:" + unit + "}:fb" }
+// key is the unit's feedback stream, where the engine's store publishes it.
+func (r *Router) key(unit string) string { return store.New(r.RDB, r.Prefix).UnitKey(unit, "fb") }
 
 func (r *Router) units() []string {
 	ids := make([]string, 0, len(r.Units)+1)
