@@ -38,8 +38,10 @@ func GlobalKey(prefix string) string { return prefix + "{rl:all}" }
 // rest: the timing of one message at a time, with fewer round trips.
 type chatBudget struct {
 	chat    string
-	granted int // allowed, not yet sent
-	want    int // not yet allowed
+	granted int             // allowed, not yet sent
+	want    int             // not yet allowed
+	cb      *callbackAnswer // the turn's answer to a button press (see Adapter.pause)
+	waited  time.Duration   // how long the turn has waited for limits
 }
 
 func (a *Adapter) chatBudget(chat string, n int) *chatBudget { return &chatBudget{chat: chat, want: n} }
@@ -70,13 +72,13 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 				b.granted--
 				return true
 			}
-			if !sleep(ctx, global.RetryAfter) {
+			if !a.pause(ctx, b, global.RetryAfter) {
 				return false
 			}
 		default:
 			// The chat is over its limit: the global place taken with it is let go (redis_rate cannot give
 			// it back; it is only ever lost, never added) and asked again when the chat's turn comes.
-			if !sleep(ctx, chat.RetryAfter) {
+			if !a.pause(ctx, b, chat.RetryAfter) {
 				return false
 			}
 		}
@@ -98,7 +100,7 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 				b.grant(res.Allowed)
 				break
 			}
-			if !sleep(ctx, res.RetryAfter) {
+			if !a.pause(ctx, b, res.RetryAfter) {
 				return false
 			}
 		}
@@ -106,11 +108,11 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 			b.granted--
 		}
 	}
-	return a.wait(ctx, GlobalKey(a.o.Prefix), GlobalLimit(a.o.GlobalRate)) == nil || ctx.Err() == nil
+	return a.wait(ctx, b, GlobalKey(a.o.Prefix), GlobalLimit(a.o.GlobalRate)) == nil || ctx.Err() == nil
 }
 
-// wait blocks until the limiter allows one message under key.
-func (a *Adapter) wait(ctx context.Context, key string, l redis_rate.Limit) error {
+// wait blocks until the limiter allows one more of b's messages under key.
+func (a *Adapter) wait(ctx context.Context, b *chatBudget, key string, l redis_rate.Limit) error {
 	for {
 		res, err := a.limiter.Allow(ctx, key, l)
 		if err != nil {
@@ -119,7 +121,7 @@ func (a *Adapter) wait(ctx context.Context, key string, l redis_rate.Limit) erro
 		if res.Allowed > 0 {
 			return nil
 		}
-		if !sleep(ctx, res.RetryAfter) {
+		if !a.pause(ctx, b, res.RetryAfter) {
 			return ctx.Err()
 		}
 	}

@@ -75,19 +75,32 @@ type Options struct {
 // Adapter connects the engine to Telegram.
 type Adapter struct {
 	o       Options
-	b       *tg.Bot
+	b       *tg.Bot    // polling, setWebhook, setMyCommands
+	api     *apiClient // the message path
 	limiter *redis_rate.Limiter
-	shards  []chan job
+	shards  []chan *job
 	wg      sync.WaitGroup
 	mu      sync.RWMutex // held for reading while enqueuing, for writing while closing
 	closed  bool
 }
 
 // job is one update in a chat's queue. It carries no context: an update in hand is finished even when the
-// request or the poll that brought it has ended, within safeHandle's own deadline.
+// request or the poll that brought it has ended, within safeHandle's own deadline. A webhook's job (done
+// not nil) may leave its answer to a button press in answer, for the webhook's answer to carry.
 type job struct {
-	upd  *models.Update
-	done chan struct{}
+	upd    *models.Update
+	done   chan struct{}
+	answer *callbackAnswer
+}
+
+// callbackAnswer is a turn's answer to a button press (it stops the button's spinner, and shows text
+// when there is any). Telegram runs one method given in the answer to a webhook request, so in webhook mode
+// the answer goes there, one Bot API request less per press. A turn that has to wait for a rate limit
+// sends it at once instead, before it waits, so that the spinner never turns for long.
+type callbackAnswer struct {
+	ID      string
+	Text    string
+	pending bool // decided, to go in the webhook's answer, not sent yet
 }
 
 // New makes an adapter. Call Run (polling) or serve WebhookHandler; Close waits for the updates in hand.
@@ -145,9 +158,10 @@ func New(o Options) (*Adapter, error) {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
 	a.b = b
-	a.shards = make([]chan job, o.Shards)
+	a.api = &apiClient{hc: hc, base: o.APIURL + "/bot" + o.Token + "/", token: o.Token}
+	a.shards = make([]chan *job, o.Shards)
 	for i := range a.shards {
-		a.shards[i] = make(chan job, 256)
+		a.shards[i] = make(chan *job, 256)
 		a.wg.Add(1)
 		go a.worker(a.shards[i])
 	}
@@ -223,9 +237,21 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "not an update", http.StatusBadRequest)
 			return
 		}
-		if !a.enqueue(r.Context(), &u, true) {
+		j, ok := a.enqueue(r.Context(), &u, true)
+		if !ok {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
+		}
+		if cb := j.answer; cb != nil && cb.pending {
+			b, err := json.Marshal(answerCallbackQueryParams{Method: "answerCallbackQuery", CallbackQueryID: cb.ID, Text: cb.Text})
+			if err == nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+				w.WriteHeader(http.StatusOK)
+				w.Write(b)
+				a.o.Metrics.Out()
+				return
+			}
 		}
 		w.WriteHeader(http.StatusOK)
 	})
@@ -277,16 +303,17 @@ func chatOf(u *models.Update) int64 {
 	return 0
 }
 
-// enqueue puts the update on its chat's queue; with wait it returns after the update is handled.
-func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) bool {
+// enqueue puts the update on its chat's queue; with wait it returns after the update is handled (or ctx
+// ended), and the job then holds what the webhook's answer may carry. It is false when closing.
+func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) (*job, bool) {
 	a.mu.RLock()
 	if a.closed {
 		a.mu.RUnlock()
-		return false
+		return nil, false
 	}
 	h := fnv.New32a()
 	h.Write([]byte(strconv.FormatInt(chatOf(u), 10)))
-	j := job{upd: u}
+	j := &job{upd: u}
 	if wait {
 		j.done = make(chan struct{})
 	}
@@ -296,31 +323,37 @@ func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) bool
 		select {
 		case <-j.done:
 		case <-ctx.Done():
+			// Gone before the update was handled: Telegram sends it again, and the redelivery (recognised,
+			// changing nothing) answers the button press.
+			return &job{}, true
 		}
 	}
-	return true
+	return j, true
 }
 
-func (a *Adapter) worker(q chan job) {
+func (a *Adapter) worker(q chan *job) {
 	defer a.wg.Done()
 	for j := range q {
-		a.safeHandle(context.Background(), j.upd)
+		j.answer = a.safeHandle(context.Background(), j.upd, j.done != nil)
 		if j.done != nil {
 			close(j.done)
 		}
 	}
 }
 
-func (a *Adapter) safeHandle(ctx context.Context, u *models.Update) {
+// safeHandle handles u. With inAnswer, it returns the answer to a button press left for the webhook's
+// answer, if any.
+func (a *Adapter) safeHandle(ctx context.Context, u *models.Update, inAnswer bool) (cb *callbackAnswer) {
 	defer func() {
 		if r := recover(); r != nil {
 			a.o.Log.Error("panic while handling an update", slog.Int64("update_id", u.ID), slog.String("stack", string(debug.Stack())))
 			a.apologise(ctx, u)
+			cb = nil
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 55*time.Second) // under Telegram's 60 s webhook limit
 	defer cancel()
-	a.handle(ctx, u)
+	return a.handle(ctx, u, inAnswer)
 }
 
 // apologise tells the person, after a panic, to try again: better than silence or a spinning button.
@@ -387,15 +420,17 @@ func kindName(k bot.Kind) string {
 	return [...]string{"text", "choice", "unsupported", "edited", "group"}[k]
 }
 
-func (a *Adapter) handle(ctx context.Context, u *models.Update) {
+// handle runs the engine on u and sends its replies. With inAnswer, an answer to a button press is left
+// pending for the webhook's answer (see callbackAnswer) and returned.
+func (a *Adapter) handle(ctx context.Context, u *models.Update, inAnswer bool) *callbackAnswer {
 	in, cbID, ok := input(u)
 	if !ok {
-		return
+		return nil
 	}
 	a.o.Metrics.In(kindName(in.Kind))
 	if in.Kind == bot.KindGroup {
 		a.group(ctx, in, cbID)
-		return
+		return nil
 	}
 	start := time.Now()
 	replies, err := a.o.Engine.Handle(ctx, in)
@@ -403,7 +438,7 @@ func (a *Adapter) handle(ctx context.Context, u *models.Update) {
 	if err != nil {
 		a.o.Log.Warn("handle", slog.String("err", err.Error()), slog.String("kind", kindName(in.Kind)))
 	}
-	a.send(ctx, in, cbID, replies)
+	return a.send(ctx, in, cbID, replies, inAnswer)
 }
 
 // group says once per group that the bot talks only in private chats.
@@ -465,16 +500,24 @@ func plan(in bot.Input, cbID string, replies []bot.Reply) []outgoing {
 	return out
 }
 
-func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, replies []bot.Reply) {
-	answered := false
-	for _, r := range replies {
-		if r.Kind == bot.Answer && cbID != "" && !answered {
-			a.answerCallback(ctx, cbID, r.Text)
-			answered = true
+// send answers the button press cbID (when not empty) and sends the replies to the chat, in order. With
+// inAnswer the press's answer is left pending for the webhook's answer, unless the turn has to wait for a
+// rate limit first; the answer is returned.
+func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, replies []bot.Reply, inAnswer bool) *callbackAnswer {
+	var cb *callbackAnswer
+	if cbID != "" {
+		cb = &callbackAnswer{ID: cbID}
+		for _, r := range replies {
+			if r.Kind == bot.Answer {
+				cb.Text = r.Text
+				break
+			}
 		}
-	}
-	if cbID != "" && !answered {
-		a.answerCallback(ctx, cbID, "")
+		if inAnswer {
+			cb.pending = true
+		} else {
+			a.answerCallback(ctx, cb.ID, cb.Text)
+		}
 	}
 	out := plan(in, cbID, replies)
 	n := 0
@@ -484,6 +527,7 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, replies [
 		}
 	}
 	budget := a.chatBudget(in.Chat, n)
+	budget.cb = cb
 	for _, o := range out {
 		switch o.method {
 		case "sendMessage":
@@ -494,6 +538,7 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, replies [
 			a.delete(ctx, in.Chat, o.from, o.to)
 		}
 	}
+	return cb
 }
 
 // inlineKeyboard is Telegram's InlineKeyboardMarkup with callback buttons only. (The library's button type
@@ -507,7 +552,7 @@ type callbackButton struct {
 	Data string `json:"callback_data"`
 }
 
-func keyboard(rows [][]bot.Button) models.ReplyMarkup {
+func keyboard(rows [][]bot.Button) *inlineKeyboard {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -559,13 +604,13 @@ func (a *Adapter) say(ctx context.Context, chat, text string) {
 
 // sendPart sends one message of at most MaxText characters, within budget (the chat's limit).
 func (a *Adapter) sendPart(ctx context.Context, budget *chatBudget, chat, text string, buttons [][]bot.Button) {
-	params := &tg.SendMessageParams{ChatID: chat, Text: text, ReplyMarkup: keyboard(buttons)}
-	a.do(ctx, budget, "sendMessage", func() error { _, err := a.b.SendMessage(ctx, params); return err })
+	params := &sendMessageParams{ChatID: chat, Text: text, ReplyMarkup: keyboard(buttons)}
+	a.do(ctx, budget, "sendMessage", func() error { return a.api.call(ctx, "sendMessage", params) })
 }
 
 func (a *Adapter) edit(ctx context.Context, budget *chatBudget, chat string, msgID int, text string, buttons [][]bot.Button) {
-	params := &tg.EditMessageTextParams{ChatID: chat, MessageID: msgID, Text: text, ReplyMarkup: keyboard(buttons)}
-	a.do(ctx, budget, "editMessageText", func() error { _, err := a.b.EditMessageText(ctx, params); return err })
+	params := &editMessageTextParams{ChatID: chat, MessageID: msgID, Text: text, ReplyMarkup: keyboard(buttons)}
+	a.do(ctx, budget, "editMessageText", func() error { return a.api.call(ctx, "editMessageText", params) })
 }
 
 func (a *Adapter) delete(ctx context.Context, chat string, from, to int) {
@@ -577,18 +622,14 @@ func (a *Adapter) delete(ctx context.Context, chat string, from, to int) {
 		for id := lo; id < to && id < lo+100; id++ {
 			ids = append(ids, id)
 		}
-		a.do(ctx, nil, "deleteMessages", func() error {
-			_, err := a.b.DeleteMessages(ctx, &tg.DeleteMessagesParams{ChatID: chat, MessageIDs: ids})
-			return err
-		})
+		params := &deleteMessagesParams{ChatID: chat, MessageIDs: ids}
+		a.do(ctx, nil, "deleteMessages", func() error { return a.api.call(ctx, "deleteMessages", params) })
 	}
 }
 
 func (a *Adapter) answerCallback(ctx context.Context, id, text string) {
-	a.do(ctx, nil, "answerCallbackQuery", func() error {
-		_, err := a.b.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text})
-		return err
-	})
+	params := &answerCallbackQueryParams{CallbackQueryID: id, Text: text}
+	a.do(ctx, nil, "answerCallbackQuery", func() error { return a.api.call(ctx, "answerCallbackQuery", params) })
 }
 
 // do calls f, and retries it after a 429. A message (budget not nil) first takes its place in the chat's
@@ -608,7 +649,7 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f f
 		var tm *tg.TooManyRequestsError
 		if errors.As(err, &tm) && attempt < a.o.MaxRetries {
 			a.o.Metrics.SendError("429")
-			if !sleep(ctx, time.Duration(max(tm.RetryAfter, 1))*time.Second) {
+			if !a.pause(ctx, budget, time.Duration(max(tm.RetryAfter, 1))*time.Second) {
 				return
 			}
 			continue
@@ -617,6 +658,24 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f f
 		a.o.Log.Warn("telegram send failed", slog.String("method", method), slog.String("err", redact(err)))
 		return
 	}
+}
+
+// noticeable is how long a turn may wait for rate limits with its answer to a button press left for the
+// webhook's answer. Telegram's own global limit spaces messages about 34 ms apart, so a turn of an edit and
+// a question often waits that long; a button that spins longer than a quarter of a second is noticed.
+const noticeable = 250 * time.Millisecond
+
+// pause waits d like sleep. When the turn's waits reach noticeable, it first sends the turn's answer to a
+// button press if it is still pending, so that the person's spinner stops.
+func (a *Adapter) pause(ctx context.Context, b *chatBudget, d time.Duration) bool {
+	if b != nil {
+		b.waited += d
+		if b.cb != nil && b.cb.pending && b.waited >= noticeable {
+			b.cb.pending = false
+			a.answerCallback(ctx, b.cb.ID, b.cb.Text)
+		}
+	}
+	return sleep(ctx, d)
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -104,7 +105,11 @@ func (r *rig) post(update any, token string) int {
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	answer, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		r.fake.WebhookAnswer(resp.Header.Get("Content-Type"), answer) // as Telegram does
+	}
 	return resp.StatusCode
 }
 
@@ -451,5 +456,83 @@ func waitFor(t *testing.T, ok func() bool) {
 			t.Fatal("condition not reached in 10 s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// rawPost sends an update to the webhook and returns the answer as Telegram would read it.
+func (r *rig) rawPost(update any) (status int, contentType string, body []byte) {
+	r.t.Helper()
+	b, _ := json.Marshal(update)
+	req, _ := http.NewRequest(http.MethodPost, r.hook.URL, bytes.NewReader(b))
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ = io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), body
+}
+
+// In webhook mode a button press is answered in the webhook's answer (one Bot API request less per press),
+// after the edit and the next question have gone; a stale press's text goes there too.
+func TestButtonAnsweredInTheWebhookAnswer(t *testing.T) {
+	r := newRig(t, newEnv(t))
+	const u = 4343
+	r.post(r.message(u, "/start u-kotipesa"), secret)
+	stale, mid := r.lastButton(u, "😞")
+	data, _ := r.lastButton(u, "🙂")
+	press := r.press(u, data, mid)
+	status, ct, body := r.rawPost(press)
+	var got struct {
+		Method string `json:"method"`
+		ID     string `json:"callback_query_id"`
+		Text   string `json:"text"`
+	}
+	if status != 200 || ct != "application/json" || json.Unmarshal(body, &got) != nil {
+		t.Fatalf("webhook answered %d %q %s", status, ct, body)
+	}
+	wantID := press["callback_query"].(map[string]any)["id"]
+	if got.Method != "answerCallbackQuery" || got.ID != wantID || got.Text != "" {
+		t.Fatalf("webhook answer %s, want answerCallbackQuery of %v", body, wantID)
+	}
+	if n := len(r.fake.Recorded("answerCallbackQuery")); n != 0 {
+		t.Fatalf("the press was also answered by %d requests", n)
+	}
+	if n := len(r.sent(u, "editMessageText")); n != 1 || !strings.Contains(texts(r.sent(u, "sendMessage")), "(2/7)") {
+		t.Fatal("the answer was not shown or the next question not sent before the webhook answered")
+	}
+	_, _, body = r.rawPost(r.press(u, stale, mid))
+	if json.Unmarshal(body, &got) != nil || got.Text != "Tähän kysymykseen on jo vastattu." {
+		t.Fatalf("stale press: webhook answer %s", body)
+	}
+	// A message (no button) gets an empty answer.
+	if _, ct, body := r.rawPost(r.message(u, "/help")); len(body) != 0 || ct == "application/json" {
+		t.Fatalf("a message's webhook answer: %q %s", ct, body)
+	}
+}
+
+// A turn that has to wait for a rate limit (here Telegram's 429 with retry_after 1) answers the press
+// at once, before it waits: the spinner does not turn through the wait, and the webhook answer is empty.
+func TestButtonAnsweredBeforeARateLimitWait(t *testing.T) {
+	r := newRig(t, newEnv(t))
+	const u = 4344
+	r.post(r.message(u, "/start u-kotipesa"), secret)
+	data, mid := r.lastButton(u, "🙂")
+	r.fake.Throttle(1, 1)
+	status, _, body := r.rawPost(r.press(u, data, mid))
+	if status != 200 || len(body) != 0 {
+		t.Fatalf("webhook answered %d %s, want 200 and no method", status, body)
+	}
+	var order []string
+	for _, c := range r.fake.Recorded("answerCallbackQuery", "editMessageText") {
+		order = append(order, fmt.Sprintf("%s %d", c.Method, c.Status))
+	}
+	want := []string{"editMessageText 429", "answerCallbackQuery 200", "editMessageText 200"}
+	if !reflect.DeepEqual(order, want) {
+		t.Fatalf("requests %v, want %v", order, want)
+	}
+	if wait := r.fake.Recorded("editMessageText")[1].At.Sub(r.fake.Recorded("answerCallbackQuery")[0].At); wait < 900*time.Millisecond {
+		t.Fatalf("the press was answered %v before the retry, want before the 1 s wait", wait)
 	}
 }

@@ -312,9 +312,12 @@ func (d *webhookDriver) post(ctx context.Context, hook int, body []byte) error {
 		resp, err := d.Client.Do(req)
 		status := 0
 		if err == nil {
-			io.Copy(io.Discard, resp.Body)
+			answer, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			status = resp.StatusCode
+			if status/100 == 2 {
+				d.Fake.WebhookAnswer(resp.Header.Get("Content-Type"), answer) // as Telegram does
+			}
 		}
 		if status/100 == 2 {
 			took := time.Since(t0)

@@ -243,7 +243,11 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 		}
 	}
 	res.apiCallsPerMsg = float64(apiCalls) / float64(msgs)
-	fmt.Fprintf(stdout, "Bot API requests per message: %.2f (%s)\n", res.apiCallsPerMsg, strings.Join(byMethod, ", "))
+	inAnswers := ""
+	if n := calls["answerCallbackQuery"+fakebot.InAnswerSuffix]; n > 0 {
+		inAnswers = fmt.Sprintf("; and answerCallbackQuery %.2f in webhook answers", float64(n)/float64(msgs))
+	}
+	fmt.Fprintf(stdout, "Bot API requests per message: %.2f (%s)%s\n", res.apiCallsPerMsg, strings.Join(byMethod, ", "), inAnswers)
 	perMsg := func(d time.Duration) time.Duration { return (d / time.Duration(msgs)).Round(time.Microsecond) }
 	fmt.Fprintf(stdout, "CPU per message: palaute serve %v, redis-server %v, load tool (people + fake Bot API) %v\n", perMsg(cpu), perMsg(rcpu), perMsg(tcpu))
 	res.msgsPerSec, res.p99Full = float64(msgs)/elapsed.Seconds(), pct(lat, 99)

@@ -34,9 +34,10 @@ func telegramHTTPClient() *http.Client {
 	return &http.Client{Transport: wholeBody{t}, Timeout: 60 * time.Second} // above the 50 s long poll
 }
 
-// wholeBody reads a request body before sending it. The Telegram library streams its multipart form through
-// a pipe, which net/http sends chunked, a write (a syscall, a TLS record) per form field; our bodies are a
-// few KiB at most, so one write with a Content-Length is much cheaper (a third of the adapter's CPU).
+// wholeBody reads a request body before sending it. The Telegram library (polling, setWebhook,
+// setMyCommands; the message path has its own JSON client) streams its multipart form through a pipe,
+// which net/http sends chunked, a write (a syscall, a TLS record) per form field; our bodies are a few KiB
+// at most, so one write with a Content-Length is much cheaper.
 type wholeBody struct{ next http.RoundTripper }
 
 var _ http.RoundTripper = wholeBody{}

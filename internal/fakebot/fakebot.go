@@ -35,11 +35,15 @@ type Button struct {
 
 // Call is one recorded API request.
 type Call struct {
-	Method string
-	Values url.Values
-	At     time.Time
-	Status int // the HTTP status answered
+	Method   string
+	Values   url.Values
+	At       time.Time
+	Status   int  // the HTTP status answered
+	InAnswer bool // given in the answer to a webhook request, not requested (see WebhookAnswer)
 }
+
+// InAnswerSuffix marks, in Counts, the methods given in webhook answers.
+const InAnswerSuffix = " (in webhook answers)"
 
 // Server is the fake API.
 type Server struct {
@@ -193,6 +197,56 @@ func (s *Server) note(method string, vals url.Values, status int) {
 	}
 }
 
+// WebhookAnswer does what Telegram does with the answer to a webhook request: a JSON object naming a
+// method runs that method, as if it were requested (its result is not told to anyone). It is recorded with
+// InAnswer set and counted under the method's name plus InAnswerSuffix. Any other answer does nothing.
+func (s *Server) WebhookAnswer(contentType string, body []byte) {
+	if ct, _, _ := mime.ParseMediaType(contentType); ct != "application/json" || len(bytes.TrimSpace(body)) == 0 {
+		return
+	}
+	vals, err := jsonValues(bytes.NewReader(body))
+	if err != nil || vals.Get("method") == "" {
+		return
+	}
+	method := vals.Get("method")
+	vals.Del("method")
+	s.Calls.Add(1)
+	s.mu.Lock()
+	s.count(method + InAnswerSuffix)
+	if s.record {
+		s.calls = append(s.calls, Call{Method: method, Values: vals, At: time.Now(), Status: http.StatusOK, InAnswer: true})
+	}
+	var inbox chan Sent
+	if method == "sendMessage" || method == "editMessageText" {
+		if method == "sendMessage" {
+			s.msgIDs[vals.Get("chat_id")]++
+		}
+		inbox = s.inbox(vals.Get("chat_id"))
+	}
+	s.mu.Unlock()
+	if inbox != nil {
+		select {
+		case inbox <- sent(method, vals):
+		default:
+		}
+	}
+}
+
+// sent is what a send or an edit shows in the chat.
+func sent(method string, vals url.Values) Sent {
+	m := Sent{Method: method, ChatID: vals.Get("chat_id"), Text: vals.Get("text")}
+	if rm := vals.Get("reply_markup"); rm != "" {
+		var kb struct {
+			InlineKeyboard [][]Button `json:"inline_keyboard"`
+		}
+		_ = json.Unmarshal([]byte(rm), &kb)
+		for _, row := range kb.InlineKeyboard {
+			m.Buttons = append(m.Buttons, row...)
+		}
+	}
+	return m
+}
+
 // New returns an empty fake.
 func New() *Server {
 	return &Server{msgIDs: map[string]int{}, waiters: map[string]chan Sent{}}
@@ -252,22 +306,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"palaute","username":"palaute_bot"}}`)
 		return
 	case send:
-		sent := Sent{Method: method, ChatID: chat, Text: vals.Get("text")}
-		rm := vals.Get("reply_markup")
-		if rm != "" {
-			var kb struct {
-				InlineKeyboard [][]Button `json:"inline_keyboard"`
-			}
-			_ = json.Unmarshal([]byte(rm), &kb)
-			for _, row := range kb.InlineKeyboard {
-				sent.Buttons = append(sent.Buttons, row...)
-			}
-		}
+		m := sent(method, vals)
 		select {
-		case inbox <- sent:
+		case inbox <- m:
 		default: // nobody reads this chat: drop
 		}
-		w.Write(message(id, chat, sent.Text, rm))
+		w.Write(message(id, chat, m.Text, vals.Get("reply_markup")))
 		return
 	}
 	io.WriteString(w, `{"ok":true,"result":true}`)
@@ -373,6 +417,26 @@ func simpleForm(body []byte, boundary string) (v url.Values, ok bool) {
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
+// jsonValues reads a JSON object into values as the Bot API reads its parameters: strings and numbers as
+// they are, objects and arrays (reply_markup, message_ids) as JSON.
+func jsonValues(r io.Reader) (url.Values, error) {
+	var m map[string]json.RawMessage
+	if err := json.NewDecoder(r).Decode(&m); err != nil {
+		return nil, err
+	}
+	v := make(url.Values, len(m))
+	for k, raw := range m {
+		var str string
+		switch {
+		case json.Unmarshal(raw, &str) == nil:
+			v.Set(k, str)
+		default:
+			v.Set(k, string(raw)) // a number as written, an object or an array as JSON
+		}
+	}
+	return v, nil
+}
+
 // form reads a multipart, urlencoded or JSON request body into values.
 func form(r *http.Request) (url.Values, error) {
 	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -391,23 +455,7 @@ func form(r *http.Request) (url.Values, error) {
 		}
 		return url.Values(f.Value), nil
 	case ct == "application/json":
-		var m map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-			return nil, err
-		}
-		v := url.Values{}
-		for k, x := range m {
-			switch t := x.(type) {
-			case string:
-				v.Set(k, t)
-			case float64:
-				v.Set(k, strconv.FormatInt(int64(t), 10))
-			default:
-				b, _ := json.Marshal(t)
-				v.Set(k, string(b))
-			}
-		}
-		return v, nil
+		return jsonValues(r.Body)
 	}
 	if err := r.ParseForm(); err != nil {
 		return nil, err
