@@ -31,7 +31,9 @@ func TestAPIClientAnswers(t *testing.T) {
 		{"blocked", 403, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`,
 			func(err error) bool { return errors.Is(err, tg.ErrorForbidden) }},
 		{"bad request", 400, `{"ok":false,"error_code":400,"description":"Bad Request: message is not modified"}`,
-			func(err error) bool { return errors.Is(err, tg.ErrorBadRequest) && strings.Contains(err.Error(), "not modified") }},
+			func(err error) bool {
+				return errors.Is(err, tg.ErrorBadRequest) && strings.Contains(err.Error(), "not modified")
+			}},
 		{"token", 401, `{"ok":false,"error_code":401,"description":"Unauthorized"}`,
 			func(err error) bool { return errors.Is(err, tg.ErrorUnauthorized) }},
 		{"server error", 502, `<html>Bad Gateway</html>`,
