@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,6 +111,7 @@ type loadResult struct {
 	apiCallsPerMsg    float64 // Bot API requests per message
 	benchRatio        float64 // all palaute's round trips per second / redis-benchmark's GET+SET
 	benchRatioSame    float64 // the same / redis-benchmark's rate for the commands palaute sends
+	ceilingSame       float64 // benchRatioSame's most on this machine if palaute serve took no CPU at all
 }
 
 // runLoad runs the load, printing the figures to stdout as they come.
@@ -324,6 +326,14 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 				fmt.Fprintf(stdout, "  palaute's own commands (%s): %.0f rt/s; palaute %.0f rt/s = %.2f x\n", describeMix(mix), rate, ours, ours/rate)
 				fmt.Fprintf(stdout, "  that is, Redis alone would answer the round trips of %.0f msgs/s; palaute served %.0f msgs/s\n",
 					rate/(all/float64(msgs)), float64(msgs)/elapsed.Seconds())
+				// The people, the fake Bot API (Telegram's side) and Redis share this machine's cores with palaute:
+				// even a palaute that took no CPU could go no faster than their CPU per message allows.
+				if other := rcpu + tcpu; other > 0 {
+					most := float64(runtime.NumCPU()) * float64(time.Second) / (float64(other) / float64(msgs))
+					res.ceilingSame = most * (all / float64(msgs)) / rate
+					fmt.Fprintf(stdout, "  the most on this machine: Redis and the load tool take %v of CPU per message on %d cores, so even a palaute taking no CPU would serve at most %.0f msgs/s = %.2f x\n",
+						perMsg(other), runtime.NumCPU(), most, res.ceilingSame)
+				}
 			}
 		}
 		if err != nil {
