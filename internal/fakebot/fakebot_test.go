@@ -105,3 +105,30 @@ func TestSendAnswersAMessage(t *testing.T) {
 		t.Fatalf("message JSON: %v", err)
 	}
 }
+
+// A method in a webhook's answer runs as Telegram runs it: recorded, counted apart, a send shown in the
+// chat; an answer with no method, or not JSON, does nothing.
+func TestWebhookAnswer(t *testing.T) {
+	s := New().Record()
+	s.WebhookAnswer("application/json", []byte(`{"method":"answerCallbackQuery","callback_query_id":"cb7","text":"Kiitos"}`))
+	s.WebhookAnswer("application/json; charset=utf-8", []byte(`{"method":"sendMessage","chat_id":42,"text":"Hei","reply_markup":{"inline_keyboard":[[{"text":"A","callback_data":"a"}]]}}`))
+	s.WebhookAnswer("text/plain", []byte(`{"method":"sendMessage","chat_id":42,"text":"no"}`))
+	s.WebhookAnswer("application/json", nil)
+	s.WebhookAnswer("application/json", []byte(`{"ok":true}`))
+	calls := s.Recorded()
+	if len(calls) != 2 || !calls[0].InAnswer || calls[0].Method != "answerCallbackQuery" ||
+		calls[0].Values.Get("callback_query_id") != "cb7" || calls[0].Values.Get("text") != "Kiitos" || calls[0].Values.Has("method") {
+		t.Fatalf("recorded %+v", calls)
+	}
+	if got := s.Counts(); got["answerCallbackQuery"+InAnswerSuffix] != 1 || got["answerCallbackQuery"] != 0 {
+		t.Fatalf("counts %v", got)
+	}
+	select {
+	case m := <-s.Inbox("42"):
+		if m.Text != "Hei" || len(m.Buttons) != 1 || m.Buttons[0].Data != "a" {
+			t.Fatalf("chat shows %+v", m)
+		}
+	default:
+		t.Fatal("a sendMessage in a webhook answer did not reach the chat")
+	}
+}
