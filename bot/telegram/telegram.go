@@ -95,8 +95,8 @@ type job struct {
 
 // callbackAnswer is a turn's answer to a button press (it stops the button's spinner, and shows text
 // when there is any). Telegram runs one method given in the answer to a webhook request, so in webhook mode
-// the answer goes there, one Bot API request less per press. A turn that has to wait for a rate limit
-// sends it at once instead, before it waits, so that the spinner never turns for long.
+// the answer goes there, one Bot API request less per press. A turn that has to wait a noticeable time for
+// rate limits sends it by a request instead, before that wait, so that the spinner never turns for long.
 type callbackAnswer struct {
 	ID      string
 	Text    string
@@ -501,8 +501,8 @@ func plan(in bot.Input, cbID string, replies []bot.Reply) []outgoing {
 }
 
 // send answers the button press cbID (when not empty) and sends the replies to the chat, in order. With
-// inAnswer the press's answer is left pending for the webhook's answer, unless the turn has to wait for a
-// rate limit first; the answer is returned.
+// inAnswer the press's answer is left pending for the webhook's answer, unless the turn has to wait a
+// noticeable time for rate limits first; the answer is returned.
 func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, replies []bot.Reply, inAnswer bool) *callbackAnswer {
 	var cb *callbackAnswer
 	if cbID != "" {
