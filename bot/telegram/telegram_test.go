@@ -93,8 +93,19 @@ func (r *rig) press(uid int64, data string, msgID int) map[string]any {
 			"chat": map[string]any{"id": uid, "type": "private"}, "text": "q"}}}
 }
 
-// post sends an update to the webhook and returns the HTTP status.
+// post sends an update to the webhook, runs a method in its answer as Telegram does, and returns the
+// HTTP status.
 func (r *rig) post(update any, token string) int {
+	r.t.Helper()
+	status, ct, answer := r.rawPost(update, token)
+	if status == http.StatusOK {
+		r.fake.WebhookAnswer(ct, answer)
+	}
+	return status
+}
+
+// rawPost sends an update to the webhook and returns the answer as Telegram would read it.
+func (r *rig) rawPost(update any, token string) (status int, contentType string, body []byte) {
 	r.t.Helper()
 	b, _ := json.Marshal(update)
 	req, _ := http.NewRequest(http.MethodPost, r.hook.URL, bytes.NewReader(b))
@@ -105,12 +116,9 @@ func (r *rig) post(update any, token string) int {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
-		r.fake.WebhookAnswer(resp.Header.Get("Content-Type"), answer) // as Telegram does
-	}
-	return resp.StatusCode
+	defer resp.Body.Close()
+	body, _ = io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), body
 }
 
 // sent returns what the bot sent to chat since call index from.
@@ -459,21 +467,6 @@ func waitFor(t *testing.T, ok func() bool) {
 	}
 }
 
-// rawPost sends an update to the webhook and returns the answer as Telegram would read it.
-func (r *rig) rawPost(update any) (status int, contentType string, body []byte) {
-	r.t.Helper()
-	b, _ := json.Marshal(update)
-	req, _ := http.NewRequest(http.MethodPost, r.hook.URL, bytes.NewReader(b))
-	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ = io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Content-Type"), body
-}
-
 // In webhook mode a button press is answered in the webhook's answer (one Bot API request less per press),
 // after the edit and the next question have gone; a stale press's text goes there too.
 func TestButtonAnsweredInTheWebhookAnswer(t *testing.T) {
@@ -483,7 +476,7 @@ func TestButtonAnsweredInTheWebhookAnswer(t *testing.T) {
 	stale, mid := r.lastButton(u, "😞")
 	data, _ := r.lastButton(u, "🙂")
 	press := r.press(u, data, mid)
-	status, ct, body := r.rawPost(press)
+	status, ct, body := r.rawPost(press, secret)
 	var got struct {
 		Method string `json:"method"`
 		ID     string `json:"callback_query_id"`
@@ -502,12 +495,12 @@ func TestButtonAnsweredInTheWebhookAnswer(t *testing.T) {
 	if n := len(r.sent(u, "editMessageText")); n != 1 || !strings.Contains(texts(r.sent(u, "sendMessage")), "(2/7)") {
 		t.Fatal("the answer was not shown or the next question not sent before the webhook answered")
 	}
-	_, _, body = r.rawPost(r.press(u, stale, mid))
+	_, _, body = r.rawPost(r.press(u, stale, mid), secret)
 	if json.Unmarshal(body, &got) != nil || got.Text != "Tähän kysymykseen on jo vastattu." {
 		t.Fatalf("stale press: webhook answer %s", body)
 	}
 	// A message (no button) gets an empty answer.
-	if _, ct, body := r.rawPost(r.message(u, "/help")); len(body) != 0 || ct == "application/json" {
+	if _, ct, body := r.rawPost(r.message(u, "/help"), secret); len(body) != 0 || ct == "application/json" {
 		t.Fatalf("a message's webhook answer: %q %s", ct, body)
 	}
 }
@@ -520,7 +513,7 @@ func TestButtonAnsweredBeforeARateLimitWait(t *testing.T) {
 	r.post(r.message(u, "/start u-kotipesa"), secret)
 	data, mid := r.lastButton(u, "🙂")
 	r.fake.Throttle(1, 1)
-	status, _, body := r.rawPost(r.press(u, data, mid))
+	status, _, body := r.rawPost(r.press(u, data, mid), secret)
 	if status != 200 || len(body) != 0 {
 		t.Fatalf("webhook answered %d %s, want 200 and no method", status, body)
 	}
