@@ -120,9 +120,9 @@ func TestChatRateAcrossTurns(t *testing.T) {
 	}
 }
 
-// A turn of three messages to a chat under its limit asks Redis three times: the chat's limit with the
-// first message's global place in one pipeline, then one global place per further message. After Redis lost
-// its scripts (a restart), the limiters load them again and the messages still go.
+// A turn of three messages to a chat under its limit asks Redis once: the chat's limit and the three
+// global places in one pipeline. After Redis lost its scripts (a restart), the limits load them again and
+// the messages still go.
 func TestLimitRoundTripsPerTurn(t *testing.T) {
 	srv := redistest.Start(t)
 	env := testenv.New(t, srv.Client(t))
@@ -138,8 +138,8 @@ func TestLimitRoundTripsPerTurn(t *testing.T) {
 	r.post(r.message(41, "hei"), secret) // loads the scripts (a round trip each, once)
 	before := trips.N()
 	r.post(r.message(42, "hei"), secret)
-	if n, got := trips.N()-before, len(r.sent(42, "sendMessage")); n != 3 || got != 3 {
-		t.Fatalf("%d limiter round trips for %d messages, want 3 for 3", n, got)
+	if n, got := trips.N()-before, len(r.sent(42, "sendMessage")); n != 1 || got != 3 {
+		t.Fatalf("%d limiter round trips for %d messages, want 1 for 3", n, got)
 	}
 	if err := lim.ScriptFlush(context.Background()).Err(); err != nil {
 		t.Fatal(err)
@@ -151,5 +151,29 @@ func TestLimitRoundTripsPerTurn(t *testing.T) {
 	keys, err := lim.Keys(context.Background(), "rate:pl:{rl:c:*").Result()
 	if err != nil || len(keys) != 3 {
 		t.Fatalf("chat limit keys %q (%v), want one per chat", keys, err)
+	}
+}
+
+// A turn's messages, whose global places were reserved together, still go one interval apart.
+func TestTurnSpacedByTheGlobalLimit(t *testing.T) {
+	r := newRig(t, newEnv(t), func(o *telegram.Options) {
+		o.PerChatRate, o.GlobalRate = 50, 10 // 102 ms apart
+		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
+			return []bot.Reply{{Text: "yksi"}, {Text: "kaksi"}, {Text: "kolme"}}, nil
+		})
+	})
+	r.post(r.message(51, "hei"), secret)
+	r.post(r.message(52, "hei"), secret) // another chat's turn takes the places after them
+	var at []time.Time
+	for _, c := range r.fake.Recorded("sendMessage") {
+		at = append(at, c.At)
+	}
+	if len(at) != 6 {
+		t.Fatalf("%d messages, want 6", len(at))
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {
+			t.Errorf("message %d went %v after the one before; want at least 102 ms", i+1, gap)
+		}
 	}
 }
