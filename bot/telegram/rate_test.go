@@ -157,7 +157,7 @@ func TestLimitRoundTripsPerTurn(t *testing.T) {
 // A turn's messages, whose global places were reserved together, still go one interval apart.
 func TestTurnSpacedByTheGlobalLimit(t *testing.T) {
 	r := newRig(t, newEnv(t), func(o *telegram.Options) {
-		o.PerChatRate, o.GlobalRate = 50, 10 // 102 ms apart
+		o.PerChatRate, o.GlobalRate = 50, 10 // 104 ms apart
 		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
 			return []bot.Reply{{Text: "yksi"}, {Text: "kaksi"}, {Text: "kolme"}}, nil
 		})
@@ -173,7 +173,7 @@ func TestTurnSpacedByTheGlobalLimit(t *testing.T) {
 	}
 	for i := 1; i < len(at); i++ {
 		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {
-			t.Errorf("message %d went %v after the one before; want at least 102 ms", i+1, gap)
+			t.Errorf("message %d went %v after the one before; want at least 104 ms", i+1, gap)
 		}
 	}
 }
