@@ -12,8 +12,9 @@ import (
 
 // Telegram's limits, shared by every replica through Redis: about PerChatRate messages a second to one chat
 // (redis_rate, GCRA with a burst), and GlobalRate a second overall, evenly spaced (GCRA with no burst, by
-// reservation; see reserveScript). A turn of n messages asks Redis once when the chat is under its limit:
-// the chat's limit for all n and n global places, in one pipeline.
+// reservation; see reserveScript). A turn of n messages asks Redis once when the chat is under its limit
+// and its sends keep to their places: the chat's limit for all n and n global places, in one pipeline.
+// A turn that falls behind its places asks for new ones (see takeGlobal).
 
 // ChatLimit is about perSecond messages a second to one chat, with a burst of four seconds' worth (a
 // question and its notices come together).
@@ -90,8 +91,8 @@ type chatBudget struct {
 	asked   bool            // the chat's limit has been asked (the first time with the global places)
 	slots   int             // global places reserved, not yet used
 	next    time.Time       // when the next of them comes
-	cb      *callbackAnswer // the turn's answer to a button press (see Adapter.pause)
-	waited  time.Duration   // how long the turn has waited for limits
+	cb      *callbackAnswer // the turn's answer to a button press (see Adapter.answerIfLate)
+	open    bool            // Redis failed this turn: its further messages go without asking (fail open)
 }
 
 func (a *Adapter) chatBudget(chat string, n int) *chatBudget { return &chatBudget{chat: chat, want: n} }
@@ -135,11 +136,12 @@ func (a *Adapter) takeChat(ctx context.Context, b *chatBudget) bool {
 			return false
 		case err != nil:
 			b.grant(b.want)
+			b.open = true
 		case res.Allowed > 0:
 			b.grant(res.Allowed)
 		default:
-			// The chat is over its limit. Global places taken with the ask stay the turn's: used late, a
-			// place never breaks the global limit.
+			// The chat is over its limit. The global places taken with the ask will be past when its turn
+			// comes (see takeGlobal): they are lost, as they would be to anyone who did not send.
 			if !a.pause(ctx, b, res.RetryAfter) {
 				return false
 			}
@@ -151,9 +153,23 @@ func (a *Adapter) takeChat(ctx context.Context, b *chatBudget) bool {
 	return true
 }
 
+// lateness is how late a reserved place may still be used. Places are 4 % under the limit: a second of
+// them is 40 ms shorter than a second, so sends each up to 40 ms late still make no second hold too many.
+// Half of that is left to the network between the replicas and Telegram.
+const lateness = 20 * time.Millisecond
+
 // takeGlobal waits for the message's place in the global limit, reserving places for it and the turn's
-// further messages when the turn has none left.
+// further messages when the turn has none left. A place is only good at its time: used much later, it
+// would go on top of the places of that later time and make a burst, so a turn that has fallen behind its
+// places by more than lateness (a chat's limit or a 429 held it up, or the Bot API was slow) drops them
+// and takes new ones.
 func (a *Adapter) takeGlobal(ctx context.Context, b *chatBudget) bool {
+	if b.open {
+		return true
+	}
+	if b.slots > 0 && time.Since(b.next) > lateness {
+		b.slots = 0
+	}
 	for b.slots == 0 {
 		n := 1 + b.granted + b.want // this message and the turn's others not yet sent
 		v, err := reserveScript.Run(ctx, a.o.RDB, []string{GlobalKey(a.o.Prefix)}, reserveArgs(a.o.GlobalRate, n)...).Result()
@@ -162,6 +178,7 @@ func (a *Adapter) takeGlobal(ctx context.Context, b *chatBudget) bool {
 			taken, wait, err = reservation(v)
 		}
 		if err != nil {
+			b.open = true
 			return ctx.Err() == nil // Redis unavailable: fail open
 		}
 		if taken > 0 {
@@ -196,7 +213,7 @@ func (a *Adapter) allowBoth(ctx context.Context, b *chatBudget, chatKey string) 
 		return nil, err
 	}
 	if isNoScript(global.Err()) { // Redis lost its scripts (a restart): once more, loading it
-		global = reserveScript.Run(ctx, a.o.RDB, keys, args...)
+		global = reserveScript.Eval(ctx, a.o.RDB, keys, args...)
 	}
 	if v, err := global.Result(); err == nil {
 		if taken, wait, err := reservation(v); err == nil && taken > 0 {

@@ -144,9 +144,18 @@ func TestLimitRoundTripsPerTurn(t *testing.T) {
 	if err := lim.ScriptFlush(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
+	before = trips.N()
 	r.post(r.message(43, "hei"), secret)
 	if got := len(r.sent(43, "sendMessage")); got != 3 {
 		t.Fatalf("%d messages after the scripts were flushed, want 3", got)
+	}
+	// The pipeline (both scripts answer NOSCRIPT), then each script once more with EVAL: the turn's places
+	// are still taken together, not asked again per message.
+	if n := trips.N() - before; n != 3 {
+		t.Fatalf("%d limiter round trips after the scripts were flushed, want 3", n)
+	}
+	if n, _ := lim.Exists(context.Background(), telegram.GlobalKey("pl:")).Result(); n != 1 {
+		t.Fatal("no global places taken after the scripts were flushed")
 	}
 	keys, err := lim.Keys(context.Background(), "rate:pl:{rl:c:*").Result()
 	if err != nil || len(keys) != 3 {
@@ -170,6 +179,33 @@ func TestTurnSpacedByTheGlobalLimit(t *testing.T) {
 	}
 	if len(at) != 6 {
 		t.Fatalf("%d messages, want 6", len(at))
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {
+			t.Errorf("message %d went %v after the one before; want at least 104 ms", i+1, gap)
+		}
+	}
+}
+
+// A turn held up by Telegram's 429 does not spend its reserved places late, all at once: they are past, so
+// it takes new ones, and its messages still go one interval apart.
+func TestTurnAfterA429StaysSpaced(t *testing.T) {
+	r := newRig(t, newEnv(t), func(o *telegram.Options) {
+		o.PerChatRate, o.GlobalRate = 50, 10 // 104 ms apart
+		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
+			return []bot.Reply{{Text: "yksi"}, {Text: "kaksi"}, {Text: "kolme"}, {Text: "neljä"}}, nil
+		})
+	})
+	r.fake.Throttle(1, 1)
+	r.post(r.message(61, "hei"), secret)
+	var at []time.Time
+	for _, c := range r.fake.Recorded("sendMessage") {
+		if c.Status == 200 {
+			at = append(at, c.At)
+		}
+	}
+	if len(at) != 4 {
+		t.Fatalf("%d messages, want 4", len(at))
 	}
 	for i := 1; i < len(at); i++ {
 		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {

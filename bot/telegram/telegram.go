@@ -89,18 +89,21 @@ type Adapter struct {
 // not nil) may leave its answer to a button press in answer, for the webhook's answer to carry.
 type job struct {
 	upd    *models.Update
+	at     time.Time // when it arrived
 	done   chan struct{}
 	answer *callbackAnswer
 }
 
 // callbackAnswer is a turn's answer to a button press (it stops the button's spinner, and shows text
 // when there is any). Telegram runs one method given in the answer to a webhook request, so in webhook mode
-// the answer goes there, one Bot API request less per press. A turn that has to wait a noticeable time for
-// rate limits sends it by a request instead, before that wait, so that the spinner never turns for long.
+// the answer goes there, one Bot API request less per press. A turn that would keep the person waiting a
+// noticeable time (its update arrived long ago, or a rate limit or a slow Bot API holds it up) sends it by
+// a request instead, so that the spinner never turns for long.
 type callbackAnswer struct {
 	ID      string
 	Text    string
-	pending bool // decided, to go in the webhook's answer, not sent yet
+	pending bool      // decided, to go in the webhook's answer, not sent yet
+	since   time.Time // when the press arrived
 }
 
 // New makes an adapter. Call Run (polling) or serve WebhookHandler; Close waits for the updates in hand.
@@ -313,7 +316,7 @@ func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) (*jo
 	}
 	h := fnv.New32a()
 	h.Write([]byte(strconv.FormatInt(chatOf(u), 10)))
-	j := &job{upd: u}
+	j := &job{upd: u, at: time.Now()}
 	if wait {
 		j.done = make(chan struct{})
 	}
@@ -334,16 +337,17 @@ func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) (*jo
 func (a *Adapter) worker(q chan *job) {
 	defer a.wg.Done()
 	for j := range q {
-		j.answer = a.safeHandle(context.Background(), j.upd, j.done != nil)
+		j.answer = a.safeHandle(context.Background(), j, j.done != nil)
 		if j.done != nil {
 			close(j.done)
 		}
 	}
 }
 
-// safeHandle handles u. With inAnswer, it returns the answer to a button press left for the webhook's
-// answer, if any.
-func (a *Adapter) safeHandle(ctx context.Context, u *models.Update, inAnswer bool) (cb *callbackAnswer) {
+// safeHandle handles j's update. With inAnswer, it returns the answer to a button press left for the
+// webhook's answer, if any.
+func (a *Adapter) safeHandle(ctx context.Context, j *job, inAnswer bool) (cb *callbackAnswer) {
+	u := j.upd
 	defer func() {
 		if r := recover(); r != nil {
 			a.o.Log.Error("panic while handling an update", slog.Int64("update_id", u.ID), slog.String("stack", string(debug.Stack())))
@@ -353,7 +357,7 @@ func (a *Adapter) safeHandle(ctx context.Context, u *models.Update, inAnswer boo
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 55*time.Second) // under Telegram's 60 s webhook limit
 	defer cancel()
-	return a.handle(ctx, u, inAnswer)
+	return a.handle(ctx, u, j.at, inAnswer)
 }
 
 // apologise tells the person, after a panic, to try again: better than silence or a spinning button.
@@ -422,7 +426,7 @@ func kindName(k bot.Kind) string {
 
 // handle runs the engine on u and sends its replies. With inAnswer, an answer to a button press is left
 // pending for the webhook's answer (see callbackAnswer) and returned.
-func (a *Adapter) handle(ctx context.Context, u *models.Update, inAnswer bool) *callbackAnswer {
+func (a *Adapter) handle(ctx context.Context, u *models.Update, at time.Time, inAnswer bool) *callbackAnswer {
 	in, cbID, ok := input(u)
 	if !ok {
 		return nil
@@ -438,7 +442,7 @@ func (a *Adapter) handle(ctx context.Context, u *models.Update, inAnswer bool) *
 	if err != nil {
 		a.o.Log.Warn("handle", slog.String("err", err.Error()), slog.String("kind", kindName(in.Kind)))
 	}
-	return a.send(ctx, in, cbID, replies, inAnswer)
+	return a.send(ctx, in, cbID, at, replies, inAnswer)
 }
 
 // group says once per group that the bot talks only in private chats.
@@ -500,13 +504,13 @@ func plan(in bot.Input, cbID string, replies []bot.Reply) []outgoing {
 	return out
 }
 
-// send answers the button press cbID (when not empty) and sends the replies to the chat, in order. With
-// inAnswer the press's answer is left pending for the webhook's answer, unless the turn has to wait a
-// noticeable time for rate limits first; the answer is returned.
-func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, replies []bot.Reply, inAnswer bool) *callbackAnswer {
+// send answers the button press cbID (when not empty; it arrived at at) and sends the replies to the chat,
+// in order. With inAnswer the press's answer is left pending for the webhook's answer, unless the turn
+// keeps the person waiting a noticeable time (see Adapter.answerIfLate); the answer is returned.
+func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.Time, replies []bot.Reply, inAnswer bool) *callbackAnswer {
 	var cb *callbackAnswer
 	if cbID != "" {
-		cb = &callbackAnswer{ID: cbID}
+		cb = &callbackAnswer{ID: cbID, since: at}
 		for _, r := range replies {
 			if r.Kind == bot.Answer {
 				cb.Text = r.Text
@@ -641,6 +645,7 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f f
 		if budget != nil && !a.allow(ctx, budget, attempt == 0) {
 			return
 		}
+		a.answerIfLate(ctx, budget, 0) // the Bot API may be slow: the spinner should not wait for it
 		err := f()
 		if err == nil {
 			a.o.Metrics.Out()
@@ -652,6 +657,9 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f f
 			if !a.pause(ctx, budget, time.Duration(max(tm.RetryAfter, 1))*time.Second) {
 				return
 			}
+			if budget != nil {
+				budget.slots = 0 // Telegram says the limit is full: the turn's places are past, take new ones
+			}
 			continue
 		}
 		a.o.Metrics.SendError(method)
@@ -660,21 +668,24 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f f
 	}
 }
 
-// noticeable is how long a turn may wait for rate limits with its answer to a button press left for the
-// webhook's answer. Telegram's own global limit spaces messages about 34 ms apart, so a turn of an edit and
-// a question often waits that long; a button that spins longer than a quarter of a second is noticed.
+// noticeable is how long a button press may wait for its answer in the webhook's answer. Telegram's
+// global limit spaces messages about 35 ms apart, so a turn of an edit and a question often waits that
+// long; a button that spins longer than a quarter of a second is noticed.
 const noticeable = 250 * time.Millisecond
 
-// pause waits d like sleep. When the turn's waits reach noticeable, it first sends the turn's answer to a
-// button press if it is still pending, so that the person's spinner stops.
-func (a *Adapter) pause(ctx context.Context, b *chatBudget, d time.Duration) bool {
-	if b != nil {
-		b.waited += d
-		if b.cb != nil && b.cb.pending && b.waited >= noticeable {
-			b.cb.pending = false
-			a.answerCallback(ctx, b.cb.ID, b.cb.Text)
-		}
+// answerIfLate sends the turn's answer to a button press by a request, if it is still pending and the
+// press, after a further wait of d, would have waited a noticeable time.
+func (a *Adapter) answerIfLate(ctx context.Context, b *chatBudget, d time.Duration) {
+	if b == nil || b.cb == nil || !b.cb.pending || time.Since(b.cb.since)+d < noticeable {
+		return
 	}
+	b.cb.pending = false
+	a.answerCallback(ctx, b.cb.ID, b.cb.Text)
+}
+
+// pause waits d like sleep, first answering a pending button press if the wait would make it late.
+func (a *Adapter) pause(ctx context.Context, b *chatBudget, d time.Duration) bool {
+	a.answerIfLate(ctx, b, d)
 	return sleep(ctx, d)
 }
 

@@ -529,3 +529,24 @@ func TestButtonAnsweredBeforeARateLimitWait(t *testing.T) {
 		t.Fatalf("the press was answered %v before the retry, want before the 1 s wait", wait)
 	}
 }
+
+// A slow Bot API does not keep the button spinning: once the press has waited a noticeable time, it is
+// answered by a request before the next call, not in the webhook's answer at the end.
+func TestButtonAnsweredWhenTheBotAPIIsSlow(t *testing.T) {
+	r := newRig(t, newEnv(t))
+	const u = 4345
+	r.post(r.message(u, "/start u-kotipesa"), secret)
+	data, mid := r.lastButton(u, "🙂")
+	r.fake.Slow(300 * time.Millisecond)
+	status, _, body := r.rawPost(r.press(u, data, mid), secret)
+	if status != 200 || len(body) != 0 {
+		t.Fatalf("webhook answered %d %s, want 200 and no method", status, body)
+	}
+	var order []string
+	for _, c := range r.fake.Recorded("answerCallbackQuery", "editMessageText", "sendMessage")[3:] {
+		order = append(order, c.Method)
+	}
+	if want := []string{"editMessageText", "answerCallbackQuery", "sendMessage"}; !reflect.DeepEqual(order, want) {
+		t.Fatalf("requests %v, want %v", order, want)
+	}
+}

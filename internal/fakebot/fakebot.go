@@ -58,7 +58,8 @@ type Server struct {
 	throttle  int // answer this many next sends with 429
 	retry     int // retry_after of those 429s
 	fail      int // answer this many next sends with 500
-	perSecond int // enforce a global send rate with 429s (0: none)
+	perSecond int           // enforce a global send rate with 429s (0: none)
+	slow      time.Duration // answer sends and edits this much later
 	window    []time.Time
 	updates   []json.RawMessage
 	updateIDs []int64
@@ -77,6 +78,9 @@ func (s *Server) Throttle(n, retryAfter int) {
 
 // Fail answers the next n sends with 500.
 func (s *Server) Fail(n int) { s.mu.Lock(); s.fail = n; s.mu.Unlock() }
+
+// Slow answers every send and edit d later (a Bot API far away or busy).
+func (s *Server) Slow(d time.Duration) { s.mu.Lock(); s.slow = d; s.mu.Unlock() }
 
 // Limit enforces a global rate of sends per second, answering 429 beyond it like Telegram.
 func (s *Server) Limit(perSecond int) { s.mu.Lock(); s.perSecond = perSecond; s.mu.Unlock() }
@@ -300,7 +304,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		inbox = s.inbox(chat)
 	}
+	slow := s.slow
 	s.mu.Unlock()
+	if send && slow > 0 {
+		time.Sleep(slow)
+	}
 	switch {
 	case method == "getMe":
 		io.WriteString(w, `{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"palaute","username":"palaute_bot"}}`)
