@@ -55,9 +55,9 @@ type Server struct {
 
 	record    bool
 	calls     []Call
-	throttle  int // answer this many next sends with 429
-	retry     int // retry_after of those 429s
-	fail      int // answer this many next sends with 500
+	throttle  int           // answer this many next sends with 429
+	retry     int           // retry_after of those 429s
+	fail      int           // answer this many next sends with 500
 	perSecond int           // enforce a global send rate with 429s (0: none)
 	slow      time.Duration // answer sends and edits this much later
 	window    []time.Time
