@@ -657,9 +657,6 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f f
 			if !a.pause(ctx, budget, time.Duration(max(tm.RetryAfter, 1))*time.Second) {
 				return
 			}
-			if budget != nil {
-				budget.slots = 0 // Telegram says the limit is full: the turn's places are past, take new ones
-			}
 			continue
 		}
 		a.o.Metrics.SendError(method)
@@ -669,7 +666,7 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f f
 }
 
 // noticeable is how long a button press may wait for its answer in the webhook's answer. Telegram's
-// global limit spaces messages about 35 ms apart, so a turn of an edit and a question often waits that
+// global limit spaces messages about 34 ms apart, so a turn of an edit and a question often waits that
 // long; a button that spins longer than a quarter of a second is noticed.
 const noticeable = 250 * time.Millisecond
 

@@ -314,8 +314,8 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 			fmt.Fprintf(stdout, "  GET+SET (-t get,set): %.0f rt/s; palaute %.0f rt/s = %.2f x (message path alone %.0f rt/s = %.2f x)\n",
 				rate, ours, ours/rate, oursMsg, oursMsg/rate)
 		}
-		// A turn asks for its chat's limit in one pipeline with the global places of its messages; it asks
-		// again only when a limit makes it wait (every turn of the survey sends something).
+		// A turn asks for its chat's limit in one pipeline with its first message's global place, then for a
+		// global place per further message (every turn of the survey sends something).
 		pairs := min(float64(msgs), limTrips)
 		mix, err := sameCommands(ctx, url, cfg.Redis.Prefix, trips, pairs, limTrips-pairs)
 		if err == nil {
@@ -541,13 +541,13 @@ func (r *cmdRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 	}
 }
 
-// sameCommands records the commands of a message as palaute's own store and limits send them, on keys
+// sameCommands records the commands of a message as palaute's own store and redis_rate send them, on keys
 // named with redis-benchmark's __rand_int__: the load (GET of the session and GET of the marks, pipelined),
 // the commit (EVALSHA of the compare-and-set script whose value is a real session left by the load), and
-// the send limits (EVALSHA of redis_rate's script on a chat's key and of the reservation script on the one
-// global key, with the load tool's limits). Palaute made storeTrips round trips on the message path (half
-// loads, half commits), pairTrips asking for a chat's limit and the turn's global places in one pipeline,
-// and globalTrips asking for global places alone.
+// the send limits (EVALSHA of redis_rate's scripts on a chat's key and on the one global key, with the
+// load tool's limits). Palaute made storeTrips round trips on the message path (half loads, half commits),
+// pairTrips asking for a chat's limit and a global place in one pipeline, and globalTrips asking for a
+// global place alone.
 //
 // redis-benchmark pipelines copies of one command only, so a pair is two of the chat's command. Its keys
 // are fresh, so its GETs find nothing and its commits compare against no session: a little less work for
@@ -580,7 +580,7 @@ func sameCommands(ctx context.Context, url, prefix string, storeTrips, pairTrips
 	rdb.AddHook(rec)
 	const pid = "loadtest:__rand_int__"
 	defer rdb.Del(context.WithoutCancel(ctx), st.SessionKey(pid), st.MarksKey(pid),
-		"rate:"+telegram.ChatKey(prefix+"loadtest:", "__rand_int__"), telegram.GlobalKey(prefix+"loadtest:"))
+		"rate:"+telegram.ChatKey(prefix+"loadtest:", "__rand_int__"), "rate:"+telegram.GlobalKey(prefix+"loadtest:"))
 	if _, _, err := st.Load(ctx, pid); err != nil {
 		return nil, err
 	}
@@ -597,15 +597,15 @@ func sameCommands(ctx context.Context, url, prefix string, storeTrips, pairTrips
 		return nil, err
 	}
 	lim := redis_rate.NewLimiter(rdb)
-	// A turn asks for its messages at once: the chat's limit (AllowAtMost) and their global places.
-	if _, err := lim.AllowAtMost(ctx, telegram.ChatKey(prefix+"loadtest:", "__rand_int__"), telegram.ChatLimit(loadPerChat), 2); err != nil {
+	// A turn asks for its 3 messages at once (AllowAtMost); the global limit is asked once per message.
+	if _, err := lim.AllowAtMost(ctx, telegram.ChatKey(prefix+"loadtest:", "__rand_int__"), telegram.ChatLimit(loadPerChat), 3); err != nil {
 		return nil, err
 	}
 	chat, err := rec.take("evalsha")
 	if err != nil {
 		return nil, err
 	}
-	if err := telegram.ReserveGlobal(ctx, rdb, prefix+"loadtest:", loadGlobal, 2); err != nil {
+	if _, err := lim.Allow(ctx, telegram.GlobalKey(prefix+"loadtest:"), telegram.GlobalLimit(loadGlobal)); err != nil {
 		return nil, err
 	}
 	global, err := rec.take("evalsha")
@@ -626,8 +626,8 @@ func sameCommands(ctx context.Context, url, prefix string, storeTrips, pairTrips
 	return []benchCmd{
 		{what: "GET+GET pipelined", args: load, pipeline: 2, trips: storeTrips / 2},
 		{what: "EVALSHA commit", args: commit, pipeline: 1, trips: storeTrips / 2},
-		{what: "EVALSHA redis_rate chat + global places pipelined", args: chat, pipeline: 2, trips: pairTrips},
-		{what: "EVALSHA global places", args: global, pipeline: 1, trips: globalTrips},
+		{what: "EVALSHA redis_rate chat+global pipelined", args: chat, pipeline: 2, trips: pairTrips},
+		{what: "EVALSHA redis_rate global", args: global, pipeline: 1, trips: globalTrips},
 	}, nil
 }
 
