@@ -157,22 +157,33 @@ func TestLimitRoundTripsPerTurn(t *testing.T) {
 	}
 }
 
-// A turn's messages go one global interval apart, and the next turn's after them.
-func TestTurnSpacedByTheGlobalLimit(t *testing.T) {
-	r := newRig(t, newEnv(t), func(o *telegram.Options) {
-		o.PerChatRate, o.GlobalRate = 50, 10 // 102 ms apart
+// tenPerSecond is a rig whose engine answers every message with replies, under a global limit of 10
+// messages a second (102 ms apart).
+func tenPerSecond(t *testing.T, replies ...string) *rig {
+	t.Helper()
+	return newRig(t, newEnv(t), func(o *telegram.Options) {
+		o.PerChatRate, o.GlobalRate = 50, 10
 		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
-			return []bot.Reply{{Text: "yksi"}, {Text: "kaksi"}, {Text: "kolme"}}, nil
+			out := make([]bot.Reply, len(replies))
+			for i, text := range replies {
+				out[i] = bot.Reply{Text: text}
+			}
+			return out, nil
 		})
 	})
-	r.post(r.message(51, "hei"), secret)
-	r.post(r.message(52, "hei"), secret) // another chat's turn takes the places after them
+}
+
+// checkSpaced fails unless the delivered sends number n and went at least one interval (102 ms) apart.
+func checkSpaced(t *testing.T, r *rig, n int) {
+	t.Helper()
 	var at []time.Time
 	for _, c := range r.fake.Recorded("sendMessage") {
-		at = append(at, c.At)
+		if c.Status == 200 {
+			at = append(at, c.At)
+		}
 	}
-	if len(at) != 6 {
-		t.Fatalf("%d messages, want 6", len(at))
+	if len(at) != n {
+		t.Fatalf("%d messages, want %d", len(at), n)
 	}
 	for i := 1; i < len(at); i++ {
 		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {
@@ -181,29 +192,19 @@ func TestTurnSpacedByTheGlobalLimit(t *testing.T) {
 	}
 }
 
+// A turn's messages go one global interval apart, and the next turn's after them.
+func TestTurnSpacedByTheGlobalLimit(t *testing.T) {
+	r := tenPerSecond(t, "yksi", "kaksi", "kolme")
+	r.post(r.message(51, "hei"), secret)
+	r.post(r.message(52, "hei"), secret)
+	checkSpaced(t, r, 6)
+}
+
 // A turn held up by Telegram's 429 (retry_after 1 s) does not send the rest of its messages at once after
 // the wait: each still takes its place in the global limit, one interval apart.
 func TestTurnAfterA429StaysSpaced(t *testing.T) {
-	r := newRig(t, newEnv(t), func(o *telegram.Options) {
-		o.PerChatRate, o.GlobalRate = 50, 10 // 102 ms apart
-		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
-			return []bot.Reply{{Text: "yksi"}, {Text: "kaksi"}, {Text: "kolme"}, {Text: "neljä"}}, nil
-		})
-	})
+	r := tenPerSecond(t, "yksi", "kaksi", "kolme", "neljä")
 	r.fake.Throttle(1, 1)
 	r.post(r.message(61, "hei"), secret)
-	var at []time.Time
-	for _, c := range r.fake.Recorded("sendMessage") {
-		if c.Status == 200 {
-			at = append(at, c.At)
-		}
-	}
-	if len(at) != 4 {
-		t.Fatalf("%d messages, want 4", len(at))
-	}
-	for i := 1; i < len(at); i++ {
-		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {
-			t.Errorf("message %d went %v after the one before; want at least 102 ms", i+1, gap)
-		}
-	}
+	checkSpaced(t, r, 4)
 }
