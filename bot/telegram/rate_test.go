@@ -208,3 +208,27 @@ func TestTurnAfterA429StaysSpaced(t *testing.T) {
 	r.post(r.message(61, "hei"), secret)
 	checkSpaced(t, r, 4)
 }
+
+// With the limits' Redis down, a turn's messages still go (fail open), and the turn asks the dead Redis
+// once, not once per message.
+func TestLimitsFailOpenOncePerTurn(t *testing.T) {
+	env := newEnv(t)
+	srv := redistest.Start(t)
+	lim := srv.Client(t)
+	trips := &redistest.RoundTrips{}
+	lim.AddHook(trips)
+	r := newRig(t, env, func(o *telegram.Options) {
+		o.RDB, o.PerChatRate, o.GlobalRate = lim, 1, 30
+		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
+			return []bot.Reply{{Text: "yksi"}, {Text: "kaksi"}, {Text: "kolme"}}, nil
+		})
+	})
+	srv.Stop()
+	r.post(r.message(71, "hei"), secret)
+	if got := len(r.sent(71, "sendMessage")); got != 3 {
+		t.Fatalf("%d messages with the limits' Redis down, want 3", got)
+	}
+	if n := trips.N(); n != 1 {
+		t.Fatalf("the turn asked the dead Redis %d times, want once", n)
+	}
+}
