@@ -77,9 +77,9 @@ type Session struct {
 	Then     string            `json:"n,omitempty"`  // a /start payload waiting for the language
 	Events   []string          `json:"e,omitempty"`  // recent event ids: a redelivered event changes nothing
 	Chat     string            `json:"c,omitempty"`
-	Anchors  [][2]int64        `json:"m,omitempty"` // (message id, unix time) at least 12 h apart: where /forget starts deleting
-	Seen     int64             `json:"t,omitempty"` // unix time of the last message
-	Crisis   string            `json:"x,omitempty"` // crisis class waiting for "may a worker contact you?"
+	Anchors  [][2]int64        `json:"ma,omitempty"` // (message id, unix time) at least 12 h apart: where /forget starts deleting
+	Seen     int64             `json:"t,omitempty"`  // unix time of the last message
+	Crisis   string            `json:"x,omitempty"`  // crisis class waiting for "may a worker contact you?"
 }
 
 // State is where the conversation is.

@@ -104,6 +104,16 @@ func decodeSession(raw string) (*bot.Session, error) {
 	if err := json.Unmarshal([]byte(body), &s); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
+	if s.Anchors == nil && strings.Contains(body, `"m":`) {
+		// Written before anchors: the first message id of the window /forget deletes, and its time.
+		var old struct {
+			First   int64 `json:"m"`
+			FirstAt int64 `json:"mt"`
+		}
+		if json.Unmarshal([]byte(body), &old) == nil && old.First > 0 {
+			s.Anchors = [][2]int64{{old.First, old.FirstAt}}
+		}
+	}
 	s.Version = ver
 	return &s, nil
 }

@@ -64,6 +64,23 @@ func testSession(t *testing.T, b redistest.Backend) {
 	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 3}); err == nil {
 		t.Fatal("a commit without a session was accepted")
 	}
+	// A session written before anchors (the first message id in "m", its time in "mt") loads with that
+	// message as its anchor; anchors are written as "ma", and a question named "m" is not mistaken for it.
+	st.Client().Set(ctx, st.SessionKey("old"), `4 {"l":"fi","i":2,"s":"ask","q":{"m":"3"},"m":812,"mt":1700000000}`, 0)
+	old, _, err := st.Load(ctx, "old")
+	if err != nil || old.Version != 4 || old.Step != 2 || len(old.Anchors) != 1 || old.Anchors[0] != [2]int64{812, 1700000000} {
+		t.Fatalf("session in the old format: %+v, %v", old, err)
+	}
+	st.Client().Set(ctx, st.SessionKey("q"), `1 {"l":"fi","i":1,"q":{"m":"3"}}`, 0)
+	if q, _, err := st.Load(ctx, "q"); err != nil || q.Anchors != nil || q.Answers["m"] != "3" {
+		t.Fatalf("a question named m: %+v, %v", q, err)
+	}
+	if err := st.Commit(ctx, bot.Commit{PID: "old", Prev: 4, Session: old, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if raw := st.Client().Get(ctx, st.SessionKey("old")).Val(); !strings.Contains(raw, `"ma":[[812,1700000000]]`) {
+		t.Fatalf("saved as %s", raw)
+	}
 	// A corrupt value is an error, not a panic or a silent reset.
 	st.Client().Set(ctx, st.SessionKey("bad"), "not a session", 0)
 	if _, _, err := st.Load(ctx, "bad"); !errors.Is(err, store.ErrCorrupt) {
