@@ -395,7 +395,7 @@ func (t *turn) start(ctx context.Context, payload string) {
 		}
 		t.resetSurvey()
 		s.Unit, s.Audience = u.ID, flows.Youth
-		t.startSurvey()
+		t.startSurvey("")
 	case strings.HasPrefix(payload, "i-"):
 		t.redeem(ctx, payload[2:], first)
 	default:
@@ -436,8 +436,8 @@ func (t *turn) redeem(ctx context.Context, token string, first bool) {
 		t.say(t.T("hello"))
 	}
 	t.resetSurvey()
-	t.s.Unit, t.s.Audience, t.s.Flow = inv.Unit, inv.Audience, inv.Flow
-	t.startSurvey()
+	t.s.Unit, t.s.Audience = inv.Unit, inv.Audience
+	t.startSurvey(inv.Flow)
 }
 
 func (t *turn) lang(arg string) {
@@ -461,7 +461,7 @@ func (t *turn) setLang(l string) {
 			t.askUnit()
 			return
 		}
-		t.startSurvey()
+		t.startSurvey(s.Flow)
 	case Asking:
 		t.ask()
 	case ChooseUnit:
@@ -576,7 +576,7 @@ func (t *turn) surveyCommand() {
 		s.Audience = flows.Youth
 	}
 	t.resetSurvey()
-	t.startSurvey()
+	t.startSurvey("")
 }
 
 // ---- choices (button presses) ----
@@ -616,7 +616,7 @@ func (t *turn) choice(ctx context.Context) {
 			s.Audience = flows.Youth
 		}
 		t.resetSurvey()
-		t.startSurvey()
+		t.startSurvey("")
 	case "s":
 		switch rest {
 		case "go":
@@ -903,11 +903,11 @@ func (t *turn) resetSurvey() {
 	}
 }
 
-// startSurvey starts the flow named in the session (an invitation's) when it exists for the session's
-// audience, else the audience's flow.
-func (t *turn) startSurvey() {
+// startSurvey starts the flow named (an invitation's, or the one asked before the language was chosen)
+// when it exists for the session's audience, else the audience's flow.
+func (t *turn) startSurvey(named string) {
 	s := t.s
-	f, ok := t.e.o.Flows.Get(s.Flow)
+	f, ok := t.e.o.Flows.Get(named)
 	if !ok || f.Audience != s.Audience {
 		f, ok = t.e.o.Flows.ForAudience(s.Audience)
 	}

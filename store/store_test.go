@@ -169,37 +169,6 @@ func testTTL(t *testing.T, b redistest.Backend) {
 	}
 }
 
-func TestParseURL(t *testing.T) {
-	tests := []struct {
-		in      string
-		addrs   int
-		master  string
-		cluster bool
-		bad     bool
-	}{
-		{in: "redis://localhost:6379/0", addrs: 1},
-		{in: "redis://:secret@localhost:6379/2", addrs: 1},
-		{in: "redis+sentinel://:pw@h1:26379,h2:26379/mymaster", addrs: 2, master: "mymaster"},
-		{in: "h1:7000,h2:7001,h3:7002", addrs: 3, cluster: true},
-		{in: "redis://h1:7000,h2:7001", addrs: 2, cluster: true},
-		{in: "localhost:6379", addrs: 1},
-		{in: "redis+sentinel://h1:26379", bad: true},
-		{in: "nonsense", bad: true},
-	}
-	for _, tt := range tests {
-		o, err := store.ParseURL(tt.in)
-		if tt.bad {
-			if err == nil {
-				t.Errorf("ParseURL(%q) accepted", tt.in)
-			}
-			continue
-		}
-		if err != nil || len(o.Addrs) != tt.addrs || o.MasterName != tt.master || o.IsClusterMode != tt.cluster {
-			t.Errorf("ParseURL(%q) = %+v, %v", tt.in, o, err)
-		}
-	}
-}
-
 // ParseUnitKey reads back what UnitKey makes, and nothing else.
 func TestParseUnitKey(t *testing.T) {
 	st := store.New(nil, "pl:")

@@ -3,6 +3,7 @@ package testenv
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -242,10 +243,12 @@ func (e *Env) Snapshot(tb testing.TB) map[string]string {
 	return out
 }
 
+// flat is a hash's fields as sorted "field=value" strings, so that snapshots compare whatever the map order.
 func flat(m map[string]string) []string {
 	var s []string
 	for k, v := range m {
 		s = append(s, k+"="+v)
 	}
+	slices.Sort(s)
 	return s
 }
