@@ -98,13 +98,7 @@ func (c *Cluster) Backend(tb testing.TB) Backend {
 	}, FastForward: func(tb testing.TB, _ redis.UniversalClient, d time.Duration) {
 		tb.Helper()
 		err := rdb.ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
-			iter := m.Scan(ctx, 0, "*", 1000).Iterator()
-			for iter.Next(ctx) {
-				if ttl, err := m.PTTL(ctx, iter.Val()).Result(); err == nil && ttl > 0 && ttl <= d {
-					m.Del(ctx, iter.Val())
-				}
-			}
-			return iter.Err()
+			return expireWithin(ctx, m, d)
 		})
 		if err != nil {
 			tb.Fatal(err)

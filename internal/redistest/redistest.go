@@ -67,22 +67,39 @@ func (s *Server) start(tb testing.TB, bin string, port int) {
 	if err := s.cmd.Start(); err != nil {
 		tb.Fatalf("start redis-server: %v", err)
 	}
+	waitReply(tb, "redis-server", s.Addr, "PING", "+PONG")
+}
+
+// waitReply waits up to 10 s for the server at addr (what) to answer cmd with want as its first line.
+func waitReply(tb testing.TB, what, addr, cmd, want string) {
+	tb.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond)
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 		if err == nil {
-			fmt.Fprint(c, "PING\r\n")
+			fmt.Fprint(c, cmd+"\r\n")
 			line, _ := bufio.NewReader(c).ReadString('\n')
 			c.Close()
-			if line == "+PONG\r\n" {
+			if line == want+"\r\n" {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("redis-server on %s did not start: %v", s.Addr, err)
+			tb.Fatalf("%s on %s did not start: %v", what, addr, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// expireWithin deletes the keys of c that would expire within d: time moved on, for TTL tests.
+func expireWithin(ctx context.Context, c *redis.Client, d time.Duration) error {
+	iter := c.Scan(ctx, 0, "*", 1000).Iterator()
+	for iter.Next(ctx) {
+		if ttl, err := c.PTTL(ctx, iter.Val()).Result(); err == nil && ttl > 0 && ttl <= d {
+			c.Del(ctx, iter.Val())
+		}
+	}
+	return iter.Err()
 }
 
 // Stop kills the server (idempotent).
@@ -169,13 +186,8 @@ func Backends() []Backend {
 			return Start(tb).Client(tb)
 		}, FastForward: func(tb testing.TB, c redis.UniversalClient, d time.Duration) {
 			tb.Helper()
-			ctx := context.Background()
-			iter := c.Scan(ctx, 0, "*", 1000).Iterator()
-			for iter.Next(ctx) {
-				ttl, err := c.PTTL(ctx, iter.Val()).Result()
-				if err == nil && ttl > 0 && ttl <= d {
-					c.Del(ctx, iter.Val())
-				}
+			if err := expireWithin(context.Background(), c.(*redis.Client), d); err != nil {
+				tb.Fatal(err)
 			}
 		}},
 	}
@@ -205,20 +217,6 @@ func StartSentinel(tb testing.TB, master *Server) string {
 	}
 	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			fmt.Fprint(c, "SENTINEL get-master-addr-by-name mymaster\r\n")
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if line == "*2\r\n" {
-				return addr
-			}
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("sentinel on %s did not start: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitReply(tb, "sentinel", addr, "SENTINEL get-master-addr-by-name mymaster", "*2")
+	return addr
 }
