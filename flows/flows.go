@@ -5,16 +5,17 @@ package flows
 import (
 	"errors"
 	"fmt"
-	"github.com/palaute/palaute/locales"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/palaute/palaute/locales"
 )
 
 // Languages are the languages every flow and UI string exists in; the first is the default.
 var Languages = locales.Languages
 
-// DefaultLang is the language used when nothing else is known.
+// DefaultLang is the language used when nothing else is known: the first of Languages.
 const DefaultLang = "fi"
 
 // Audience is who a flow is for. Audiences are never merged in reports.

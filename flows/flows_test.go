@@ -193,3 +193,10 @@ func FuzzCond(f *testing.F) {
 		}
 	})
 }
+
+// The default language is the first of the languages the UI strings exist in.
+func TestDefaultLangIsTheFirstLanguage(t *testing.T) {
+	if DefaultLang != Languages[0] {
+		t.Fatalf("DefaultLang %q, but the first language is %q", DefaultLang, Languages[0])
+	}
+}

@@ -32,11 +32,6 @@ var ErrBadCounter = errors.New("bad counter")
 
 func (c *Counters) unitKey(unit, rest string) string { return unitKey(c.prefix, unit, rest) }
 
-// AggKey is the counter hash of a unit, audience and ISO week ("2026-W47").
-func (c *Counters) AggKey(unit, audience, week string) string {
-	return c.unitKey(unit, "agg:"+audience+":"+week)
-}
-
 // Sum adds up the counters of unit over weeks for each audience, in one pipelined round trip
 // (HGETALL per audience and week). Audiences with no counters are absent from the result.
 func (c *Counters) Sum(ctx context.Context, unit string, audiences []string, weeks []period.Period) (map[string]map[string]int64, error) {
@@ -48,7 +43,7 @@ func (c *Counters) Sum(ctx context.Context, unit string, audiences []string, wee
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, a := range audiences {
 			for _, w := range weeks {
-				gets = append(gets, get{a, p.HGetAll(ctx, c.AggKey(unit, a, w.String()))})
+				gets = append(gets, get{a, p.HGetAll(ctx, aggKey(c.prefix, unit, a, w.String()))})
 			}
 		}
 		return nil

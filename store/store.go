@@ -61,7 +61,12 @@ func unitKey(prefix, unit, rest string) string { return prefix + "{u:" + unit + 
 
 // AggKey is the counters hash of a unit, audience and ISO week.
 func (s *Store) AggKey(unit, audience, week string) string {
-	return s.UnitKey(unit, "agg:"+audience+":"+week)
+	return aggKey(s.prefix, unit, audience, week)
+}
+
+// aggKey is the counters hash of a unit, audience and ISO week ("2026-W47") under prefix.
+func aggKey(prefix, unit, audience, week string) string {
+	return unitKey(prefix, unit, "agg:"+audience+":"+week)
 }
 
 // Load reads the session and marks in one round trip.
