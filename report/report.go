@@ -93,7 +93,7 @@ type Options struct {
 	MinComments  int        // no free text from a smaller group
 	Names        []string   // names the default scrubber removes
 	Scrubber     Scrubber   // nil: pii.New(Names)
-	Topics       TopicNamer // names of feedback topics; nil: report.topic.<id> in the locales, else the id
+	Topics       TopicNamer // names of feedback topics; nil: the id
 	History      int        // periods in the NPS trend, this one included; default 6
 	MaxComments  int        // comments shown per group and kind; default 20
 	// ReadBudget is how many stream entries a summary reads per stream (responses, feedback) to pick

@@ -86,14 +86,10 @@ func (p printer) target(t *Target, decimals int) string {
 
 func (p printer) audience(a string) string { return p.T("aud." + a) }
 
-// topic is a feedback topic's name in the language: from the coder's topics, else
-// report.topic.<id> in the locales, else its id.
+// topic is a feedback topic's name in the language: from the coder's topics, else its id.
 func (p printer) topic(b Bar) string {
 	if n := b.Names.In(p.lang); n != "" {
 		return n
-	}
-	if s, err := p.cat.Lookup(p.lang, "report.topic."+b.Value); err == nil {
-		return s
 	}
 	return b.Value
 }

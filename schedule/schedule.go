@@ -71,7 +71,7 @@ func (s *Scheduler) Tick(ctx context.Context) (bool, error) {
 func Due(now time.Time, kinds []period.Kind, window time.Duration) []period.Period {
 	var out []period.Period
 	for _, k := range kinds {
-		p := period.Of(k, now).Prev()
+		p := period.LastComplete(k, now)
 		end := p.End() // Monday 00:00 UTC after the period
 		due := time.Date(end.Year(), end.Month(), end.Day(), 6, 0, 0, 0, now.Location())
 		if !now.Before(due) && now.Sub(due) < window {

@@ -44,7 +44,7 @@ type T func(lang, id string, data map[string]any) string
 // delivered through the command's response_url when ready, as are the parts of a summary too long
 // for one message.
 type Slash struct {
-	// Channels maps a channel (id or name, without #) to its unit id; the all-units channel maps to "all".
+	// Channels maps a channel (id or name, without #) to its unit id; the all-units channel maps to report.All.
 	Channels map[string]string
 	// Units are the configured unit ids (a word that is none of them is answered as unknown).
 	Units     []string
@@ -287,7 +287,7 @@ func (s *Slash) run(ctx context.Context, cmd slack.SlashCommand) string {
 	case "help", "apua", "ohje", "hjälp":
 		return s.t("slack_help", nil)
 	case "invite", "kutsu", "inbjudan":
-		if unit == "all" || s.Invites == nil {
+		if unit == report.All || s.Invites == nil {
 			return s.t("slack_invite_in_unit", nil)
 		}
 		if len(args) < 2 {
