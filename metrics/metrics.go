@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/palaute/palaute/router"
 )
 
 // Metrics are the process's collectors on their own registry.
@@ -58,7 +60,9 @@ func New() *Metrics {
 	r.MustRegister(m.MessagesIn, m.RepliesOut, m.SendErrors, m.HandleSeconds, m.RedisRoundTrips, m.RedisErrors, m.OutboxRetries,
 		m.SummariesPosted, m.AlertsPosted, m.Surveys,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, k := range alertKinds { // present at 0 from the start, so an alert rule sees the series
+	// The kinds of feedback posts (cmd/palaute counts a post under router.PostKind of its key) are present
+	// at 0 from the start, so an alert rule sees the series.
+	for _, k := range router.PostKinds {
 		m.AlertsPosted.WithLabelValues(k)
 	}
 	return m
@@ -119,10 +123,6 @@ func fault(cmd redis.Cmder, err error) bool {
 	}
 	return true
 }
-
-// alertKinds are the kinds of feedback posts, the first part of the outbox keys the router gives them
-// (cmd/palaute counts a post under its key's first part): their series exist from the start.
-var alertKinds = []string{"urgent", "corrective", "digest"}
 
 // Survey counts a survey event; it satisfies the engine's observer.
 func (m *Metrics) Survey(flow, event string) { m.Surveys.WithLabelValues(flow, event).Inc() }

@@ -82,6 +82,21 @@ const (
 	KindDigest = "digest" // the weekly thanks
 )
 
+// Post kinds: the first part of the outbox key of each feedback post, which metrics count posts by.
+// The outbox posts each key once, so these strings must not change: in keys and metrics the hourly
+// batch (KindHourly) is "corrective", as it has always been.
+const (
+	PostUrgent = "urgent"
+	PostHourly = "corrective"
+	PostDigest = "digest"
+)
+
+// PostKinds are the post kinds, in that order.
+var PostKinds = []string{PostUrgent, PostHourly, PostDigest}
+
+// PostKind is the kind of a post, the first part of its outbox key (the whole key if it has no ':').
+func PostKind(key string) string { return strings.SplitN(key, ":", 2)[0] }
+
 // warnEvery is how often at most the router logs that a unit's feedback of one kind waits for a channel.
 const warnEvery = time.Hour
 
@@ -246,7 +261,7 @@ func (r *Router) Urgent(ctx context.Context) error {
 			if ref := e.fields["ref"]; ref != "" {
 				text = r.t("alert_contact", locales.Data{"Unit": u.Name(r.Lang), "Code": ref})
 			}
-			if err := r.Outbox.Post(ctx, Post{Key: "urgent:" + uid + ":" + e.id, Channel: ch, Text: text}); err != nil {
+			if err := r.Outbox.Post(ctx, Post{Key: PostUrgent + ":" + uid + ":" + e.id, Channel: ch, Text: text}); err != nil {
 				errs = append(errs, err)
 				es = nil // do not ack: posted again (once, by key) next time
 				break
@@ -330,8 +345,7 @@ func (r *Router) Hourly(ctx context.Context) error {
 				}
 			}
 			// A batch is keyed by its entries: a retry after a crash re-reads the same pending entries.
-			// (The "corrective" prefix names the hourly batch in the outbox and its metrics.)
-			key := "corrective:" + uid + ":" + es[0].id + ":" + es[len(es)-1].id
+			key := PostHourly + ":" + uid + ":" + es[0].id + ":" + es[len(es)-1].id
 			if err := r.Outbox.Post(ctx, Post{Key: key, Channel: ch, Text: b.String(), NotBefore: slot}); err != nil {
 				errs = append(errs, err)
 				continue
@@ -393,7 +407,7 @@ func (r *Router) Digest(ctx context.Context, week period.Period) error {
 		for _, t := range texts {
 			b.WriteString("\n💚 " + oneLine(t))
 		}
-		if err := r.Outbox.Post(ctx, Post{Key: "digest:" + uid + ":" + week.String(), Channel: ch, Text: b.String()}); err != nil {
+		if err := r.Outbox.Post(ctx, Post{Key: PostDigest + ":" + uid + ":" + week.String(), Channel: ch, Text: b.String()}); err != nil {
 			errs = append(errs, err)
 		}
 	}

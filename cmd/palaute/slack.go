@@ -212,7 +212,7 @@ func wireSlack(ctx context.Context, w *wiring) error {
 			case strings.HasPrefix(key, "summary:"):
 				w.metrics.SummariesPosted.Inc()
 			default:
-				w.metrics.AlertsPosted.WithLabelValues(strings.SplitN(key, ":", 2)[0]).Inc()
+				w.metrics.AlertsPosted.WithLabelValues(router.PostKind(key)).Inc()
 			}
 		}}
 	loc, _ := time.LoadLocation(cfg.Summaries.Timezone)
