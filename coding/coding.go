@@ -176,17 +176,31 @@ func MustDefault(tb interface {
 	return c
 }
 
+// rulesDoc reads a rules file: its top mapping, which may hold only keys, or nil after recording why not.
+func rulesDoc(e *yamlpos.Errors, data []byte, what string, keys ...string) (root *yaml.Node, m map[string]*yaml.Node) {
+	root = yamlpos.ParseDoc(e, data, "the file is empty")
+	if root == nil {
+		return nil, nil
+	}
+	m, _ = yamlpos.Mapping(e, root, what, keys...)
+	return root, m
+}
+
+// newCompiler is a compiler over ws for a rules file's top mapping m: words of typo_min_length letters
+// (default 7) match with one typo, and the file's groups are read.
+func newCompiler(e *yamlpos.Errors, ws *words, m map[string]*yaml.Node) *compiler {
+	cp := &compiler{ws: ws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
+	cp.readGroups(e, m["groups"])
+	return cp
+}
+
 var polarityKinds = map[string]int8{"positive": 1, "corrective": -1, "mild_corrective": -2, "neutral": 0}
 
 // polaritySections are the lists of a language's (and common) polarity rules.
 var polaritySections = []string{"positive", "corrective", "mild_corrective", "neutral"}
 
 func (c *Coder) parsePolarity(e *yamlpos.Errors, data []byte) {
-	root := yamlpos.ParseDoc(e, data, "the file is empty")
-	if root == nil {
-		return
-	}
-	m, _ := yamlpos.Mapping(e, root, "the polarity rules", "corrective_weight", "typo_min_length", "intensifiers", "groups", "common", "fi", "sv", "en")
+	root, m := rulesDoc(e, data, "the polarity rules", "corrective_weight", "typo_min_length", "intensifiers", "groups", "common", "fi", "sv", "en")
 	if m == nil {
 		return
 	}
@@ -205,8 +219,7 @@ func (c *Coder) parsePolarity(e *yamlpos.Errors, data []byte) {
 		}
 		c.ws.intensifiers = append(c.ws.intensifiers, w.text)
 	}
-	cp := &compiler{ws: c.ws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
-	cp.readGroups(e, m["groups"])
+	cp := newCompiler(e, c.ws, m)
 	var common map[string]*yaml.Node
 	if n := m["common"]; n != nil {
 		common, _ = yamlpos.Mapping(e, n, "common", polaritySections...)
@@ -248,16 +261,11 @@ func (c *Coder) parsePolarity(e *yamlpos.Errors, data []byte) {
 }
 
 func (c *Coder) parseTopics(e *yamlpos.Errors, data []byte) {
-	root := yamlpos.ParseDoc(e, data, "the file is empty")
-	if root == nil {
-		return
-	}
-	m, _ := yamlpos.Mapping(e, root, "the topic rules", "typo_min_length", "groups", "topics")
+	root, m := rulesDoc(e, data, "the topic rules", "typo_min_length", "groups", "topics")
 	if m == nil {
 		return
 	}
-	cp := &compiler{ws: c.ws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
-	cp.readGroups(e, m["groups"])
+	cp := newCompiler(e, c.ws, m)
 	for _, lang := range locales.Languages {
 		c.top[lang] = &topicRules{m: newMatcher()}
 	}
@@ -315,16 +323,11 @@ func (c *Coder) parseTopics(e *yamlpos.Errors, data []byte) {
 }
 
 func (c *Coder) parseCrisis(e *yamlpos.Errors, data []byte) {
-	root := yamlpos.ParseDoc(e, data, "the file is empty")
-	if root == nil {
-		return
-	}
-	m, _ := yamlpos.Mapping(e, root, "the crisis rules", "typo_min_length", "groups", "classes")
+	root, m := rulesDoc(e, data, "the crisis rules", "typo_min_length", "groups", "classes")
 	if m == nil {
 		return
 	}
-	cp := &compiler{ws: c.cws, typoMin: intValue(e, m["typo_min_length"], "typo_min_length", 7, 0, 40)}
-	cp.readGroups(e, m["groups"])
+	cp := newCompiler(e, c.cws, m)
 	c.crisis, c.not = newMatcher(), newMatcher()
 	cn := m["classes"]
 	if cn == nil {
