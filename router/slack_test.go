@@ -2,23 +2,19 @@ package router_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
-	slackapi "github.com/slack-go/slack"
-	"github.com/slack-go/slack/slacktest"
 
 	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/bot/slack"
+	"github.com/palaute/palaute/bot/slack/fakeslack"
 	"github.com/palaute/palaute/coding"
 	"github.com/palaute/palaute/internal/testenv"
 	"github.com/palaute/palaute/locales"
@@ -26,37 +22,6 @@ import (
 	"github.com/palaute/palaute/router"
 	"github.com/palaute/palaute/store"
 )
-
-// slackFake is slacktest with our own chat.postMessage: it keeps what was posted, in order.
-type slackFake struct {
-	mu    sync.Mutex
-	posts []url.Values
-}
-
-func newSlackFake(t *testing.T) (*slackFake, string) {
-	f := &slackFake{}
-	srv := slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
-			r.ParseForm()
-			f.mu.Lock()
-			f.posts = append(f.posts, r.Form)
-			f.mu.Unlock()
-			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": r.Form.Get("channel"), "ts": "1700000000.000100"})
-		})
-	})
-	srv.Start()
-	t.Cleanup(srv.Stop)
-	return f, srv.GetAPIURL()
-}
-
-func (f *slackFake) take() []url.Values {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p := f.posts
-	f.posts = nil
-	return p
-}
 
 var clockTime = regexp.MustCompile(`\b\d{1,2}[:.]\d{2}\b`)
 
@@ -72,15 +37,16 @@ func TestRoutingThroughSlack(t *testing.T) {
 	t.Cleanup(func() { rdb.Close() })
 	coder := coding.MustDefault(t)
 	e := testenv.New(t, rdb, func(o *bot.Options) { o.Coder = coder })
-	fake, apiURL := newSlackFake(t)
+	fake := fakeslack.New(t)
 	ob := store.NewOutbox(rdb, "pl:")
 	units := append(testenv.Units[:0:0], testenv.Units...)
 	units[0].SlackChannel = "#kotipesa"
 	hel, _ := time.LoadLocation("Europe/Helsinki")
 	r := &router.Router{RDB: rdb, Prefix: "pl:", Units: units, All: "#johto", Lang: "fi", Outbox: router.StoreOutbox{Outbox: ob},
 		Scrub: pii.New([]string{"Mikko"}), Catalog: locales.Must(), Now: e.Clock.Now, Consumer: "r1", Location: hel}
-	sender := &slack.Sender{Outbox: ob, API: slackapi.New("xoxb-test", slackapi.OptionAPIURL(apiURL)), Consumer: "s1",
-		Log: slog.New(slog.DiscardHandler), Now: e.Clock.Now}
+	sender := &slack.Sender{Outbox: ob, API: fake.API(), Consumer: "s1", Log: slog.New(slog.DiscardHandler), Now: e.Clock.Now}
+	seen := 0 // posts the fake had at the last tick
+	// tick runs the router and the sender once and returns what the fake got posted since the last tick.
 	tick := func() []url.Values {
 		t.Helper()
 		if err := r.Tick(ctx); err != nil {
@@ -89,7 +55,9 @@ func TestRoutingThroughSlack(t *testing.T) {
 		if _, err := sender.Once(ctx); err != nil {
 			t.Fatal(err)
 		}
-		return fake.take()
+		posts, _, _ := fake.Snapshot()
+		posts, seen = posts[seen:], len(posts)
+		return posts
 	}
 
 	e.Clock.Set(time.Date(2026, 11, 18, 12, 20, 0, 0, time.UTC)) // Wednesday of 2026-W47

@@ -19,16 +19,9 @@ import (
 	"github.com/palaute/palaute/bot/slack"
 	"github.com/palaute/palaute/bot/slack/fakeslack"
 	"github.com/palaute/palaute/internal/redistest"
+	"github.com/palaute/palaute/internal/testenv"
 	"github.com/palaute/palaute/store"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // MustOutbox is an outbox on miniredis.
 func MustOutbox(tb testing.TB) *store.Outbox {
@@ -39,9 +32,17 @@ func MustOutbox(tb testing.TB) *store.Outbox {
 	return store.NewOutbox(rdb, "pl:")
 }
 
-func sender(ob *store.Outbox, f *fakeslack.Server, clk *clock, consumer string) *slack.Sender {
+func sender(ob *store.Outbox, f *fakeslack.Server, clk *testenv.Clock, consumer string) *slack.Sender {
 	return &slack.Sender{Outbox: ob, API: f.API(), Consumer: consumer, Log: slog.New(slog.DiscardHandler), Now: clk.Now,
 		Backoff: func(int) time.Duration { return 5 * time.Second }, MinIdle: time.Minute}
+}
+
+// setup is where most sender tests start: a fake Slack, an outbox on miniredis, a clock at start, and
+// sender "a" posting from the outbox to the fake.
+func setup(t *testing.T, start time.Time) (*fakeslack.Server, *store.Outbox, *testenv.Clock, *slack.Sender) {
+	t.Helper()
+	f, ob, clk := fakeslack.New(t), MustOutbox(t), testenv.NewClock(start)
+	return f, ob, clk, sender(ob, f, clk, "a")
 }
 
 // MustPNG is a small real PNG, as a summary chart is.
@@ -64,7 +65,7 @@ func TestRetryAfter429And500PostsExactlyOnce(t *testing.T) {
 			f := fakeslack.New(t)
 			f.RefuseNext("chat.postMessage", "429", "500")
 			ob := store.NewOutbox(b.New(t), "pl:")
-			clk := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+			clk := testenv.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 			s := sender(ob, f, clk, "a")
 			ctx := context.Background()
 			if err := ob.Enqueue(ctx, store.Msg{Key: "summary:kotipesa:2026-W47:0", Channel: "#kotipesa", Text: "Yhteenveto"}); err != nil {
@@ -117,9 +118,7 @@ func TestRetryAfter429And500PostsExactlyOnce(t *testing.T) {
 // The chart goes through Slack's file upload API into the channel id chat.postMessage answered
 // with, after its message and with the PNG's bytes intact.
 func TestChartUploadedWithFileAPI(t *testing.T) {
-	f := fakeslack.New(t)
-	ob := MustOutbox(t)
-	clk := &clock{t: time.Now()}
+	f, ob, _, s := setup(t, time.Now())
 	ctx := context.Background()
 	chart := MustPNG(t)
 	blocks := []byte(`[{"type":"section","text":{"type":"mrkdwn","text":"*Nuoret*"}}]`) // as slack.Blocks marshals
@@ -127,7 +126,7 @@ func TestChartUploadedWithFileAPI(t *testing.T) {
 		File: chart, FileName: "palaute-kotipesa-2026-11.png", FileTitle: "Kaavio: Kotipesä, marraskuu 2026"}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := sender(ob, f, clk, "a").Once(ctx); n != 1 || err != nil {
+	if n, err := s.Once(ctx); n != 1 || err != nil {
 		t.Fatalf("posted %d: %v", n, err)
 	}
 	posts, files, tries := f.Snapshot()
@@ -151,11 +150,8 @@ func TestChartUploadedWithFileAPI(t *testing.T) {
 func TestChartUploadRetriedAlone(t *testing.T) {
 	for _, step := range []string{"files.getUploadURLExternal", "files.completeUploadExternal"} {
 		t.Run(step, func(t *testing.T) {
-			f := fakeslack.New(t)
+			f, ob, clk, s := setup(t, time.Now())
 			f.RefuseNext(step, "429")
-			ob := MustOutbox(t)
-			clk := &clock{t: time.Now()}
-			s := sender(ob, f, clk, "a")
 			ctx := context.Background()
 			ob.Enqueue(ctx, store.Msg{Key: "summary:kotipesa:2026-11:0", Channel: "#kotipesa", Text: "Yhteenveto",
 				File: MustPNG(t), FileName: "chart.png"})
@@ -182,10 +178,10 @@ func TestChartUploadRetriedAlone(t *testing.T) {
 
 // Text is escaped for Slack: free text in a post cannot ping a channel or a person.
 func TestTextEscaped(t *testing.T) {
-	f := fakeslack.New(t)
-	ob := MustOutbox(t)
-	ob.Enqueue(context.Background(), store.Msg{Key: "urgent:1", Channel: "#kotipesa", Text: "<!channel> kiitos <@U123> & *hyvä*"})
-	sender(ob, f, &clock{t: time.Now()}, "a").Once(context.Background())
+	f, ob, _, s := setup(t, time.Now())
+	ctx := context.Background()
+	ob.Enqueue(ctx, store.Msg{Key: "urgent:1", Channel: "#kotipesa", Text: "<!channel> kiitos <@U123> & *hyvä*"})
+	s.Once(ctx)
 	posts, _, _ := f.Snapshot()
 	if len(posts) != 1 || posts[0].Get("text") != "&lt;!channel&gt; kiitos &lt;@U123&gt; &amp; *hyvä*" {
 		t.Fatalf("posted %v", posts)
@@ -194,11 +190,8 @@ func TestTextEscaped(t *testing.T) {
 
 // Slack's refusals that a retry cannot change go to the dead letters at once.
 func TestPermanentRefusalIsNotRetried(t *testing.T) {
-	f := fakeslack.New(t)
+	f, ob, clk, s := setup(t, time.Now())
 	f.RefuseNext("chat.postMessage", "channel_not_found")
-	ob := MustOutbox(t)
-	clk := &clock{t: time.Now()}
-	s := sender(ob, f, clk, "a")
 	ctx := context.Background()
 	ob.Enqueue(ctx, store.Msg{Key: "summary:x:2026-11:0", Channel: "#gone", Text: "Yhteenveto"})
 	if _, err := s.Once(ctx); err == nil {
@@ -222,11 +215,8 @@ func TestPermanentRefusalIsNotRetried(t *testing.T) {
 // When a post to a channel fails, the later posts of that channel wait behind it: the parts of a
 // summary arrive in order; another channel is not held up.
 func TestOrderKeptAfterAFailure(t *testing.T) {
-	f := fakeslack.New(t)
+	f, ob, clk, s := setup(t, time.Now())
 	f.RefuseNext("chat.postMessage", "500")
-	ob := MustOutbox(t)
-	clk := &clock{t: time.Now()}
-	s := sender(ob, f, clk, "a")
 	ctx := context.Background()
 	parts := []store.Msg{{Key: "s:0", Channel: "#kotipesa", Text: "osa 1/3"}, {Key: "s:1", Channel: "#kotipesa", Text: "osa 2/3"},
 		{Key: "s:2", Channel: "#kotipesa", Text: "osa 3/3"}}
@@ -242,23 +232,14 @@ func TestOrderKeptAfterAFailure(t *testing.T) {
 		clk.Add(3 * time.Second)
 		s.Once(ctx)
 	}
-	posts, _, _ := f.Snapshot()
-	var got []string
-	for _, p := range posts {
-		if p.Get("channel") == "#kotipesa" {
-			got = append(got, p.Get("text"))
-		}
-	}
+	got := f.Texts("#kotipesa")
 	if len(got) != 3 || got[0] != "osa 1/3" || got[1] != "osa 2/3" || got[2] != "osa 3/3" {
 		t.Fatalf("kotipesa got %q, want the three parts in order", got)
 	}
 }
 
 func TestDelayedPostWaitsForItsHour(t *testing.T) {
-	f := fakeslack.New(t)
-	ob := MustOutbox(t)
-	clk := &clock{t: time.Date(2026, 11, 18, 10, 20, 0, 0, time.UTC)}
-	s := sender(ob, f, clk, "a")
+	f, ob, clk, s := setup(t, time.Date(2026, 11, 18, 10, 20, 0, 0, time.UTC))
 	ctx := context.Background()
 	ob.Enqueue(ctx, store.Msg{Key: "corrective:x", Channel: "#kotipesa", Text: "batch", NotBefore: time.Date(2026, 11, 18, 11, 0, 0, 0, time.UTC)})
 	s.Once(ctx)
@@ -273,9 +254,7 @@ func TestDelayedPostWaitsForItsHour(t *testing.T) {
 }
 
 func TestDeadSendersPostIsReclaimedOnce(t *testing.T) {
-	f := fakeslack.New(t)
-	ob := MustOutbox(t)
-	clk := &clock{t: time.Now()}
+	f, ob, clk, _ := setup(t, time.Now())
 	ctx := context.Background()
 	ob.Enqueue(ctx, store.Msg{Key: "urgent:1", Channel: "#kotipesa", Text: "hälytys"})
 	if es, err := ob.Claim(ctx, "dead-replica", 10, time.Minute, clk.Now()); err != nil || len(es) != 1 {
@@ -301,7 +280,7 @@ func TestTwoSendersPostEachOnce(t *testing.T) {
 	for i := range n {
 		ob.Enqueue(ctx, store.Msg{Key: "k" + string(rune('A'+i%26)) + string(rune('a'+i/26)), Channel: "#c" + string(rune('a'+i%5)), Text: "x"})
 	}
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	var wg sync.WaitGroup
 	for _, name := range []string{"a", "b"} {
 		wg.Add(1)
@@ -322,11 +301,8 @@ func TestTwoSendersPostEachOnce(t *testing.T) {
 
 // The upload URL Slack hands out is a credential: a failed upload is logged without it.
 func TestUploadURLNotLogged(t *testing.T) {
-	f := fakeslack.New(t)
+	f, ob, _, s := setup(t, time.Now())
 	f.RefuseNext("upload", "drop")
-	ob := MustOutbox(t)
-	clk := &clock{t: time.Now()}
-	s := sender(ob, f, clk, "a")
 	var logs logBuffer
 	s.Log = slog.New(slog.NewJSONHandler(&logs, nil))
 	ctx := context.Background()
@@ -343,11 +319,8 @@ func TestUploadURLNotLogged(t *testing.T) {
 // A post claimed in a later round than a failed post of its channel waits behind it too: the
 // channel sees them in the order they were enqueued.
 func TestOrderKeptAcrossRounds(t *testing.T) {
-	f := fakeslack.New(t)
+	f, ob, clk, s := setup(t, time.Now())
 	f.RefuseNext("chat.postMessage", "500")
-	ob := MustOutbox(t)
-	clk := &clock{t: time.Now()}
-	s := sender(ob, f, clk, "a")
 	ctx := context.Background()
 	ob.Enqueue(ctx, store.Msg{Key: "a:1", Channel: "#kotipesa", Text: "ensin"})
 	if _, err := s.Once(ctx); err == nil { // 500: tried again after 5 s
@@ -364,13 +337,7 @@ func TestOrderKeptAcrossRounds(t *testing.T) {
 		clk.Add(2 * time.Second)
 		s.Once(ctx)
 	}
-	posts, _, _ := f.Snapshot()
-	var got []string
-	for _, p := range posts {
-		if p.Get("channel") == "#kotipesa" {
-			got = append(got, p.Get("text"))
-		}
-	}
+	got := f.Texts("#kotipesa")
 	if len(got) != 2 || got[0] != "ensin" || got[1] != "sitten" {
 		t.Fatalf("kotipesa got %q, want ensin, sitten", got)
 	}
@@ -381,11 +348,8 @@ func TestOrderKeptAcrossRounds(t *testing.T) {
 
 // A channel's posts do not wait for ever behind a failed post that another replica took over.
 func TestBlockedChannelGoesOn(t *testing.T) {
-	f := fakeslack.New(t)
+	f, ob, clk, s := setup(t, time.Now())
 	f.RefuseNext("chat.postMessage", "500")
-	ob := MustOutbox(t)
-	clk := &clock{t: time.Now()}
-	s := sender(ob, f, clk, "a")
 	s.Backoff = func(int) time.Duration { return time.Hour }
 	ctx := context.Background()
 	ob.Enqueue(ctx, store.Msg{Key: "a:1", Channel: "#kotipesa", Text: "ensin"})
@@ -406,11 +370,8 @@ func TestBlockedChannelGoesOn(t *testing.T) {
 // OnRetry counts the posts that will be tried again, and nothing else: not a post given up after its
 // last attempt, not one Slack refused for good, not one that waits behind a failed post.
 func TestOnRetryCountsOnlyRetries(t *testing.T) {
-	f := fakeslack.New(t)
-	ob := MustOutbox(t)
+	f, ob, clk, s := setup(t, time.Now())
 	ob.MaxAttempts = 2
-	clk := &clock{t: time.Now()}
-	s := sender(ob, f, clk, "a")
 	retries := 0
 	s.OnRetry = func() { retries++ }
 	ctx := context.Background()

@@ -88,10 +88,15 @@ func (f *Server) refused(w http.ResponseWriter, method string) bool {
 			c.Close()
 		}
 	default:
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"ok":false,"error":%q}`, code)
+		slackError(w, code)
 	}
 	return true
+}
+
+// slackError answers as Slack refuses a call: HTTP 200 with {"ok":false,"error":code}.
+func slackError(w http.ResponseWriter, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"ok":false,"error":%q}`, code)
 }
 
 func (f *Server) postMessage(w http.ResponseWriter, r *http.Request) {
@@ -114,8 +119,7 @@ func (f *Server) getUploadURL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Form.Get("filename") == "" || r.Form.Get("length") == "" {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok":false,"error":"invalid_arguments"}`)
+		slackError(w, "invalid_arguments")
 		return
 	}
 	f.nextID++
@@ -155,20 +159,17 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 	}
 	var files []struct{ ID, Title string }
 	if err := json.Unmarshal([]byte(r.Form.Get("files")), &files); err != nil || len(files) != 1 {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok":false,"error":"invalid_arguments"}`)
+		slackError(w, "invalid_arguments")
 		return
 	}
 	b, ok := f.bytes[files[0].ID]
 	if !ok {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok":false,"error":"file_not_found"}`)
+		slackError(w, "file_not_found")
 		return
 	}
 	ch := r.Form.Get("channel_id")
 	if !strings.HasPrefix(ch, "C") { // Slack wants a channel id here, not a name
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok":false,"error":"channel_not_found"}`)
+		slackError(w, "channel_not_found")
 		return
 	}
 	f.files = append(f.files, Upload{Channel: ch, FileID: files[0].ID, Title: files[0].Title, Bytes: b})
@@ -189,6 +190,20 @@ func (f *Server) Snapshot() (posts []url.Values, files []Upload, tries map[strin
 		tries[k] = v
 	}
 	return append([]url.Values(nil), f.posts...), append([]Upload(nil), f.files...), tries
+}
+
+// Texts are the texts of the accepted posts to channel (as the client named it, e.g. "#kotipesa"), in
+// the order they arrived.
+func (f *Server) Texts(channel string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, p := range f.posts {
+		if p.Get("channel") == channel {
+			out = append(out, p.Get("text"))
+		}
+	}
+	return out
 }
 
 // RefuseNext makes method answer its next calls with answers, one a call: "429" (with Retry-After: 3),
