@@ -10,10 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -69,6 +72,73 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
+}
+
+// serveEnv is the environment of a child `palaute serve`: this process's, without palaute's own variables,
+// plus set.
+func serveEnv(set map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "PALAUTE_"), strings.HasPrefix(k, "TELEGRAM_"), strings.HasPrefix(k, "SLACK_"), k == "REDIS_URL":
+			continue
+		}
+		env = append(env, kv)
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// webhookPath is where a webhook child takes Telegram's updates.
+const webhookPath = "/telegram"
+
+// webhookServe says how to run a `palaute serve` in webhook mode.
+type webhookServe struct {
+	base string // the config file to start from ("" for the defaults)
+	dir  string // where the child's config.yaml is written
+
+	// The child's Redis, pseudonym secret, Telegram bot token and webhook secret token (its environment).
+	redisURL, pidSecret, token, hookSecret string
+
+	set  map[string]any    // more config keys (dotted), over the webhook ones
+	env  map[string]string // more environment, over the above
+	args []string          // after serve -config <file>
+}
+
+// newWebhookChild serves tg as the Bot API on a new loopback server and returns a `palaute serve` (not
+// started) that calls it, takes updates by webhook at webhookPath on a free loopback address, and logs
+// JSON; the caller closes the API server when done with both.
+func newWebhookChild(tg http.Handler, s webhookServe) (*serveChild, *httptest.Server, error) {
+	api := httptest.NewServer(tg)
+	addr, err := freeAddr()
+	if err != nil {
+		api.Close()
+		return nil, nil, err
+	}
+	set := map[string]any{
+		"telegram.mode": "webhook", "telegram.api_url": api.URL, "telegram.webhook_path": webhookPath,
+		"telegram.webhook_url": "https://palaute.invalid" + webhookPath,
+		"http.listen":          addr, "log.format": "json",
+	}
+	maps.Copy(set, s.set)
+	env := map[string]string{"REDIS_URL": s.redisURL, "PALAUTE_PSEUDONYM_SECRET": s.pidSecret,
+		"TELEGRAM_TOKEN": s.token, "TELEGRAM_WEBHOOK_SECRET": s.hookSecret, "PALAUTE_HTTP_LISTEN": addr}
+	maps.Copy(env, s.env)
+	cfg := filepath.Join(s.dir, "config.yaml")
+	if err := writeServeConfig(s.base, cfg, set); err != nil {
+		api.Close()
+		return nil, nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		api.Close()
+		return nil, nil, err
+	}
+	args := append([]string{"serve", "-config", cfg}, s.args...)
+	return &serveChild{Exe: exe, Args: args, Env: serveEnv(env), Addr: addr}, api, nil
 }
 
 // lockedBuffer collects a child's output.
@@ -192,15 +262,17 @@ func (c *serveChild) Stop() (*os.ProcessState, error) {
 }
 
 // RSS is the process's resident memory in bytes (Linux).
-func (c *serveChild) RSS() int64 { return procRSS(fmt.Sprintf("/proc/%d/status", c.Pid())) }
+func (c *serveChild) RSS() int64 { return procStatus(c.Pid(), "VmRSS") }
 
-func procRSS(statusFile string) int64 {
-	b, err := os.ReadFile(statusFile)
+// procStatus is a memory figure of /proc/<pid>/status (field "VmRSS", "VmHWM", ...) in bytes (Linux);
+// 0 when it cannot be read.
+func procStatus(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
 			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return n * 1024
 		}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,27 +38,6 @@ const (
 	loadPerChat = 1000
 	loadGlobal  = 1_000_000
 )
-
-// childEnv is added to the environment of the `palaute serve` processes the load tool starts.
-var childEnv []string
-
-// serveEnv is the environment of a child `palaute serve`: this process's, without palaute's own variables,
-// plus set.
-func serveEnv(set map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(k, "PALAUTE_"), strings.HasPrefix(k, "TELEGRAM_"), strings.HasPrefix(k, "SLACK_"), k == "REDIS_URL":
-			continue
-		}
-		env = append(env, kv)
-	}
-	for k, v := range set {
-		env = append(env, k+"="+v)
-	}
-	return append(env, childEnv...)
-}
 
 // loadtest runs `palaute serve` as a child process in webhook mode against a real Redis and a fake Bot API,
 // and drives simulated people through the youth survey. It measures the child: messages per second, reply
@@ -117,9 +95,8 @@ type loadResult struct {
 // runLoad runs the load, printing the figures to stdout as they come.
 func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, error) {
 	var res loadResult
-	url, cfgPath, cpuProfile := o.redisURL, &o.config, &o.cpuProfile
-	users, conc, latUsers, latConc, active, bench := &o.users, &o.conc, &o.latUsers, &o.latConc, &o.active, &o.bench
-	cfg, err := config.Load(*cfgPath, func(string) string { return "" })
+	url := o.redisURL
+	cfg, err := config.Load(o.config, func(string) string { return "" })
 	if err != nil {
 		return res, err
 	}
@@ -138,49 +115,37 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	}
 
 	fake := fakebot.New()
-	api := httptest.NewServer(fake)
-	defer api.Close()
 	dir, err := os.MkdirTemp("", "palaute-loadtest")
 	if err != nil {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	addr, err := freeAddr()
+	var childArgs []string
+	if o.cpuProfile != "" {
+		p, _ := filepath.Abs(o.cpuProfile)
+		childArgs = []string{"-cpuprofile", p}
+	}
+	child, api, err := newWebhookChild(fake, webhookServe{base: o.config, dir: dir, redisURL: url,
+		pidSecret: "loadtest-pseudonym-secret-0123456789", token: "123:LOAD", hookSecret: loadSecret,
+		set: map[string]any{
+			// The load tool measures palaute, not Telegram's limits: the limiters still make their round trips.
+			"telegram.per_chat_per_second": loadPerChat, "telegram.global_per_second": loadGlobal,
+			"log.level": "warn",
+		},
+		args: childArgs})
 	if err != nil {
 		return res, err
 	}
-	cfgFile := filepath.Join(dir, "config.yaml")
-	if err := writeServeConfig(*cfgPath, cfgFile, map[string]any{
-		"telegram.mode": "webhook", "telegram.api_url": api.URL, "telegram.webhook_path": "/telegram",
-		"telegram.webhook_url": "https://palaute.invalid/telegram",
-		// The load tool measures palaute, not Telegram's limits: the limiters still make their round trips.
-		"telegram.per_chat_per_second": loadPerChat, "telegram.global_per_second": loadGlobal,
-		"http.listen": addr, "log.level": "warn", "log.format": "json",
-	}); err != nil {
-		return res, err
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return res, err
-	}
-	childArgs := []string{"serve", "-config", cfgFile}
-	if *cpuProfile != "" {
-		p, _ := filepath.Abs(*cpuProfile)
-		childArgs = append(childArgs, "-cpuprofile", p)
-	}
-	child := &serveChild{Exe: exe, Args: childArgs, Addr: addr, Env: serveEnv(map[string]string{
-		"REDIS_URL": url, "PALAUTE_PSEUDONYM_SECRET": "loadtest-pseudonym-secret-0123456789",
-		"TELEGRAM_TOKEN": "123:LOAD", "TELEGRAM_WEBHOOK_SECRET": loadSecret, "PALAUTE_HTTP_LISTEN": addr,
-	})}
+	defer api.Close()
 	if err := child.Start(ctx); err != nil {
 		return res, err
 	}
 	defer child.Kill()
 
-	d := &webhookDriver{Hooks: []string{"http://" + addr + "/telegram"}, Secret: loadSecret, Fake: fake,
-		Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(*conc, *latConc) * 2}, Timeout: 70 * time.Second}}
+	d := &webhookDriver{Hooks: []string{"http://" + child.Addr + webhookPath}, Secret: loadSecret, Fake: fake,
+		Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(o.conc, o.latConc) * 2}, Timeout: 70 * time.Second}}
 	roundTrips := func(client string) float64 {
-		v, _ := scrapeMetric(addr, "palaute_redis_round_trips_total", `client="`+client+`"`)
+		v, _ := scrapeMetric(child.Addr, "palaute_redis_round_trips_total", `client="`+client+`"`)
 		return v
 	}
 	survey := answers{choose: func(int, []string) string { return "4" }, text: "Hyvä paikka, kiitos ohjaajille."}
@@ -217,7 +182,7 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	// 1. Throughput: as many messages as `concurrency` people can send.
 	store0, limit0, acked0, api0 := roundTrips("store"), roundTrips("ratelimit"), d.Acked.Load(), fake.Counts()
 	cpu0, rcpu0, tcpu0 := procCPU(child.Pid()), redisCPU(ctx, rdb), procCPU(os.Getpid())
-	elapsed, failed, ferr := run(*users, *conc)
+	elapsed, failed, ferr := run(o.users, o.conc)
 	cpu, rcpu, tcpu := procCPU(child.Pid())-cpu0, redisCPU(ctx, rdb)-rcpu0, procCPU(os.Getpid())-tcpu0
 	msgs := d.Acked.Load() - acked0
 	trips, limTrips := roundTrips("store")-store0, roundTrips("ratelimit")-limit0
@@ -226,7 +191,7 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 		calls[k] -= api0[k]
 	}
 	lat := d.Latencies()
-	fmt.Fprintf(stdout, "users %d, concurrency %d, failed %d\n", *users, *conc, failed)
+	fmt.Fprintf(stdout, "users %d, concurrency %d, failed %d\n", o.users, o.conc, failed)
 	if ferr != nil {
 		fmt.Fprintf(stdout, "first failure: %v\n", ferr)
 	}
@@ -256,27 +221,27 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	res.tripsPerMsg, res.limitTripsPerMsg, res.cpuPerMsg = trips/float64(msgs), limTrips/float64(msgs), cpu/time.Duration(msgs)
 
 	// 2. Latency at a light load.
-	if *latUsers > 0 {
+	if o.latUsers > 0 {
 		d.ResetLatencies()
 		acked1 := d.Acked.Load()
-		el, f, err := run(*latUsers, *latConc)
+		el, f, err := run(o.latUsers, o.latConc)
 		if f > 0 {
 			failed += f
 			fmt.Fprintf(stdout, "latency phase: %d failed: %v\n", f, err)
 		}
 		n := d.Acked.Load() - acked1
 		l := d.Latencies()
-		fmt.Fprintf(stdout, "reply latency at %d people at a time (%.0f msgs/s): p50 %v  p95 %v  p99 %v\n", *latConc, float64(n)/el.Seconds(), pct(l, 50), pct(l, 95), pct(l, 99))
+		fmt.Fprintf(stdout, "reply latency at %d people at a time (%.0f msgs/s): p50 %v  p95 %v  p99 %v\n", o.latConc, float64(n)/el.Seconds(), pct(l, 50), pct(l, 95), pct(l, 99))
 		res.p99Light = pct(l, 99)
 	}
 
 	// 3. Memory: people left in the middle of the survey (after the first question).
-	if *active > 0 {
+	if o.active > 0 {
 		memBefore := usedMemory(ctx, rdb)
 		var wg sync.WaitGroup
 		next := make(chan int64)
 		var afailed atomic.Int64
-		for w := 0; w < *conc; w++ {
+		for w := 0; w < o.conc; w++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -287,27 +252,27 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 				}
 			}()
 		}
-		for i := 0; i < *active; i++ {
+		for i := 0; i < o.active; i++ {
 			next <- 9_000_000 + int64(i)
 		}
 		close(next)
 		wg.Wait()
 		memAfter := usedMemory(ctx, rdb)
-		res.bytesPerSession = float64(memAfter-memBefore) / float64(*active)
+		res.bytesPerSession = float64(memAfter-memBefore) / float64(o.active)
 		fmt.Fprintf(stdout, "redis memory per active session: %.0f bytes (%d sessions started, %d failed)\n",
-			float64(memAfter-memBefore)/float64(*active), *active, afailed.Load())
+			float64(memAfter-memBefore)/float64(o.active), o.active, afailed.Load())
 	}
 	res.rss = child.RSS()
 	fmt.Fprintf(stdout, "process RSS (palaute serve, pid %d): %.1f MiB now, %.1f MiB at most\n", child.Pid(),
-		float64(child.RSS())/(1<<20), float64(procHWM(child.Pid()))/(1<<20))
+		float64(res.rss)/(1<<20), float64(procStatus(child.Pid(), "VmHWM"))/(1<<20))
 
 	// 4. redis-benchmark for the same number of round trips and clients against the same server: GET+SET,
 	// and the commands palaute sent, in palaute's proportions.
-	if *bench {
+	if o.bench {
 		all := trips + limTrips
 		ours, oursMsg := all/elapsed.Seconds(), trips/elapsed.Seconds()
-		fmt.Fprintf(stdout, "redis-benchmark, %d clients (= concurrency), %d round trips (= palaute's), on the same server after the load:\n", *conc, int64(all))
-		if rate, err := redisBenchmark(url, int64(all), *conc); err != nil {
+		fmt.Fprintf(stdout, "redis-benchmark, %d clients (= concurrency), %d round trips (= palaute's), on the same server after the load:\n", o.conc, int64(all))
+		if rate, err := redisBenchmark(url, int64(all), o.conc); err != nil {
 			fmt.Fprintf(stdout, "  redis-benchmark: %v\n", err)
 		} else {
 			res.benchRatio = ours / rate
@@ -320,7 +285,7 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 		mix, err := sameCommands(ctx, url, cfg.Redis.Prefix, trips, pairs, limTrips-pairs)
 		if err == nil {
 			var rate float64
-			rate, err = benchMix(url, *conc, mix)
+			rate, err = benchMix(url, o.conc, mix)
 			if err == nil {
 				res.benchRatioSame = ours / rate
 				fmt.Fprintf(stdout, "  palaute's own commands (%s): %.0f rt/s; palaute %.0f rt/s = %.2f x\n", describeMix(mix), rate, ours, ours/rate)
@@ -407,21 +372,6 @@ func redisCPU(ctx context.Context, rdb redis.UniversalClient) time.Duration {
 		}
 	}
 	return time.Duration(sum * float64(time.Second))
-}
-
-// procHWM is a process's peak resident memory in bytes (Linux VmHWM).
-func procHWM(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return n * 1024
-		}
-	}
-	return 0
 }
 
 // redisBenchmark runs redis-benchmark for n requests (GET and SET, c clients, no pipelining: one round

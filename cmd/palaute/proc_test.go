@@ -9,11 +9,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,46 +76,30 @@ func startServe(t *testing.T, o procOpts) *proc {
 	if o.tg != nil {
 		tg = o.tg
 	}
-	api := httptest.NewServer(tg)
-	t.Cleanup(api.Close)
-	addr, err := freeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
 	set := map[string]any{
-		"telegram.mode": "webhook", "telegram.api_url": api.URL, "telegram.webhook_path": "/telegram",
-		"telegram.webhook_url":         "https://palaute.invalid/telegram",
 		"telegram.per_chat_per_second": 1000, "telegram.global_per_second": 100000,
-		"http.listen": addr, "log.level": "debug", "log.format": "json", "shutdown_timeout": "10s",
+		"log.level": "debug", "shutdown_timeout": "10s",
 	}
-	env := map[string]string{"REDIS_URL": o.redisURL, "PALAUTE_PSEUDONYM_SECRET": testPIDSecret,
-		"TELEGRAM_TOKEN": "123:TEST", "TELEGRAM_WEBHOOK_SECRET": testHookSecret, "PALAUTE_HTTP_LISTEN": addr}
+	env := map[string]string{}
 	if o.slack != nil {
 		set["slack.api_url"] = o.slack.URL()
 		env["SLACK_BOT_TOKEN"] = "xoxb-test"
 		env["SLACK_SIGNING_SECRET"] = "slack-signing-secret"
 	}
-	for k, v := range o.set {
-		set[k] = v
-	}
-	for k, v := range o.env {
-		env[k] = v
-	}
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	if err := writeServeConfig("../../config.yaml", cfg, set); err != nil {
-		t.Fatal(err)
-	}
-	exe, err := os.Executable()
+	maps.Copy(set, o.set)
+	maps.Copy(env, o.env)
+	c, api, err := newWebhookChild(tg, webhookServe{base: "../../config.yaml", dir: t.TempDir(), redisURL: o.redisURL,
+		pidSecret: testPIDSecret, token: "123:TEST", hookSecret: testHookSecret, set: set, env: env})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &serveChild{Exe: exe, Args: []string{"serve", "-config", cfg}, Env: serveEnv(env), Addr: addr}
+	t.Cleanup(api.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{serveChild: c, hook: "http://" + addr + "/telegram", fake: fake}
+	p := &proc{serveChild: c, hook: "http://" + c.Addr + webhookPath, fake: fake}
 	t.Cleanup(func() {
 		if o.dirty {
 			c.Kill()
