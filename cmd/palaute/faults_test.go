@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -253,15 +252,7 @@ func TestSlackFailingThenBackPostsEachOnce(t *testing.T) {
 	rdb := srv.Client(t)
 	// Six youth answers in 2026-W47 and two urgent alerts, made before palaute starts.
 	e := testenv.New(t, rdb, func(o *bot.Options) { o.Coder = crisisCoder{} })
-	for i := 0; i < 6; i++ {
-		c := e.Chat(t, "w47-"+strconv.Itoa(i), "fi")
-		c.Send("/start u-kotipesa")
-		for j := 0; j < 5; j++ {
-			c.Press("🙂")
-		}
-		c.Press("9")
-		c.Send("/skip")
-	}
+	seedW47(t, e, "kotipesa", "9")
 	c := e.Chat(t, "crisis", "fi")
 	c.Send("/start u-kotipesa")
 	c.Send("/stop")

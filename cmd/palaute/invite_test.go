@@ -266,6 +266,20 @@ func slackSign(req *http.Request, secret, body string, ts time.Time) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 }
 
+// postSlash posts `/palaute text` to the server at addr as Slack does: from the channel named channel
+// (its id channelID), with responseURL for the answers that come later, signed with secret now.
+func postSlash(addr, secret, channel, channelID, text, responseURL string) (*http.Response, error) {
+	form := url.Values{"command": {"/palaute"}, "text": {text}, "channel_id": {channelID}, "channel_name": {channel},
+		"team_id": {"T1"}, "user_id": {"U1"}, "response_url": {responseURL}, "trigger_id": {"1"}}
+	body := form.Encode()
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/slack/commands", strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	slackSign(req, secret, body, time.Now())
+	return http.DefaultClient.Do(req)
+}
+
 // /palaute invite relative 5 in a unit's channel, through the real server: a signed request gets an
 // ephemeral answer with 5 working single-use links for that channel's unit.
 func TestSlackInviteCommand(t *testing.T) {
@@ -276,12 +290,7 @@ func TestSlackInviteCommand(t *testing.T) {
 
 	slash := func(channel, text string) (int, map[string]string) {
 		t.Helper()
-		form := url.Values{"command": {"/palaute"}, "text": {text}, "channel_id": {"C" + channel}, "channel_name": {channel},
-			"team_id": {"T1"}, "user_id": {"U1"}, "response_url": {"https://hooks.slack.invalid/x"}, "trigger_id": {"1"}}
-		body := form.Encode()
-		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/slack/commands", strings.NewReader(body))
-		slackSign(req, secret, body, time.Now())
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := postSlash(addr, secret, channel, "C"+channel, text, "https://hooks.slack.invalid/x")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,21 +350,20 @@ func TestSlackInviteCommand(t *testing.T) {
 	// An unsigned request is refused before anything is made.
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/slack/commands", strings.NewReader("text=invite+relative+5&channel_name=palaute-kotipesa"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("unsigned request: %v %v", resp.StatusCode, err)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Errorf("unsigned request: %v", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("unsigned request answered %d, want %d", resp.StatusCode, http.StatusUnauthorized)
+		}
 	}
 	if n := invitations(t, rdb); n != keys {
 		t.Errorf("an unsigned request made invitations")
 	}
 	// Signed commands count as messages in from Slack; the unsigned one does not.
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if want := `palaute_messages_in_total{channel="slack",kind="command"} 8`; !strings.Contains(string(b), want) {
-		t.Errorf("metrics lack %s", want)
+	if n, err := scrapeMetric(addr, "palaute_messages_in_total", `channel="slack"`, `kind="command"`); err != nil || n != 8 {
+		t.Errorf("palaute_messages_in_total{channel=\"slack\",kind=\"command\"} = %v (%v), want 8", n, err)
 	}
 }
 

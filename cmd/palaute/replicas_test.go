@@ -15,21 +15,6 @@ import (
 	"github.com/palaute/palaute/internal/testenv"
 )
 
-// seedSatamaW47 stores six youth answers of unit satama in 2026-W47 (through an engine at that time).
-func seedSatamaW47(t *testing.T, rdb redis.UniversalClient) {
-	t.Helper()
-	e := testenv.New(t, rdb)
-	for i := 0; i < 6; i++ {
-		c := e.Chat(t, "satama-w47-"+strconv.Itoa(i), "fi")
-		c.Send("/start u-satama")
-		for j := 0; j < 5; j++ {
-			c.Press("🙂")
-		}
-		c.Press("9")
-		c.Send("/skip")
-	}
-}
-
 // Two palaute serve processes on one Redis behind one webhook URL: a person's updates go to both in turn,
 // some reach both at once (Telegram sending an update again while the first delivery is still being
 // handled; a person tapping a button twice). No answer is lost or counted twice, nobody is asked a question
@@ -38,7 +23,7 @@ func TestTwoReplicasInterleavedSameUsers(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	seedSatamaW47(t, rdb)
+	seedW47(t, testenv.New(t, rdb), "satama", "9")
 	slack := newFakeSlack(t)
 	fake := fakebot.New().Record()
 	o := procOpts{redisURL: srv.URL(), slack: slack, tg: fake,

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,16 +35,7 @@ import (
 // file upload API into the channel's id; and nothing is posted again later.
 func TestScheduledSummariesPostedOnceWithCharts(t *testing.T) {
 	srv := redistest.Start(t)
-	e := testenv.New(t, srv.Client(t))
-	for i := range 6 {
-		c := e.Chat(t, "s"+string(rune('a'+i)), "fi")
-		c.Send("/start u-kotipesa")
-		for range 5 {
-			c.Press("🙂")
-		}
-		c.Press("10")
-		c.Send("/skip")
-	}
+	seedW47(t, testenv.New(t, srv.Client(t)), "kotipesa", "10")
 	ctx := context.Background()
 	a, err := build(ctx, "../../config.yaml", env(map[string]string{"REDIS_URL": "redis://" + srv.Addr,
 		"PALAUTE_PSEUDONYM_SECRET": "0123456789abcdef0123"}), io.Discard)
@@ -166,12 +156,7 @@ func TestShutdownWaitsForSlashSummaries(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(hook.Close)
-	form := url.Values{"command": {"/palaute"}, "text": {"summary 2026-11"}, "channel_id": {"CJOHTO"}, "channel_name": {"johto"},
-		"team_id": {"T1"}, "user_id": {"U1"}, "response_url": {hook.URL + "/actions/T1/1/x"}, "trigger_id": {"1"}}
-	body := form.Encode()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/slack/commands", strings.NewReader(body))
-	slackSign(req, secret, body, time.Now())
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := postSlash(addr, secret, "johto", "CJOHTO", "summary 2026-11", hook.URL+"/actions/T1/1/x")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,18 +13,24 @@ import (
 	"github.com/palaute/palaute/store"
 )
 
-func TestSummaryAndExportCommands(t *testing.T) {
-	srv := redistest.Start(t)
-	e := testenv.New(t, srv.Client(t))
+// seedW47 completes six youth surveys of the unit with public code unit through e (an engine in
+// 2026-W47): 🙂 to every scale, nps to the NPS, no words.
+func seedW47(t *testing.T, e *testenv.Env, unit, nps string) {
+	t.Helper()
 	for i := 0; i < 6; i++ {
-		c := e.Chat(t, "s"+string(rune('a'+i)), "fi")
-		c.Send("/start u-kotipesa")
+		c := e.Chat(t, unit+"-w47-"+strconv.Itoa(i), "fi")
+		c.Send("/start u-" + unit)
 		for j := 0; j < 5; j++ {
 			c.Press("🙂")
 		}
-		c.Press("10")
+		c.Press(nps)
 		c.Send("/skip")
 	}
+}
+
+func TestSummaryAndExportCommands(t *testing.T) {
+	srv := redistest.Start(t)
+	seedW47(t, testenv.New(t, srv.Client(t)), "kotipesa", "10")
 	vars := env(map[string]string{"REDIS_URL": "redis://" + srv.Addr, "PALAUTE_PSEUDONYM_SECRET": "0123456789abcdef0123"})
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"summary", "-config", "../../config.yaml", "-unit", "kotipesa", "-period", "2026-W47", "-lang", "en"}, vars, nil, &out); err != nil {
