@@ -1,4 +1,5 @@
-// Command palaute is the feedback bot: serve, demo, validate, invite, poster, summary, export.
+// Command palaute is the feedback bot: serve, demo, validate, invite, poster, summary, export, health,
+// loadtest.
 package main
 
 import (
@@ -37,7 +38,7 @@ Usage:
   palaute health   [-url http://127.0.0.1:8080/readyz]        exit 0 when a running palaute serve is ready
   palaute loadtest -redis redis://127.0.0.1:6379/0 [-users N] the load benchmark (a real Redis; see README)
 
-Every command takes -config (default: config.yaml if present, else built-in defaults).
+Every command but validate takes -config (default: config.yaml if present, else built-in defaults).
 `
 
 // run is the whole program; main only calls it.
@@ -65,5 +66,5 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-// extra holds the commands added by other files (invite, poster, summary, export).
+// extra holds the commands added by other files (invite, poster, summary, export, health, loadtest).
 var extra = map[string]func(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error{}

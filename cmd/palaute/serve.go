@@ -26,9 +26,9 @@ import (
 // clock is the time the scheduler goes by. Only the test binary's serve mode (cmd/palaute tests) moves it.
 var clock = time.Now
 
-// ErrShutdownDeadline is returned by serve when the updates in hand did not finish within shutdown_timeout.
+// errShutdownDeadline is returned by serve when the updates in hand did not finish within shutdown_timeout.
 // They were not acknowledged, so Telegram sends them again (to this or another replica).
-var ErrShutdownDeadline = errors.New("shutdown deadline passed")
+var errShutdownDeadline = errors.New("shutdown deadline passed")
 
 // component is one part of `palaute serve` run under the errgroup until ctx ends.
 type component struct {
@@ -179,7 +179,7 @@ func serveApp(ctx context.Context, a *app, started chan<- string) error {
 		}
 		for _, d := range w.drain {
 			if err := d(sctx); err != nil {
-				return fmt.Errorf("%w (%v): %w", ErrShutdownDeadline, deadline, err)
+				return fmt.Errorf("%w (%v): %w", errShutdownDeadline, deadline, err)
 			}
 		}
 		return nil
@@ -196,7 +196,7 @@ func serveApp(ctx context.Context, a *app, started chan<- string) error {
 		select {
 		case err = <-waited:
 		case <-t.C:
-			err = fmt.Errorf("%w (%v): updates still in hand were not acknowledged and will be sent again", ErrShutdownDeadline, deadline)
+			err = fmt.Errorf("%w (%v): updates still in hand were not acknowledged and will be sent again", errShutdownDeadline, deadline)
 		}
 	}
 	if err != nil {
