@@ -20,13 +20,17 @@ func TestCodingRulesDir(t *testing.T) {
 		t.Fatalf("default rules_dir = %q, %v; want the embedded rules", c.Coding.RulesDir, err)
 	}
 	file := filepath.Join(dir, "polarity.yaml")
-	os.WriteFile(file, []byte("x: 1\n"), 0o644)
+	if err := os.WriteFile(file, []byte("x: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, x := range []struct {
 		dir     string
 		wantErr bool
 	}{{t.TempDir(), false}, {filepath.Join(dir, "nosuch"), true}, {file, true}} {
 		p := filepath.Join(t.TempDir(), "config.yaml")
-		os.WriteFile(p, []byte("coding:\n  rules_dir: "+x.dir+"\n"), 0o644)
+		if err := os.WriteFile(p, []byte("coding:\n  rules_dir: "+x.dir+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		c, err := Load(p, env)
 		if err != nil || c.Coding.RulesDir != x.dir {
 			t.Fatalf("rules_dir %s: %q, %v", x.dir, c.Coding.RulesDir, err)
