@@ -283,20 +283,28 @@ func procStatus(pid int, field string) int64 {
 // scrapeMetric returns the sum of the samples of metric name whose labels include every one of labels
 // (each written key="value"), read from the /metrics of the process at addr.
 func scrapeMetric(addr, name string, labels ...string) (float64, error) {
+	sum, _, err := scrapeSamples(addr, name, labels...)
+	return sum, err
+}
+
+// scrapeSamples is scrapeMetric that also says how many samples it summed (0: there is no such metric).
+func scrapeSamples(addr, name string, labels ...string) (sum float64, n int, err error) {
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return metricSum(string(b), name, labels...), nil
+	sum, n = metricSum(string(b), name, labels...)
+	return sum, n, nil
 }
 
-func metricSum(text, name string, labels ...string) float64 {
-	var sum float64
+// metricSum is the sum of the samples of name with labels in text (Prometheus text format), and how many
+// there were.
+func metricSum(text, name string, labels ...string) (sum float64, n int) {
 lines:
 	for _, l := range strings.Split(text, "\n") {
 		if l == "" || l[0] == '#' {
@@ -318,9 +326,10 @@ lines:
 		f := strings.Fields(l)
 		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
 			sum += v
+			n++
 		}
 	}
-	return sum
+	return sum, n
 }
 
 // webhookDriver plays Telegram and the people: it posts updates to palaute's webhook(s) and reads what the

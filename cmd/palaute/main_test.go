@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/palaute/palaute/metrics"
+	"github.com/palaute/palaute/router"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -224,8 +226,21 @@ func TestWarnsOfMissingSlackChannelsAtStart(t *testing.T) {
 				a.cfg.Units[1].SlackChannel = ""
 			}
 			logs.Reset()
-			if err := wireSlack(ctx, &wiring{app: a, mux: http.NewServeMux(), metrics: metrics.New()}); err != nil {
+			m := metrics.New()
+			if err := wireSlack(ctx, &wiring{app: a, mux: http.NewServeMux(), metrics: m}); err != nil {
 				t.Fatalf("start refused: %v", err)
+			}
+			if x.token != "" {
+				// With posting on, /metrics shows what waits for a channel: nothing yet.
+				ms := httptest.NewServer(m.Handler())
+				defer ms.Close()
+				for _, kind := range []string{router.KindUrgent, router.KindHourly, router.KindDigest} {
+					name := "palaute_feedback_waiting_" + kind
+					v, n, err := scrapeSamples(strings.TrimPrefix(ms.URL, "http://"), name)
+					if err != nil || n != 1 || v != 0 {
+						t.Errorf("/metrics: %s = %v in %d samples (%v), want one sample of 0", name, v, n, err)
+					}
+				}
 			}
 			var warns []string
 			for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {

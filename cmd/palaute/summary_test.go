@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,6 +68,23 @@ func TestSummaryAndExportCommands(t *testing.T) {
 	}
 	if err := run(context.Background(), post, slackVars, nil, &out); err == nil || !strings.Contains(err.Error(), "queued or posted to #palaute-kotipesa already") {
 		t.Errorf("second -post: %v", err)
+	}
+	// satama without its slack_channel: its own summary has nowhere to go.
+	base, err := os.ReadFile("../../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noChannel := strings.Replace(string(base), `slack_channel: "#palaute-satama"`, `slack_channel: ""`, 1)
+	if noChannel == string(base) {
+		t.Fatal(`config.yaml has no slack_channel: "#palaute-satama" to blank`)
+	}
+	noChannelPath := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(noChannelPath, []byte(noChannel), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"summary", "-config", noChannelPath, "-unit", "satama", "-period", "2026-W47", "-post"}, slackVars, nil, &out)
+	if err == nil || !strings.Contains(err.Error(), `-post: unit "satama" has no slack_channel`) {
+		t.Errorf("-post of a unit without slack_channel: %v", err)
 	}
 	if d, _ := store.NewOutbox(srv.Client(t), "pl:").Depth(context.Background()); d != 1 {
 		t.Errorf("outbox holds %d posts, want 1", d)
