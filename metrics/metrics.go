@@ -11,8 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/palaute/palaute/router"
 )
 
 // Metrics are the process's collectors on their own registry.
@@ -30,8 +28,9 @@ type Metrics struct {
 	Surveys         *prometheus.CounterVec // flow, event: started, completed, abandoned
 }
 
-// New registers the collectors (and the Go and process collectors) on a fresh registry.
-func New() *Metrics {
+// New registers the collectors (and the Go and process collectors) on a fresh registry. postKinds are the
+// kinds of feedback posts (the router's PostKinds), whose series are there from the start.
+func New(postKinds ...string) *Metrics {
 	r := prometheus.NewRegistry()
 	m := &Metrics{
 		Registry: r,
@@ -60,9 +59,7 @@ func New() *Metrics {
 	r.MustRegister(m.MessagesIn, m.RepliesOut, m.SendErrors, m.HandleSeconds, m.RedisRoundTrips, m.RedisErrors, m.OutboxRetries,
 		m.SummariesPosted, m.AlertsPosted, m.Surveys,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	// The kinds of feedback posts (cmd/palaute counts a post under router.PostKind of its key) are present
-	// at 0 from the start, so an alert rule sees the series.
-	for _, k := range router.PostKinds {
+	for _, k := range postKinds { // present at 0 from the start, so an alert rule sees the series
 		m.AlertsPosted.WithLabelValues(k)
 	}
 	return m

@@ -20,7 +20,7 @@ func TestRedisHookCountsRoundTripsAndFaults(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 1, MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
-	m := metrics.New()
+	m := metrics.New("urgent", "corrective", "digest")
 	rdb.AddHook(m.RedisHook("store"))
 	ctx := context.Background()
 	// Connect first: a new connection's handshake (HELLO, CLIENT ...) is round trips too.

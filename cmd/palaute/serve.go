@@ -20,6 +20,7 @@ import (
 
 	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/metrics"
+	"github.com/palaute/palaute/router"
 	"github.com/palaute/palaute/store"
 )
 
@@ -84,7 +85,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout i
 func serveApp(ctx context.Context, a *app, started chan<- string) error {
 	log := a.log
 	redis.SetLogger(&redisLog{log: log}) // go-redis logs to stderr in plain text otherwise
-	m := metrics.New()
+	m := metrics.New(router.PostKinds...)
 	a.rdb.AddHook(m.RedisHook("store"))
 	if a.limiterRDB == a.rdb && a.cfg.Redis.URL != "" {
 		// The send rate limiters get their own client: their round trips and errors show apart from the
