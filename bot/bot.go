@@ -63,6 +63,7 @@ type Button struct {
 // Session is one person's conversation state, stored under their pseudonym with a TTL.
 type Session struct {
 	Version  int64             `json:"-"` // set by the store, checked on commit
+	Cached   bool              `json:"-"` // the store answered from memory (see FreshLoader)
 	Lang     string            `json:"l,omitempty"`
 	Unit     string            `json:"u,omitempty"`
 	Audience flows.Audience    `json:"a,omitempty"`
@@ -125,10 +126,17 @@ var ErrConflict = errors.New("session changed concurrently")
 // ErrUnavailable wraps store errors: the person is asked to try again in a moment.
 var ErrUnavailable = errors.New("store unavailable")
 
-// Store keeps sessions and publishes responses. Load and Commit are one round trip each.
+// Store keeps sessions and publishes responses. Load is one round trip or none, Commit one.
 type Store interface {
 	Load(ctx context.Context, pid string) (*Session, Marks, error)
 	Commit(ctx context.Context, c Commit) error
+}
+
+// FreshLoader is a Store whose Load may answer from memory (and sets Session.Cached when it does).
+// A commit's compare-and-set catches a remembered session that is out of date; a turn that commits
+// nothing is run again on LoadFresh, which reads the store itself.
+type FreshLoader interface {
+	LoadFresh(ctx context.Context, pid string) (*Session, Marks, error)
 }
 
 // Observer is told about survey events (for metrics): started, completed, abandoned.

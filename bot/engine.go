@@ -136,14 +136,31 @@ func (e *Engine) PID(channel, user string) string {
 // wraps ErrUnavailable.
 func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 	pid := e.PID(in.Channel, in.User)
+	var fresh *Session // read from the store after a turn on a remembered session
+	var freshMarks Marks
+	haveFresh := false
 	for attempt := 0; ; attempt++ {
-		s, marks, err := e.o.Store.Load(ctx, pid)
-		if err != nil {
-			return e.unavailable(in), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
+		s, marks, err := fresh, freshMarks, error(nil)
+		if !haveFresh {
+			if s, marks, err = e.o.Store.Load(ctx, pid); err != nil {
+				return e.unavailable(in), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
+			}
 		}
+		haveFresh = false
 		t := e.turn(in, s, marks)
 		t.run(ctx)
 		if t.commit == nil {
+			// Nothing to write, so no compare-and-set checks a remembered session: the store's own copy
+			// is read, and the turn is run again only if it differs (a turn may have used an invitation).
+			if fl, ok := e.o.Store.(FreshLoader); ok && s != nil && s.Cached && attempt < 4 {
+				if fresh, freshMarks, err = fl.LoadFresh(ctx, pid); err != nil {
+					return e.unavailable(in), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
+				}
+				if fresh == nil || fresh.Version != s.Version {
+					haveFresh = true
+					continue
+				}
+			}
 			return t.out, nil
 		}
 		t.commit.PID = pid

@@ -377,7 +377,7 @@ func TestForget(t *testing.T) {
 	if s == nil || len(s.Events) != 3 {
 		t.Fatalf("forgotten session should keep only its event ids: %+v", s)
 	}
-	s.Events, s.Version = nil, 0
+	s.Events, s.Version, s.Cached = nil, 0, false
 	if !reflect.DeepEqual(*s, bot.Session{}) {
 		t.Fatalf("session kept more than event ids after /forget: %+v", s)
 	}
@@ -580,4 +580,40 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("%d event ids kept", len(s.Events))
 		}
 	})
+}
+
+// Two replicas on one Redis, each remembering sessions: a turn that writes nothing (free text at a choice
+// question) on the replica whose memory is out of date answers from the session in Redis, and one that
+// writes (a button press) never overwrites the other replica's answer.
+func TestReplicasRememberingSessions(t *testing.T) {
+	rdb := mini(t)
+	a, b := testenv.New(t, rdb), testenv.New(t, rdb)
+	c := a.Chat(t, "u-replicas", "en")
+	c.Send("/start u-kotipesa")
+	first := c.Last
+	c.Env = b
+	c.Press("🙂") // b: the first question answered, the second asked
+	var second string
+	for _, r := range c.Last {
+		if r.Kind == bot.Message && len(r.Buttons) > 0 {
+			second = r.Text
+		}
+	}
+	if second == "" {
+		t.Fatalf("no second question after the first answer:\n%s", testenv.Dump(c.Last))
+	}
+	c.Env = a // a still remembers the first question open
+	before := a.Snapshot(t)
+	r := c.Send("hmm")
+	mustHave(t, r, "Please choose an answer")
+	mustHave(t, r, second)
+	if after := a.Snapshot(t); !reflect.DeepEqual(before, after) {
+		t.Fatal("free text at a choice question changed stored state")
+	}
+	// The first question's button, pressed again on a: already answered, whatever a remembered.
+	c.Last = first
+	mustHave(t, c.Press("😄"), "That question has already been answered.")
+	if got := a.Responses(t, "kotipesa"); len(got) != 0 {
+		t.Fatalf("responses %v before the survey ended", got)
+	}
 }

@@ -59,6 +59,9 @@ type Redis struct {
 	// redis+sentinel://[:pass@]host1:port,host2:port/master; or several addresses a,b,c for a Cluster.
 	URL    string `yaml:"url"`
 	Prefix string `yaml:"prefix"`
+	// SessionCache: how many people's sessions each process remembers, so that the next message of a
+	// conversation needs one round trip, not two (0: none). About 500 bytes each.
+	SessionCache int `yaml:"session_cache"`
 }
 
 type Telegram struct {
@@ -158,7 +161,7 @@ type Log struct {
 // Default returns a configuration that runs with no external service.
 func Default() Config {
 	return Config{
-		Redis:     Redis{Prefix: "pl:"},
+		Redis:     Redis{Prefix: "pl:", SessionCache: 10000},
 		Telegram:  Telegram{Mode: "polling", APIURL: "https://api.telegram.org", BotName: "palaute_bot", WebhookPath: "/telegram", PerChatRate: 1, GlobalRate: 30, MaxBodyBytes: 1 << 20},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Anonymity: Anonymity{MinResponses: 5, MinComments: 10},
@@ -267,6 +270,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Redis.Prefix == "" || strings.ContainsAny(c.Redis.Prefix, "{} ") {
 		bad("redis.prefix", "must be non-empty without braces or spaces, like pl:")
+	}
+	if c.Redis.SessionCache < 0 {
+		bad("redis.session_cache", "must be 0 (no cache) or more")
 	}
 	if !slices.Contains([]string{"polling", "webhook"}, c.Telegram.Mode) {
 		bad("telegram.mode", "must be polling or webhook, not %q", c.Telegram.Mode)

@@ -65,6 +65,22 @@ func New(postKinds ...string) *Metrics {
 	return m
 }
 
+// SessionCache exports the session cache's hits and misses (loads answered from memory, and loads that
+// went to Redis) as palaute_session_cache_loads_total{result}.
+func (m *Metrics) SessionCache(stats func() (hits, misses int64)) {
+	for _, r := range []struct {
+		label string
+		pick  func() float64
+	}{
+		{"hit", func() float64 { h, _ := stats(); return float64(h) }},
+		{"miss", func() float64 { _, n := stats(); return float64(n) }},
+	} {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "palaute_session_cache_loads_total",
+			Help:        "Session loads answered by the process's session cache (hit) or by Redis (miss).",
+			ConstLabels: prometheus.Labels{"result": r.label}}, r.pick))
+	}
+}
+
 // RedisHook counts the round trips and failures of one Redis client under the label client. Add it with
 // rdb.AddHook(m.RedisHook("store")).
 func (m *Metrics) RedisHook(client string) redis.Hook {

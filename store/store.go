@@ -10,24 +10,76 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/palaute/palaute/bot"
 )
 
 // Store is the engine's session store on Redis.
+//
+// With a session cache (WithSessionCache), Store remembers the session and marks each person's last load
+// or commit left in Redis, so the next message of a conversation this process handles needs no load: its
+// commit is the only round trip. The cache is never trusted: the commit is a compare-and-set on the
+// version, every version is unique (the Redis server's time in microseconds, or one more than the last),
+// and a commit that finds another version gets it back in the same round trip, for the engine's retry.
 type Store struct {
-	rdb    redis.UniversalClient
-	prefix string
+	rdb          redis.UniversalClient
+	prefix       string
+	cache        *lru.Cache[string, cached] // nil: every Load reads Redis
+	hits, misses atomic.Int64
 }
+
+// cached is what Redis held for a person: the session's stored value ("<version> <json>", "" for none)
+// and the marks, and when Store learnt it.
+type cached struct {
+	raw, marks string
+	at         time.Time
+}
+
+// cacheAge is how long a cached session is used. Sessions live survey.session_ttl + 48 h after their last
+// commit, so a session this young cannot have expired in Redis.
+const cacheAge = 10 * time.Minute
 
 var _ bot.Store = (*Store)(nil)
 
+// Option configures a Store.
+type Option func(*Store)
+
+// WithSessionCache keeps the sessions of the n people who wrote last in memory (an LRU; n <= 0: none).
+func WithSessionCache(n int) Option {
+	return func(s *Store) {
+		if n > 0 {
+			s.cache, _ = lru.New[string, cached](n) // errors only for n <= 0
+		}
+	}
+}
+
 // New returns a store using keys that start with prefix (e.g. "pl:").
-func New(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: prefix}
+func New(rdb redis.UniversalClient, prefix string, opts ...Option) *Store {
+	s := &Store{rdb: rdb, prefix: prefix}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// CacheStats counts the loads the session cache answered (hits) and those that went to Redis (misses).
+func (s *Store) CacheStats() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
+
+// remember keeps what Redis holds for pid (raw: the session's stored value, "" for none). No session is
+// not kept: a person the engine has never seen is looked up in Redis.
+func (s *Store) remember(pid, raw, marks string) {
+	switch {
+	case s.cache == nil:
+	case raw == "":
+		s.cache.Remove(pid)
+	default:
+		s.cache.Add(pid, cached{raw: raw, marks: marks, at: time.Now()})
+	}
 }
 
 // Client is the Redis client the store uses.
@@ -69,8 +121,27 @@ func aggKey(prefix, unit, audience, week string) string {
 	return unitKey(prefix, unit, "agg:"+audience+":"+week)
 }
 
-// Load reads the session and marks in one round trip.
+// Load reads the session and marks in one round trip, or none when the session cache has them (the
+// session is then marked Cached).
 func (s *Store) Load(ctx context.Context, pid string) (*bot.Session, bot.Marks, error) {
+	if s.cache != nil {
+		if c, ok := s.cache.Get(pid); ok && time.Since(c.at) < cacheAge {
+			s.hits.Add(1)
+			sess, marks, err := decode(c.raw, c.marks)
+			if sess != nil {
+				sess.Cached = true
+			}
+			return sess, marks, err
+		}
+		s.misses.Add(1)
+	}
+	return s.LoadFresh(ctx, pid)
+}
+
+var _ bot.FreshLoader = (*Store)(nil)
+
+// LoadFresh reads the session and marks from Redis in one round trip.
+func (s *Store) LoadFresh(ctx context.Context, pid string) (*bot.Session, bot.Marks, error) {
 	var sess, marks *redis.StringCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		sess = p.Get(ctx, s.SessionKey(pid))
@@ -80,18 +151,26 @@ func (s *Store) Load(ctx context.Context, pid string) (*bot.Session, bot.Marks, 
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, nil, fmt.Errorf("load session: %w", err)
 	}
+	raw, m := sess.Val(), marks.Val() // "" for a missing key
+	out, ms, err := decode(raw, m)
+	if err == nil {
+		s.remember(pid, raw, m)
+	}
+	return out, ms, err
+}
+
+// decode reads a stored session ("" for none) and marks.
+func decode(raw, marks string) (*bot.Session, bot.Marks, error) {
 	var out *bot.Session
-	if raw, err := sess.Result(); err == nil {
-		out, err = decodeSession(raw)
-		if err != nil {
+	if raw != "" {
+		var err error
+		if out, err = decodeSession(raw); err != nil {
 			return nil, nil, err
 		}
 	}
 	m := bot.Marks{}
-	if raw, err := marks.Result(); err == nil {
-		for _, f := range strings.Fields(raw) {
-			m[f] = true
-		}
+	for _, f := range strings.Fields(marks) {
+		m[f] = true
 	}
 	return out, m, nil
 }
@@ -124,22 +203,30 @@ func decodeSession(raw string) (*bot.Session, error) {
 }
 
 // commitScript writes a session only if its version is still the one loaded (compare-and-set),
-// and adds a "counted once" mark. KEYS: session, marks. ARGV: prev version, new value, ttl ms, mark,
-// mark ttl ms. Returns 1, or 0 on a version conflict.
+// and adds a "counted once" mark. The new version is the server's time in microseconds, or one more than
+// the last when that is not later: no two writes share a version, even across a session that expired or a
+// Redis that lost its last second, so a version someone remembers names one value only.
+// KEYS: session, marks. ARGV: prev version, new value, ttl ms, mark, mark ttl ms.
+// Returns {1, new version, marks}, or on a version conflict {0, stored value, marks} (false for none).
 var commitScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 local ver = 0
 if cur then ver = tonumber(string.match(cur, '^(%d+) ')) or -1 end
-if ver ~= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], (ver + 1) .. ' ' .. ARGV[2], 'PX', ARGV[3])
+local m = redis.call('GET', KEYS[2])
+if ver ~= tonumber(ARGV[1]) then return {0, cur, m} end
+local t = redis.call('TIME')
+local nv = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if nv <= ver then nv = ver + 1 end
+nv = string.format('%.0f', nv)
+redis.call('SET', KEYS[1], nv .. ' ' .. ARGV[2], 'PX', ARGV[3])
 if ARGV[4] ~= '' then
-  local m = redis.call('GET', KEYS[2]) or ''
   local ttl = tonumber(ARGV[5])
   local old = redis.call('PTTL', KEYS[2])
   if old > ttl then ttl = old end
-  redis.call('SET', KEYS[2], m .. ' ' .. ARGV[4], 'PX', ttl)
+  m = (m or '') .. ' ' .. ARGV[4]
+  redis.call('SET', KEYS[2], m, 'PX', ttl)
 end
-return 1
+return {1, nv, m}
 `)
 
 // publishScript appends an entry to a unit's stream and bumps its counters, once per marker.
@@ -217,9 +304,18 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 			return fmt.Errorf("commit: %w", err)
 		}
 	}
-	if n, _ := cmds[len(cmds)-1].Int(); n != 1 {
+	r, err := cmds[len(cmds)-1].Slice()
+	if err != nil || len(r) != 3 {
+		return fmt.Errorf("commit: unexpected answer %v: %w", r, err)
+	}
+	ok, _ := r[0].(int64)
+	v, _ := r[1].(string)
+	marks, _ := r[2].(string)
+	if ok != 1 {
+		s.remember(c.PID, v, marks) // what the retry will load
 		return bot.ErrConflict
 	}
+	s.remember(c.PID, v+" "+val, marks)
 	return nil
 }
 

@@ -22,6 +22,7 @@ func TestStoreSuite(t *testing.T) {
 			t.Run("publish once per marker", func(t *testing.T) { testPublish(t, b) })
 			t.Run("marks", func(t *testing.T) { testMarks(t, b) })
 			t.Run("ttl", func(t *testing.T) { testTTL(t, b) })
+			t.Run("session cache", func(t *testing.T) { testSessionCache(t, b) })
 		})
 	}
 }
@@ -41,27 +42,30 @@ func testSession(t *testing.T, b redistest.Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Version != 1 || got.Lang != "sv" || got.Step != 3 || got.Answers["words"] != "hyvä" || got.Events[0] != "7" {
+	if got.Version <= 0 || got.Lang != "sv" || got.Step != 3 || got.Answers["words"] != "hyvä" || got.Events[0] != "7" {
 		t.Fatalf("loaded %+v", got)
 	}
 	// A second writer that loaded version 0 loses.
 	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 0, Session: sess, TTL: time.Hour}); !errors.Is(err, bot.ErrConflict) {
 		t.Fatalf("stale commit: err = %v, want ErrConflict", err)
 	}
-	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 1, Session: sess, TTL: time.Hour}); err != nil {
+	v1 := got.Version
+	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: v1, Session: sess, TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := st.Load(ctx, "pid1"); got.Version != 2 {
-		t.Fatalf("version = %d, want 2", got.Version)
+	got, _, _ = st.Load(ctx, "pid1")
+	if got.Version <= v1 {
+		t.Fatalf("version %d after %d", got.Version, v1)
 	}
 	// A forgotten session keeps only its event ids.
-	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 2, Session: &bot.Session{Events: []string{"7"}}, TTL: time.Hour}); err != nil {
+	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: got.Version, Session: &bot.Session{Events: []string{"7"}}, TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := st.Load(ctx, "pid1"); got == nil || got.Lang != "" || got.Answers != nil || got.Events[0] != "7" {
+	got, _, _ = st.Load(ctx, "pid1")
+	if got == nil || got.Lang != "" || got.Answers != nil || got.Events[0] != "7" {
 		t.Fatalf("forgotten session kept more than its event ids: %+v", got)
 	}
-	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: 3}); err == nil {
+	if err := st.Commit(ctx, bot.Commit{PID: "pid1", Prev: got.Version}); err == nil {
 		t.Fatal("a commit without a session was accepted")
 	}
 	// A session written before anchors (the first message id in "m", its time in "mt") loads with that
@@ -95,7 +99,7 @@ func testPublish(t *testing.T, b redistest.Backend) {
 	pub := bot.Publication{Unit: "u1", Audience: "youth", Week: w, Marker: "run:abc", Stream: "resp",
 		Fields: []string{"aud", "youth", "a.help", "4"}, Counts: []string{"n", "nuoret.help=4"}}
 	for i := 0; i < 3; i++ { // a redelivered completion publishes once
-		if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: int64(i), Session: &bot.Session{}, TTL: time.Hour, Publish: []bot.Publication{pub}}); err != nil {
+		if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: version(t, st, "p"), Session: &bot.Session{}, TTL: time.Hour, Publish: []bot.Publication{pub}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,7 +117,7 @@ func testPublish(t *testing.T, b redistest.Backend) {
 	}
 	// A second response in the same week gets a later id with the same week time.
 	pub.Marker = "run:def"
-	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: 3, Session: &bot.Session{}, TTL: time.Hour, Publish: []bot.Publication{pub}}); err != nil {
+	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: version(t, st, "p"), Session: &bot.Session{}, TTL: time.Hour, Publish: []bot.Publication{pub}}); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := rdb.XLen(ctx, st.UnitKey("u1", "resp")).Result(); n != 2 {
@@ -126,6 +130,19 @@ func testPublish(t *testing.T, b redistest.Backend) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// version is the version of pid's stored session (0: none).
+func version(tb testing.TB, st *store.Store, pid string) int64 {
+	tb.Helper()
+	s, _, err := st.Load(context.Background(), pid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if s == nil {
+		return 0
+	}
+	return s.Version
+}
+
 func testMarks(t *testing.T, b redistest.Backend) {
 	ctx := context.Background()
 	st := store.New(b.New(t), "pl:")
@@ -133,7 +150,7 @@ func testMarks(t *testing.T, b redistest.Backend) {
 	if err := st.Commit(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	c.Prev, c.Mark = 1, "laheiset:2026-11"
+	c.Prev, c.Mark = version(t, st, "p"), "laheiset:2026-11"
 	if err := st.Commit(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +159,7 @@ func testMarks(t *testing.T, b redistest.Backend) {
 		t.Fatalf("marks = %v", marks)
 	}
 	// Forgetting the session keeps the marks: a retake after /forget is still counted once.
-	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: 2, Session: &bot.Session{}, TTL: time.Hour}); err != nil {
+	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: version(t, st, "p"), Session: &bot.Session{}, TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	if _, marks, _ := st.Load(ctx, "p"); !marks["nuoret:2026-11"] {
@@ -182,5 +199,106 @@ func TestParseUnitKey(t *testing.T) {
 		if u, r, ok := st.ParseUnitKey(k); ok {
 			t.Errorf("ParseUnitKey(%q) = %q, %q", k, u, r)
 		}
+	}
+}
+
+// Two replicas with session caches on one Redis: a conversation handled by one replica needs only its
+// commit, and a replica whose cached session is stale never overwrites a newer one: its commit fails and
+// brings the newer session back in the same round trip.
+func testSessionCache(t *testing.T, b redistest.Backend) {
+	ctx := context.Background()
+	rdbA := b.New(t) // both replicas' client: round trips are counted around the first replica's calls only
+	tripsA := &redistest.RoundTrips{}
+	rdbA.AddHook(tripsA)
+	a, other := store.New(rdbA, "pl:", store.WithSessionCache(100)), store.New(rdbA, "pl:", store.WithSessionCache(100))
+	load := func(st *store.Store) (*bot.Session, bot.Marks) {
+		t.Helper()
+		s, m, err := st.Load(ctx, "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, m
+	}
+	commit := func(st *store.Store, prev int64, step int, mark string) error {
+		t.Helper()
+		return st.Commit(ctx, bot.Commit{PID: "p", Prev: prev, Session: &bot.Session{Unit: "u1", Step: step}, TTL: time.Hour, Mark: mark, MarkTTL: time.Hour})
+	}
+
+	// A person's first message: one load (nothing there) and one commit. Every later message: the commit only.
+	s, _ := load(a)
+	if s != nil {
+		t.Fatalf("fresh load = %+v", s)
+	}
+	if err := commit(a, 0, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	for step := 2; step <= 4; step++ {
+		before := tripsA.N()
+		s, _ := load(a)
+		if err := commit(a, s.Version, step, ""); err != nil {
+			t.Fatal(err)
+		}
+		if n := tripsA.N() - before; n != 1 {
+			t.Fatalf("message %d took %d round trips, want 1 (the commit)", step, n)
+		}
+	}
+	if hits, misses := a.CacheStats(); hits != 3 || misses != 1 {
+		t.Fatalf("cache hits %d, misses %d; want 3, 1", hits, misses)
+	}
+	// The engine is told which sessions came from memory, and can read Redis itself.
+	if s, _ := load(a); !s.Cached {
+		t.Fatal("a session from the cache is not marked Cached")
+	}
+	if s, _, err := a.LoadFresh(ctx, "p"); err != nil || s.Cached || s.Step != 4 {
+		t.Fatalf("LoadFresh = %+v, %v", s, err)
+	}
+
+	// The other replica takes the next message and completes the survey (a mark).
+	s, _ = load(other)
+	if s.Step != 4 {
+		t.Fatalf("the other replica loaded step %d, want 4", s.Step)
+	}
+	if err := commit(other, s.Version, 5, "youth:2026-11"); err != nil {
+		t.Fatal(err)
+	}
+	// The first replica still remembers step 4: its commit loses, and its retry loads step 5 and the mark
+	// without asking Redis again.
+	stale, _ := load(a)
+	if err := commit(a, stale.Version, 5, ""); !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("commit on a stale cached session: err = %v, want ErrConflict", err)
+	}
+	before := tripsA.N()
+	s, marks := load(a)
+	if s.Step != 5 || !marks["youth:2026-11"] || tripsA.N() != before {
+		t.Fatalf("after the conflict: step %d, marks %v, %d round trips; want step 5, the mark, 0", s.Step, marks, tripsA.N()-before)
+	}
+	if err := commit(a, s.Version, 6, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	// Redis loses the last write (a crash between AOF fsyncs): the other replica, which remembers the
+	// version before it, writes from there. The version it writes is new, so the first replica, which
+	// remembers the lost write, cannot take it for its own.
+	lost := rdbA.Get(ctx, a.SessionKey("p")).Val()
+	mine, _ := load(a)
+	s, _ = load(other) // step 5, from its own commit
+	if err := rdbA.Set(ctx, a.SessionKey("p"), strconv.FormatInt(s.Version, 10)+" "+`{"u":"u1","i":5}`, time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(other, s.Version, 7, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(a, mine.Version, 7, ""); !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("a commit on the lost write (%s) overwrote the other replica's: err = %v", lost, err)
+	}
+
+	// A session gone from Redis is gone for the cache too, after one failed commit.
+	rdbA.Del(ctx, a.SessionKey("p"))
+	s, _ = load(a)
+	if err := commit(a, s.Version, 8, ""); !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("commit on a deleted session: err = %v", err)
+	}
+	if s, _ := load(a); s != nil {
+		t.Fatalf("after the conflict the deleted session still loads: %+v", s)
 	}
 }

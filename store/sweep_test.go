@@ -30,17 +30,20 @@ func testSweep(t *testing.T, b redistest.Backend) {
 	now := time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
 	old := period.WeekOf(now.AddDate(0, 0, -410))
 	recent := period.WeekOf(now.AddDate(0, 0, -30))
-	prev := int64(0)
 	for _, unit := range []string{"u1", "gone"} { // "gone" is not in the configuration any more
 		for _, w := range []period.Period{old, recent} {
 			pubs := []bot.Publication{
 				{Unit: unit, Audience: "youth", Week: w, Marker: "r" + w.String(), Stream: "resp", Fields: []string{"a.words", "secret text"}, Counts: []string{"n"}},
 				{Unit: unit, Audience: "youth", Week: w, Marker: "f" + w.String(), Stream: "fb", Fields: []string{"text", "old feedback", "pol", "positive"}, Counts: []string{"fb.n", "fb.pol=positive"}},
 			}
+			s, _, _ := st.Load(ctx, "p")
+			prev := int64(0)
+			if s != nil {
+				prev = s.Version
+			}
 			if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: prev, Session: &bot.Session{}, TTL: time.Hour, Publish: pubs}); err != nil {
 				t.Fatal(err)
 			}
-			prev++
 		}
 	}
 	deadKey := "pl:{outbox}:dead"

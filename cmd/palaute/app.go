@@ -92,7 +92,7 @@ func build(ctx context.Context, path string, env func(string) string, logw io.Wr
 	if err != nil {
 		return nil, err
 	}
-	a.store = store.New(a.rdb, cfg.Redis.Prefix)
+	a.store = store.New(a.rdb, cfg.Redis.Prefix, store.WithSessionCache(cfg.Redis.SessionCache))
 	a.limiterRDB = a.rdb
 	a.invites = store.NewInvitations(a.store, a.flows)
 	a.opts = bot.Options{

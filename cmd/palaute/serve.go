@@ -87,6 +87,7 @@ func serveApp(ctx context.Context, a *app, started chan<- string) error {
 	redis.SetLogger(&redisLog{log: log}) // go-redis logs to stderr in plain text otherwise
 	m := metrics.New(router.PostKinds...)
 	a.rdb.AddHook(m.RedisHook("store"))
+	m.SessionCache(a.store.CacheStats)
 	if a.limiterRDB == a.rdb && a.cfg.Redis.URL != "" {
 		// The send rate limiters get their own client: their round trips and errors show apart from the
 		// message path's, and a burst of sends cannot starve the sessions of pooled connections.

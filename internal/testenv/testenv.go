@@ -62,7 +62,7 @@ func New(tb testing.TB, rdb redis.UniversalClient, opts ...Option) *Env {
 		tb.Fatal(err)
 	}
 	cat := locales.Must()
-	st := store.New(rdb, "pl:")
+	st := store.New(rdb, "pl:", store.WithSessionCache(1000)) // as served
 	inv := store.NewInvitations(st, fl)
 	clk := NewClock(time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC))
 	inv.Now = clk.Now
