@@ -67,7 +67,8 @@ func New(rdb redis.UniversalClient, prefix string, opts ...Option) *Store {
 	return s
 }
 
-// CacheStats counts the loads the session cache answered (hits) and those that went to Redis (misses).
+// CacheStats counts the loads the session cache answered (hits) and those that went to Redis (misses,
+// LoadFresh included).
 func (s *Store) CacheStats() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
 
 // remember keeps what Redis holds for pid (raw: the session's stored value, "" for none). No session is
@@ -133,7 +134,6 @@ func (s *Store) Load(ctx context.Context, pid string) (*bot.Session, bot.Marks, 
 			}
 			return sess, marks, err
 		}
-		s.misses.Add(1)
 	}
 	return s.LoadFresh(ctx, pid)
 }
@@ -142,6 +142,7 @@ var _ bot.FreshLoader = (*Store)(nil)
 
 // LoadFresh reads the session and marks from Redis in one round trip.
 func (s *Store) LoadFresh(ctx context.Context, pid string) (*bot.Session, bot.Marks, error) {
+	s.misses.Add(1)
 	var sess, marks *redis.StringCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		sess = p.Get(ctx, s.SessionKey(pid))

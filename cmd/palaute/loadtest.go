@@ -148,6 +148,10 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 		v, _ := scrapeMetric(child.Addr, "palaute_redis_round_trips_total", `client="`+client+`"`)
 		return v
 	}
+	sessionLoads := func(result string) float64 {
+		v, _ := scrapeMetric(child.Addr, "palaute_session_cache_loads_total", `result="`+result+`"`)
+		return v
+	}
 	survey := answers{choose: func(int, []string) string { return "4" }, text: "Hyvä paikka, kiitos ohjaajille."}
 	var nextUID atomic.Int64
 	nextUID.Store(5_000_000)
@@ -181,11 +185,13 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 
 	// 1. Throughput: as many messages as `concurrency` people can send.
 	store0, limit0, acked0, api0 := roundTrips("store"), roundTrips("ratelimit"), d.Acked.Load(), fake.Counts()
+	hits0, loads0 := sessionLoads("hit"), sessionLoads("miss")
 	cpu0, rcpu0, tcpu0 := procCPU(child.Pid()), redisCPU(ctx, rdb), procCPU(os.Getpid())
 	elapsed, failed, ferr := run(o.users, o.conc)
 	cpu, rcpu, tcpu := procCPU(child.Pid())-cpu0, redisCPU(ctx, rdb)-rcpu0, procCPU(os.Getpid())-tcpu0
 	msgs := d.Acked.Load() - acked0
 	trips, limTrips := roundTrips("store")-store0, roundTrips("ratelimit")-limit0
+	hits, loads := sessionLoads("hit")-hits0, sessionLoads("miss")-loads0
 	calls := fake.Counts()
 	for k := range calls {
 		calls[k] -= api0[k]
@@ -201,6 +207,10 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	fmt.Fprintf(stdout, "messages: %d in %.2fs = %.0f msgs/s\n", msgs, elapsed.Seconds(), float64(msgs)/elapsed.Seconds())
 	fmt.Fprintf(stdout, "reply latency at full load (webhook POST until handled and every reply sent): p50 %v  p95 %v  p99 %v\n", pct(lat, 50), pct(lat, 95), pct(lat, 99))
 	fmt.Fprintf(stdout, "redis round trips per message: %.3f (message path), %.3f (send rate limits)\n", trips/float64(msgs), limTrips/float64(msgs))
+	if hits+loads > 0 {
+		fmt.Fprintf(stdout, "sessions loaded from the process's session cache: %.1f %% (%.0f loads from Redis: one per person, and turns that write nothing)\n",
+			100*hits/(hits+loads), loads)
+	}
 	var apiCalls int64
 	var byMethod []string
 	for _, m := range []string{"sendMessage", "editMessageText", "answerCallbackQuery", "deleteMessages"} {
@@ -282,7 +292,7 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 		// A turn asks for its chat's limit in one pipeline with its first message's global place, then for a
 		// global place per further message (every turn of the survey sends something).
 		pairs := min(float64(msgs), limTrips)
-		mix, err := sameCommands(ctx, url, cfg.Redis.Prefix, trips, pairs, limTrips-pairs)
+		mix, err := sameCommands(ctx, url, cfg.Redis.Prefix, min(loads, trips), max(trips-loads, 0), pairs, limTrips-pairs)
 		if err == nil {
 			var rate float64
 			rate, err = benchMix(url, o.conc, mix)
@@ -495,15 +505,15 @@ func (r *cmdRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 // named with redis-benchmark's __rand_int__: the load (GET of the session and GET of the marks, pipelined),
 // the commit (EVALSHA of the compare-and-set script whose value is a real session left by the load), and
 // the send limits (EVALSHA of redis_rate's scripts on a chat's key and on the one global key, with the
-// load tool's limits). Palaute made storeTrips round trips on the message path (half loads, half commits),
-// pairTrips asking for a chat's limit and a global place in one pipeline, and globalTrips asking for a
-// global place alone.
+// load tool's limits). Palaute made loadTrips loads from Redis and commitTrips other round trips on the
+// message path (commits, and the little the router and outbox ask), pairTrips asking for a chat's limit
+// and a global place in one pipeline, and globalTrips asking for a global place alone.
 //
 // redis-benchmark pipelines copies of one command only, so a pair is two of the chat's command. Its keys
 // are fresh, so its GETs find nothing and its commits compare against no session: a little less work for
 // Redis than palaute's, where the session exists. A completion's publish script, pipelined with its
 // commit, is left out. All of this makes redis-benchmark's rate, if anything, higher.
-func sameCommands(ctx context.Context, url, prefix string, storeTrips, pairTrips, globalTrips float64) ([]benchCmd, error) {
+func sameCommands(ctx context.Context, url, prefix string, loadTrips, commitTrips, pairTrips, globalTrips float64) ([]benchCmd, error) {
 	opts, err := store.ParseURL(url)
 	if err != nil {
 		return nil, err
@@ -574,8 +584,8 @@ func sameCommands(ctx context.Context, url, prefix string, storeTrips, pairTrips
 		rdb.Del(ctx, st.SessionKey("loadtest:000000000000"), "rate:"+telegram.ChatKey(prefix+"loadtest:", "000000000000"))
 	}
 	return []benchCmd{
-		{what: "GET+GET pipelined", args: load, pipeline: 2, trips: storeTrips / 2},
-		{what: "EVALSHA commit", args: commit, pipeline: 1, trips: storeTrips / 2},
+		{what: "GET+GET pipelined", args: load, pipeline: 2, trips: loadTrips},
+		{what: "EVALSHA commit", args: commit, pipeline: 1, trips: commitTrips},
 		{what: "EVALSHA redis_rate chat+global pipelined", args: chat, pipeline: 2, trips: pairTrips},
 		{what: "EVALSHA redis_rate global", args: global, pipeline: 1, trips: globalTrips},
 	}, nil

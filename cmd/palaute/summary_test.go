@@ -106,7 +106,7 @@ func TestLoadtestSmall(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"users 20, concurrency 4, failed 0", "messages: 160 in", "redis round trips per message: 2.0", "p99", "bytes", "process RSS"} {
+	for _, want := range []string{"users 20, concurrency 4, failed 0", "messages: 160 in", "redis round trips per message: 1.", "sessions loaded from the process's session cache: 8", "p99", "bytes", "process RSS"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("loadtest output lacks %q:\n%s", want, out.String())
 		}
