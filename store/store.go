@@ -285,15 +285,17 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 		[]any{c.Prev, val, c.TTL.Milliseconds(), c.Mark, c.MarkTTL.Milliseconds()}})
 
 	cmds := make([]*redis.Cmd, len(calls))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	rider, _ := ctx.Value(riderKey{}).(Rider)
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, cl := range calls {
 			cmds[i] = cl.script.EvalSha(ctx, p, cl.keys, cl.args...)
 		}
+		if rider != nil {
+			rider.Ride(ctx, p)
+		}
 		return nil
 	})
-	if err != nil && !isNoScript(err) {
-		return fmt.Errorf("commit: %w", err)
-	}
+	// The pipeline's error is its first failed command's, perhaps a rider's: each command is checked.
 	// After a Redis restart the scripts are gone: run the ones that did not run (publishing is idempotent).
 	for i, cl := range calls {
 		if isNoScript(cmds[i].Err()) {
@@ -321,6 +323,21 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 }
 
 func isNoScript(err error) bool { return redis.HasErrorPrefix(err, "NOSCRIPT") }
+
+// Rider is another part's work that rides in the round trip of a turn's commit: Ride adds its commands
+// to the commit's pipeline (a rider adds them once, however often the commit is retried), and their
+// answers are in them when Commit returns. Whether the commit succeeds does not depend on them.
+// The Telegram adapter asks for its send limits this way.
+type Rider interface {
+	Ride(ctx context.Context, p redis.Pipeliner)
+}
+
+type riderKey struct{}
+
+// WithRider returns a context whose commits carry r.
+func WithRider(ctx context.Context, r Rider) context.Context {
+	return context.WithValue(ctx, riderKey{}, r)
+}
 
 // LoadScripts loads the Lua scripts so the first commits need no fallback.
 func (s *Store) LoadScripts(ctx context.Context) error {

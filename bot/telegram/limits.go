@@ -7,6 +7,8 @@ import (
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/palaute/palaute/store"
 )
 
 // Telegram's limits, shared by every replica through Redis (redis_rate, GCRA): about PerChatRate messages a
@@ -38,6 +40,7 @@ func GlobalKey(prefix string) string { return prefix + "{rl:all}" }
 // rest: the timing of one message at a time, with fewer round trips.
 type chatBudget struct {
 	chat    string
+	first   *firstPlaces    // the first message's places, asked with the turn's commit (nil: none)
 	granted int             // allowed, not yet sent
 	want    int             // not yet allowed
 	cb      *callbackAnswer // the turn's answer to a button press (see Adapter.answerIfLate)
@@ -62,8 +65,16 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 	chatKey, chatLimit := "", ChatLimit(a.o.PerChatRate)
 	if first && b.granted == 0 && b.want > 0 {
 		chatKey = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
-		// One round trip for both: usually both allow, and the message goes.
-		chat, global, err := a.allowBoth(ctx, chatKey, chatLimit, b.want)
+		// One round trip for both: usually both allow, and the message goes. The first message's were
+		// asked in the round trip of the turn's commit, when it had one.
+		var chat, global *redis_rate.Result
+		var err error
+		if f := b.first; f.rode() {
+			b.first = nil
+			chat, global, err = f.answers(ctx)
+		} else {
+			chat, global, err = a.allowBoth(ctx, chatKey, chatLimit, b.want)
+		}
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return false
@@ -161,6 +172,55 @@ func (a *Adapter) allowBoth(ctx context.Context, chatKey string, chatLimit redis
 		return nil, nil, err
 	}
 	if global, err = lim.Allow(ctx, globalKey, globalLimit); err != nil {
+		return nil, nil, err
+	}
+	return chat, global, nil
+}
+
+// firstPlaces is a store.Rider: in the round trip of the turn's commit it asks for the turn's first
+// message's places, one in the chat's limit and one global, just as allowBoth would a moment later. The
+// rest of the turn's messages ask as they go. A turn that ends up sending nothing leaves its places unused:
+// that can only slow sends, never push them over a limit.
+type firstPlaces struct {
+	a       *Adapter
+	chatKey string
+	q       *queued
+	lim     *redis_rate.Limiter
+}
+
+var _ store.Rider = (*firstPlaces)(nil)
+
+func (a *Adapter) firstPlaces(chat string) *firstPlaces {
+	return &firstPlaces{a: a, chatKey: ChatKey(a.o.Prefix, a.o.Hash(chat))}
+}
+
+// Ride queues the two asks in the commit's pipeline, the first time only.
+func (f *firstPlaces) Ride(ctx context.Context, p redis.Pipeliner) {
+	if f.q != nil {
+		return
+	}
+	f.q = &queued{rdb: f.a.o.RDB}
+	f.lim = redis_rate.NewLimiter(f.q)
+	if _, err := f.lim.AllowAtMost(ctx, f.chatKey, ChatLimit(f.a.o.PerChatRate), 1); !errors.Is(err, errQueued) {
+		f.q = &queued{done: true} // cannot happen: redis_rate queues before anything else
+		return
+	}
+	_, _ = f.lim.Allow(ctx, GlobalKey(f.a.o.Prefix), GlobalLimit(f.a.o.GlobalRate))
+	for _, c := range f.q.cmds {
+		_ = p.Process(ctx, c)
+	}
+	f.q.done = true
+}
+
+// rode says whether the asks went with a commit (f may be nil).
+func (f *firstPlaces) rode() bool { return f != nil && f.q != nil && len(f.q.cmds) == 2 }
+
+// answers reads what the asks got (redis_rate runs a script Redis no longer had again, at once).
+func (f *firstPlaces) answers(ctx context.Context) (chat, global *redis_rate.Result, err error) {
+	if chat, err = f.lim.AllowAtMost(ctx, f.chatKey, ChatLimit(f.a.o.PerChatRate), 1); err != nil {
+		return nil, nil, err
+	}
+	if global, err = f.lim.Allow(ctx, GlobalKey(f.a.o.Prefix), GlobalLimit(f.a.o.GlobalRate)); err != nil {
 		return nil, nil, err
 	}
 	return chat, global, nil

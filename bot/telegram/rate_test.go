@@ -232,3 +232,58 @@ func TestLimitsFailOpenOncePerTurn(t *testing.T) {
 		t.Fatalf("the turn asked the dead Redis %d times, want once", n)
 	}
 }
+
+// With the real engine, a turn asks for its first message's places in the round trip of its commit: a
+// button press answered by an edit and the next question costs the store one round trip (the commit: the
+// session is remembered) and the limiters one of their own (the second message's).
+func TestFirstPlacesRideWithTheCommit(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	storeTrips := &redistest.RoundTrips{}
+	rdb.AddHook(storeTrips)
+	env := testenv.New(t, rdb)
+	lim := srv.Client(t)
+	limTrips := &redistest.RoundTrips{}
+	lim.AddHook(limTrips)
+	// The global limit never makes them wait here (see TestFirstPlacesAreTaken).
+	r := newRig(t, env, func(o *telegram.Options) { o.RDB, o.PerChatRate, o.GlobalRate = lim, 1000, 1_000_000 })
+	const u = 81
+	r.post(r.message(u, "/start u-kotipesa"), secret) // loads the scripts
+	for i := range 3 {
+		data, mid := r.lastButton(u, "🙂")
+		s0, l0 := storeTrips.N(), limTrips.N()
+		before := len(r.fake.Recorded("sendMessage", "editMessageText"))
+		r.post(r.press(u, data, mid), secret)
+		if n := len(r.fake.Recorded("sendMessage", "editMessageText")) - before; n != 2 {
+			t.Fatalf("turn %d: %d requests, want 2 (the edit and the next question)", i, n)
+		}
+		if s, l := storeTrips.N()-s0, limTrips.N()-l0; s != 1 || l != 1 {
+			t.Errorf("turn %d: %d store and %d limiter round trips, want 1 and 1", i, s, l)
+		}
+	}
+}
+
+// The places asked with a commit are really taken: under a global limit of 10 a second, every request of
+// a survey's turns goes 102 ms after the one before, the first of each turn included.
+func TestFirstPlacesAreTaken(t *testing.T) {
+	env := newEnv(t)
+	r := newRig(t, env, func(o *telegram.Options) { o.PerChatRate, o.GlobalRate = 1000, 10 })
+	const u = 82
+	r.post(r.message(u, "/start u-kotipesa"), secret)
+	for range 3 {
+		data, mid := r.lastButton(u, "🙂")
+		r.post(r.press(u, data, mid), secret)
+	}
+	var at []time.Time
+	for _, c := range r.fake.Recorded("sendMessage", "editMessageText") {
+		at = append(at, c.At)
+	}
+	if len(at) < 7 {
+		t.Fatalf("%d requests, want at least 7", len(at))
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {
+			t.Errorf("request %d went %v after the one before; want at least 102 ms", i+1, gap)
+		}
+	}
+}

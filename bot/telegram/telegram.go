@@ -25,6 +25,7 @@ import (
 
 	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/locales"
+	"github.com/palaute/palaute/store"
 )
 
 // Handler is the engine as the adapter sees it.
@@ -437,12 +438,13 @@ func (a *Adapter) handle(ctx context.Context, u *models.Update, at time.Time, in
 		return nil
 	}
 	start := time.Now()
-	replies, err := a.o.Engine.Handle(ctx, in)
+	first := a.firstPlaces(in.Chat)
+	replies, err := a.o.Engine.Handle(store.WithRider(ctx, first), in)
 	a.o.Metrics.Handled(time.Since(start))
 	if err != nil {
 		a.o.Log.Warn("handle", slog.String("err", err.Error()), slog.String("kind", kindName(in.Kind)))
 	}
-	return a.send(ctx, in, cbID, at, replies, inAnswer)
+	return a.send(ctx, in, cbID, at, replies, inAnswer, first)
 }
 
 // group says once per group that the bot talks only in private chats.
@@ -507,7 +509,7 @@ func plan(in bot.Input, cbID string, replies []bot.Reply) []outgoing {
 // send answers the button press cbID (when not empty; it arrived at at) and sends the replies to the chat,
 // in order. With inAnswer the press's answer is left pending for the webhook's answer, unless the turn
 // keeps the person waiting a noticeable time (see Adapter.answerIfLate); the answer is returned.
-func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.Time, replies []bot.Reply, inAnswer bool) *callbackAnswer {
+func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.Time, replies []bot.Reply, inAnswer bool, first *firstPlaces) *callbackAnswer {
 	var cb *callbackAnswer
 	if cbID != "" {
 		cb = &callbackAnswer{ID: cbID, since: at}
@@ -531,7 +533,7 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.T
 		}
 	}
 	budget := a.chatBudget(in.Chat, n)
-	budget.cb = cb
+	budget.cb, budget.first = cb, first
 	for _, o := range out {
 		switch o.method {
 		case "sendMessage":

@@ -289,8 +289,9 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 			fmt.Fprintf(stdout, "  GET+SET (-t get,set): %.0f rt/s; palaute %.0f rt/s = %.2f x (message path alone %.0f rt/s = %.2f x)\n",
 				rate, ours, ours/rate, oursMsg, oursMsg/rate)
 		}
-		// A turn asks for its chat's limit in one pipeline with its first message's global place, then for a
-		// global place per further message (every turn of the survey sends something).
+		// A turn's first message asks for its places in its commit's pipeline; the second asks for the
+		// chat's limit for the rest of the turn with its global place, in one pipeline; each further one for
+		// a global place (every turn of the survey sends something).
 		pairs := min(float64(msgs), limTrips)
 		mix, err := sameCommands(ctx, url, cfg.Redis.Prefix, min(loads, trips), max(trips-loads, 0), pairs, limTrips-pairs)
 		if err == nil {
@@ -506,10 +507,12 @@ func (r *cmdRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 // the commit (EVALSHA of the compare-and-set script whose value is a real session left by the load), and
 // the send limits (EVALSHA of redis_rate's scripts on a chat's key and on the one global key, with the
 // load tool's limits). Palaute made loadTrips loads from Redis and commitTrips other round trips on the
-// message path (commits, and the little the router and outbox ask), pairTrips asking for a chat's limit
-// and a global place in one pipeline, and globalTrips asking for a global place alone.
+// message path (commits, each with its turn's first send places in the same pipeline, and the little the
+// router and outbox ask), pairTrips asking for a chat's limit and a global place in one pipeline, and
+// globalTrips asking for a global place alone.
 //
-// redis-benchmark pipelines copies of one command only, so a pair is two of the chat's command. Its keys
+// redis-benchmark pipelines copies of one command only, so a pair is two of the chat's command, and a
+// commit with its places three of the commit's. Its keys
 // are fresh, so its GETs find nothing and its commits compare against no session: a little less work for
 // Redis than palaute's, where the session exists. A completion's publish script, pipelined with its
 // commit, is left out. All of this makes redis-benchmark's rate, if anything, higher.
@@ -585,7 +588,7 @@ func sameCommands(ctx context.Context, url, prefix string, loadTrips, commitTrip
 	}
 	return []benchCmd{
 		{what: "GET+GET pipelined", args: load, pipeline: 2, trips: loadTrips},
-		{what: "EVALSHA commit", args: commit, pipeline: 1, trips: commitTrips},
+		{what: "EVALSHA commit (+ 2 for the first places) pipelined", args: commit, pipeline: 3, trips: commitTrips},
 		{what: "EVALSHA redis_rate chat+global pipelined", args: chat, pipeline: 2, trips: pairTrips},
 		{what: "EVALSHA redis_rate global", args: global, pipeline: 1, trips: globalTrips},
 	}, nil
