@@ -12,9 +12,11 @@ import (
 )
 
 // Telegram's limits, shared by every replica through Redis (redis_rate, GCRA): about PerChatRate messages a
-// second to one chat, and GlobalRate a second overall, evenly spaced. A turn of n messages costs n limiter
-// round trips when the chat is under its limit: the chat's limit is asked once for the whole turn, in the
-// same pipeline as the first message's global place; each further message asks for its global place.
+// second to one chat, and GlobalRate a second overall, evenly spaced. A turn of n messages costs n-1 limiter
+// round trips of its own when the chat is under its limit: the first message's places (one in the chat's
+// limit, one global) ride in the round trip of the turn's commit (firstPlaces); the second asks for the
+// chat's limit for the rest of the turn in one pipeline with its global place; each further message asks
+// for its global place. A turn that commits nothing asks as the second message does, for all its messages.
 
 // ChatLimit is about perSecond messages a second to one chat, with a burst of four seconds' worth (a
 // question and its notices come together).
