@@ -178,12 +178,22 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 	}
 }
 
+// unavailable is the answer when the store cannot be reached: try again in a moment. A message that
+// suggests danger gets the help contacts first all the same (they need no store); its alert goes when the
+// person writes again.
 func (e *Engine) unavailable(in Input) []Reply {
 	lang := locales.Lang(in.Lang)
 	if in.Kind == KindChoice {
 		return []Reply{{Kind: Answer, Text: e.o.Catalog.T(lang, "try_again")}}
 	}
-	return []Reply{{Text: e.o.Catalog.T(lang, "try_again")}}
+	var out []Reply
+	if in.Kind == KindText && e.o.Coder != nil {
+		if _, ok := e.o.Coder.Crisis(in.Text); ok {
+			t := &turn{e: e, in: in, s: &Session{Lang: lang}}
+			out = append(out, Reply{Kind: Help, Text: t.helpText()})
+		}
+	}
+	return append(out, Reply{Text: e.o.Catalog.T(lang, "try_again")})
 }
 
 // turn is the handling of one input.

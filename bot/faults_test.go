@@ -16,7 +16,7 @@ import (
 func TestRedisDownThenBack(t *testing.T) {
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	rdb := srv.Client(t)
-	e := testenv.New(t, rdb)
+	e := testenv.New(t, rdb, func(o *bot.Options) { o.Coder = fakeCoder{} })
 	c := e.Chat(t, "fault1", "sv")
 	c.Send("/start u-kotipesa")
 	c.Press("🙂")
@@ -32,8 +32,15 @@ func TestRedisDownThenBack(t *testing.T) {
 			t.Fatalf("reply while Redis is down: %s", testenv.Dump(r))
 		}
 	}
+	// A message that suggests danger gets the help contacts first, Redis or not.
+	in := bot.Input{Kind: bot.KindText, Text: "HÄTÄ jag orkar inte", EventID: "f3", Channel: "test", User: "fault1", Chat: "fault1", Lang: "sv"}
+	r, err := e.Engine.Handle(context.Background(), in)
+	if !errors.Is(err, bot.ErrUnavailable) || len(r) != 2 || r[0].Kind != bot.Help || !strings.Contains(r[0].Text, "112") ||
+		!strings.Contains(r[0].Text, e.T("sv", "crisis_intro")) || !strings.Contains(r[1].Text, "Försök igen om en stund") {
+		t.Fatalf("a worrying message while Redis is down (%v): %s", err, testenv.Dump(r))
+	}
 	srv.Restart(t) // AOF: the session is back at its step
-	r := c.Input(bot.Input{Kind: bot.KindChoice, Data: d, EventID: "f1"})
+	r = c.Input(bot.Input{Kind: bot.KindChoice, Data: d, EventID: "f1"})
 	if !strings.Contains(testenv.Text(r), "(3/7)") {
 		t.Fatalf("after Redis came back the survey did not go on at question 3:\n%s", testenv.Dump(r))
 	}
