@@ -60,7 +60,7 @@ type Redis struct {
 	URL    string `yaml:"url"`
 	Prefix string `yaml:"prefix"`
 	// SessionCache: how many people's sessions each process remembers, so that the next message of a
-	// conversation needs one round trip, not two (0: none). Under 1 KiB each.
+	// conversation needs one round trip, not two (0: none). Most under 1 KiB, none over 2 KiB.
 	SessionCache int `yaml:"session_cache"`
 }
 

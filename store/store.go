@@ -71,12 +71,16 @@ func New(rdb redis.UniversalClient, prefix string, opts ...Option) *Store {
 // LoadFresh included).
 func (s *Store) CacheStats() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
 
+// cacheMax is the largest session the cache keeps: a typical one is under 500 bytes, one holding long
+// free-text answers may be many KiB. The cache's memory stays under cacheMax times its entries.
+const cacheMax = 2 << 10
+
 // remember keeps what Redis holds for pid (raw: the session's stored value, "" for none). No session is
-// not kept: a person the engine has never seen is looked up in Redis.
+// not kept (a person the engine has never seen is looked up in Redis), nor one larger than cacheMax.
 func (s *Store) remember(pid, raw, marks string) {
 	switch {
 	case s.cache == nil:
-	case raw == "":
+	case raw == "" || len(raw)+len(marks) > cacheMax:
 		s.cache.Remove(pid)
 	default:
 		s.cache.Add(pid, cached{raw: raw, marks: marks, at: time.Now()})

@@ -292,6 +292,19 @@ func testSessionCache(t *testing.T, b redistest.Backend) {
 		t.Fatalf("a commit on the lost write (%s) overwrote the other replica's: err = %v", lost, err)
 	}
 
+	// A large session (long free-text answers) is not kept: the cache's memory stays bounded.
+	big := &bot.Session{Unit: "u1", Step: 9, Answers: map[string]string{"why": strings.Repeat("pitkä vastaus ", 200)}}
+	if err := a.Commit(ctx, bot.Commit{PID: "big", Session: big, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	_, missesBefore := a.CacheStats()
+	if s, _, err := a.Load(ctx, "big"); err != nil || s.Cached || s.Answers["why"] != big.Answers["why"] {
+		t.Fatalf("a large session: %v, cached %v", err, s != nil && s.Cached)
+	}
+	if _, misses := a.CacheStats(); misses != missesBefore+1 {
+		t.Fatalf("a large session was loaded from the cache")
+	}
+
 	// A session gone from Redis is gone for the cache too, after one failed commit.
 	rdbA.Del(ctx, a.SessionKey("p"))
 	s, _ = load(a)
