@@ -149,18 +149,21 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 		haveFresh = false
 		t := e.turn(in, s, marks)
 		t.run(ctx)
-		if t.commit == nil {
-			// Nothing to write, so no compare-and-set checks a remembered session: the store's own copy
-			// is read, and the turn is run again only if it differs (a turn may have used an invitation).
-			if fl, ok := e.o.Store.(FreshLoader); ok && s != nil && s.Cached && attempt < 4 {
-				if fresh, freshMarks, err = fl.LoadFresh(ctx, pid); err != nil {
-					return e.unavailable(in), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
-				}
-				if fresh == nil || fresh.Version != s.Version {
-					haveFresh = true
-					continue
-				}
+		// A remembered session is checked by the commit's compare-and-set, but that cannot hold back what
+		// the turn publishes to its unit (another slot), and a turn that writes nothing has no commit. For
+		// those the store's own copy is read first, and the turn is run again only if it differs (a turn
+		// may have used an invitation).
+		publishes := t.commit != nil && (len(t.commit.Publish) > 0 || t.commit.Mark != "")
+		if fl, ok := e.o.Store.(FreshLoader); ok && s != nil && s.Cached && attempt < 4 && (t.commit == nil || publishes) {
+			if fresh, freshMarks, err = fl.LoadFresh(ctx, pid); err != nil {
+				return e.unavailable(in), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
 			}
+			if fresh == nil || fresh.Version != s.Version {
+				haveFresh = true
+				continue
+			}
+		}
+		if t.commit == nil {
 			return t.out, nil
 		}
 		t.commit.PID = pid
@@ -188,9 +191,12 @@ func (e *Engine) unavailable(in Input) []Reply {
 	}
 	var out []Reply
 	if in.Kind == KindText && e.o.Coder != nil {
-		if _, ok := e.o.Coder.Crisis(in.Text); ok {
+		if class, ok := e.o.Coder.Crisis(in.Text); ok {
 			t := &turn{e: e, in: in, s: &Session{Lang: lang}}
 			out = append(out, Reply{Kind: Help, Text: t.helpText()})
+			// No alert can be stored: say so where operators look (no identity, no text).
+			e.o.Log.Warn("a message suggesting danger got the help contacts, but no staff alert: the store is unavailable",
+				slog.String("class", class))
 		}
 	}
 	return append(out, Reply{Text: e.o.Catalog.T(lang, "try_again")})
@@ -823,9 +829,11 @@ func (t *turn) crisisAnswer(v string) {
 // refAlphabet has no letters that are easy to confuse (0/O, 1/I/L).
 const refAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
+// refCode is the reference code a young person who asked to be contacted is given. It comes from the
+// event (an HMAC, like the publication markers), so a turn run again gives the same code and its alert
+// is published once.
 func (t *turn) refCode() string {
-	b := make([]byte, 6)
-	_, _ = io.ReadFull(t.e.o.Rand, b)
+	b := []byte(t.marker("ref")[:6])
 	for i := range b {
 		b[i] = refAlphabet[int(b[i])%len(refAlphabet)]
 	}

@@ -617,3 +617,50 @@ func TestReplicasRememberingSessions(t *testing.T) {
 		t.Fatalf("responses %v before the survey ended", got)
 	}
 }
+
+// What a turn publishes to its unit cannot be held back by the session's compare-and-set (another slot), so
+// a turn on a remembered session that publishes checks the session in Redis first. Two replicas: a press of
+// "yes, contact me" repeated on the replica that remembers the question still open gives one alert, and a
+// last answer typed on the replica that remembers a run the person has since started over publishes nothing.
+func TestReplicasPublishOnlyFromTheStoredSession(t *testing.T) {
+	rdb := mini(t)
+	opt := func(o *bot.Options) { o.Coder = fakeCoder{} }
+	a, b := testenv.New(t, rdb, opt), testenv.New(t, rdb, opt)
+	c := a.Chat(t, "u-pub1", "en")
+	c.Send("/start u-kotipesa")
+	c.Press("🙂")
+	c.Send("HÄTÄ")
+	yes, ok := c.Button(a.T("en", "yes"))
+	if !ok {
+		t.Fatalf("no yes button: %s", testenv.Dump(c.Last))
+	}
+	c.Env = b
+	if r := c.Input(bot.Input{Kind: bot.KindChoice, Data: yes}); refCode.FindString(testenv.Text(r)) == "" {
+		t.Fatalf("no reference code: %s", testenv.Dump(r))
+	}
+	c.Env = a
+	c.Input(bot.Input{Kind: bot.KindChoice, Data: yes})
+	refs := 0
+	for _, f := range a.Feedback(t, "kotipesa") {
+		if f["ref"] != "" {
+			refs++
+		}
+	}
+	if refs != 1 {
+		t.Fatalf("%d alerts with a reference code, want 1: %v", refs, a.Feedback(t, "kotipesa"))
+	}
+
+	d := a.Chat(t, "u-pub2", "en")
+	d.Send("/start u-kotipesa")
+	for range 5 {
+		d.Press("🙂")
+	}
+	d.Press("8") // a remembers the free-text question of this run
+	d.Env = b
+	d.Send("/start u-kotipesa") // the run is abandoned, a new one starts
+	d.Env = a
+	d.Send("Hyvä paikka")
+	if got := a.Responses(t, "kotipesa"); len(got) != 0 {
+		t.Fatalf("an abandoned run was published from a remembered session: %v", got)
+	}
+}

@@ -208,9 +208,12 @@ func decodeSession(raw string) (*bot.Session, error) {
 }
 
 // commitScript writes a session only if its version is still the one loaded (compare-and-set),
-// and adds a "counted once" mark. The new version is the server's time in microseconds, or one more than
-// the last when that is not later: no two writes share a version, even across a session that expired or a
-// Redis that lost its last second, so a version someone remembers names one value only.
+// and adds a "counted once" mark. The new version is the server's time in units of 10 µs since 2020, or
+// one more than the last when that is not later (no commit takes less than 10 µs): two writes share a
+// version only if they were made in the same 10 µs from the same one, even across a session that expired
+// or a Redis that lost its last second, so a version someone remembers names one value. The number has 14
+// digits until 2051, which Lua 5.1's %.14g, used by the compare-and-set of earlier palaute versions, still
+// writes exactly: old and new replicas can run side by side during an upgrade.
 // KEYS: session, marks. ARGV: prev version, new value, ttl ms, mark, mark ttl ms.
 // Returns {1, new version, marks}, or on a version conflict {0, stored value, marks} (false for none).
 var commitScript = redis.NewScript(`
@@ -220,7 +223,7 @@ if cur then ver = tonumber(string.match(cur, '^(%d+) ')) or -1 end
 local m = redis.call('GET', KEYS[2])
 if ver ~= tonumber(ARGV[1]) then return {0, cur, m} end
 local t = redis.call('TIME')
-local nv = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local nv = (tonumber(t[1]) - 1577836800) * 100000 + math.floor(tonumber(t[2]) / 10)
 if nv <= ver then nv = ver + 1 end
 nv = string.format('%.0f', nv)
 redis.call('SET', KEYS[1], nv .. ' ' .. ARGV[2], 'PX', ARGV[3])
@@ -313,7 +316,8 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 	}
 	r, err := cmds[len(cmds)-1].Slice()
 	if err != nil || len(r) != 3 {
-		return fmt.Errorf("commit: unexpected answer %v: %w", r, err)
+		// r is not formatted: on a conflict it holds a session.
+		return fmt.Errorf("commit: unexpected answer of %d values: %w", len(r), err)
 	}
 	ok, _ := r[0].(int64)
 	v, _ := r[1].(string)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/period"
@@ -23,6 +25,7 @@ func TestStoreSuite(t *testing.T) {
 			t.Run("marks", func(t *testing.T) { testMarks(t, b) })
 			t.Run("ttl", func(t *testing.T) { testTTL(t, b) })
 			t.Run("session cache", func(t *testing.T) { testSessionCache(t, b) })
+			t.Run("upgrade from 75db6e5", func(t *testing.T) { testUpgrade(t, b) })
 		})
 	}
 }
@@ -281,7 +284,8 @@ func testSessionCache(t *testing.T, b redistest.Backend) {
 	// remembers the lost write, cannot take it for its own.
 	lost := rdbA.Get(ctx, a.SessionKey("p")).Val()
 	mine, _ := load(a)
-	s, _ = load(other) // step 5, from its own commit
+	time.Sleep(2 * time.Millisecond) // Redis restarting takes longer
+	s, _ = load(other)               // step 5, from its own commit
 	if err := rdbA.Set(ctx, a.SessionKey("p"), strconv.FormatInt(s.Version, 10)+" "+`{"u":"u1","i":5}`, time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -313,5 +317,38 @@ func testSessionCache(t *testing.T, b redistest.Backend) {
 	}
 	if s, _ := load(a); s != nil {
 		t.Fatalf("after the conflict the deleted session still loads: %+v", s)
+	}
+}
+
+// oldCommit is the compare-and-set of palaute before unique versions (75db6e5). Lua 5.1 writes a number
+// with %.14g, so it would write a version of more than 14 digits as "1.7953846100117e+15".
+var oldCommit = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+local ver = 0
+if cur then ver = tonumber(string.match(cur, '^(%d+) ')) or -1 end
+if ver ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], (ver + 1) .. ' ' .. ARGV[2], 'PX', ARGV[3])
+return 1
+`)
+
+// During an upgrade old and new replicas write the same sessions: each reads what the other wrote.
+func testUpgrade(t *testing.T, b redistest.Backend) {
+	ctx := context.Background()
+	rdb := b.New(t)
+	st := store.New(rdb, "pl:")
+	if err := st.Commit(ctx, bot.Commit{PID: "p", Session: &bot.Session{Step: 1}, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	v := version(t, st, "p")
+	n, err := oldCommit.Run(ctx, rdb, []string{st.SessionKey("p")}, v, `{"i":2}`, time.Hour.Milliseconds()).Int()
+	if err != nil || n != 1 {
+		t.Fatalf("the old compare-and-set on a new version: %v, %v", n, err)
+	}
+	s, _, err := st.Load(ctx, "p")
+	if err != nil || s.Step != 2 || s.Version != v+1 {
+		t.Fatalf("a session the old code wrote: %+v, %v (stored %q)", s, err, rdb.Get(ctx, st.SessionKey("p")).Val())
+	}
+	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: s.Version, Session: &bot.Session{Step: 3}, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
 	}
 }
