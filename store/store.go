@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/palaute/palaute/bot"
@@ -29,19 +29,16 @@ import (
 type Store struct {
 	rdb          redis.UniversalClient
 	prefix       string
-	cache        *lru.Cache[string, cached] // nil: every Load reads Redis
+	cache        *expirable.LRU[string, cached] // nil: every Load reads Redis
 	hits, misses atomic.Int64
 }
 
-// cached is what Redis held for a person: the session's stored value ("<version> <json>", "" for none)
-// and the marks, and when Store learnt it.
-type cached struct {
-	raw, marks string
-	at         time.Time
-}
+// cached is what Redis held for a person: the session's stored value ("<version> <json>") and the marks.
+type cached struct{ raw, marks string }
 
-// cacheAge is how long a cached session is used. Sessions live survey.session_ttl + 48 h after their last
-// commit, so a session this young cannot have expired in Redis.
+// cacheAge is how long a cached session is kept. It is gone after that even on a process that handles
+// nothing more (an LRU with expiry: its own goroutine drops old entries), so a copy of a session the
+// person has since erased with /forget on another replica does not stay in memory.
 const cacheAge = 10 * time.Minute
 
 var _ bot.Store = (*Store)(nil)
@@ -49,11 +46,12 @@ var _ bot.Store = (*Store)(nil)
 // Option configures a Store.
 type Option func(*Store)
 
-// WithSessionCache keeps the sessions of the n people who wrote last in memory (an LRU; n <= 0: none).
+// WithSessionCache keeps the sessions of the n people who wrote last in memory, for at most cacheAge
+// (n <= 0: none). The cache has a goroutine that lives as long as the process.
 func WithSessionCache(n int) Option {
 	return func(s *Store) {
 		if n > 0 {
-			s.cache, _ = lru.New[string, cached](n) // errors only for n <= 0
+			s.cache = expirable.NewLRU[string, cached](n, nil, cacheAge)
 		}
 	}
 }
@@ -83,7 +81,7 @@ func (s *Store) remember(pid, raw, marks string) {
 	case raw == "" || len(raw)+len(marks) > cacheMax:
 		s.cache.Remove(pid)
 	default:
-		s.cache.Add(pid, cached{raw: raw, marks: marks, at: time.Now()})
+		s.cache.Add(pid, cached{raw: raw, marks: marks})
 	}
 }
 
@@ -130,7 +128,7 @@ func aggKey(prefix, unit, audience, week string) string {
 // session is then marked Cached).
 func (s *Store) Load(ctx context.Context, pid string) (*bot.Session, bot.Marks, error) {
 	if s.cache != nil {
-		if c, ok := s.cache.Get(pid); ok && time.Since(c.at) < cacheAge {
+		if c, ok := s.cache.Get(pid); ok {
 			s.hits.Add(1)
 			sess, marks, err := decode(c.raw, c.marks)
 			if sess != nil {
