@@ -182,8 +182,8 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 }
 
 // unavailable is the answer when the store cannot be reached: try again in a moment. A message that
-// suggests danger gets the help contacts first all the same (they need no store); its alert goes when the
-// person writes again.
+// suggests danger gets the help contacts first all the same (they need no store); no staff alert can be
+// stored, which is logged (class only).
 func (e *Engine) unavailable(in Input) []Reply {
 	lang := locales.Lang(in.Lang)
 	if in.Kind == KindChoice {
