@@ -60,6 +60,20 @@ func TestGlobalRateHasNo429s(t *testing.T) {
 	}
 }
 
+// The same with the real engine, whose turns take their first places in the round trips of their commits:
+// 50 new people write at once, and each gets its two messages (the thanks and the question which unit)
+// with no 429.
+func TestGlobalRateHasNo429sWithTheEngine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends at 30 msg/s for a few seconds")
+	}
+	r := newRig(t, newEnv(t), func(o *telegram.Options) { o.GlobalRate, o.PerChatRate = 30, 1 })
+	delivered, refused, _ := burst(t, r, 50)
+	if refused != 0 || delivered != 100 {
+		t.Fatalf("%d delivered, %d answered 429; want 100 and none", delivered, refused)
+	}
+}
+
 // BenchmarkSendBurst is the outbound send rate under a burst of b.N messages to b.N chats against a fake Bot
 // API that enforces 30 msg/s with 429s (go test -run '^$' -bench SendBurst -benchtime 10000x ./bot/telegram/).
 func BenchmarkSendBurst(b *testing.B) {
