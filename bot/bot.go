@@ -133,15 +133,18 @@ type Store interface {
 }
 
 // FreshLoader is a Store whose Load may answer from memory (and sets Session.Cached when it does).
-// A commit's compare-and-set catches a remembered session that is out of date; a turn that commits
-// nothing is run again on LoadFresh, which reads the store itself.
+// A commit's compare-and-set catches a remembered session that is out of date. It cannot hold back what a
+// turn publishes, and a turn that commits nothing has none: for those the engine reads the store itself
+// with LoadFresh, and runs the turn again if the session differs.
 type FreshLoader interface {
 	LoadFresh(ctx context.Context, pid string) (*Session, Marks, error)
 }
 
-// Observer is told about survey events (for metrics): started, completed, abandoned.
+// Observer is told about survey events (for metrics): started, completed, abandoned; and about a message
+// suggesting danger whose staff alert could not be stored (the person got the help contacts).
 type Observer interface {
 	Survey(flow, event string)
+	AlertMissed(class string)
 }
 
 // Clock tells the time.

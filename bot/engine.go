@@ -119,6 +119,7 @@ func New(o Options) (*Engine, error) {
 type nopObserver struct{}
 
 func (nopObserver) Survey(string, string) {}
+func (nopObserver) AlertMissed(string)    {}
 
 type systemClock struct{}
 
@@ -136,14 +137,19 @@ func (e *Engine) PID(channel, user string) string {
 // wraps ErrUnavailable.
 func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 	pid := e.PID(in.Channel, in.User)
+	fl, _ := e.o.Store.(FreshLoader)
 	var fresh *Session // read from the store after a turn on a remembered session
 	var freshMarks Marks
 	haveFresh := false
 	for attempt := 0; ; attempt++ {
 		s, marks, err := fresh, freshMarks, error(nil)
 		if !haveFresh {
-			if s, marks, err = e.o.Store.Load(ctx, pid); err != nil {
-				return e.unavailable(in), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
+			load := e.o.Store.Load
+			if fl != nil && attempt == maxAttempts-1 {
+				load = fl.LoadFresh // the last try acts on the store's own copy, with no check after it
+			}
+			if s, marks, err = load(ctx, pid); err != nil {
+				return e.unavailable(in, err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
 			}
 		}
 		haveFresh = false
@@ -154,9 +160,9 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 		// those the store's own copy is read first, and the turn is run again only if it differs (a turn
 		// may have used an invitation).
 		publishes := t.commit != nil && (len(t.commit.Publish) > 0 || t.commit.Mark != "")
-		if fl, ok := e.o.Store.(FreshLoader); ok && s != nil && s.Cached && attempt < 4 && (t.commit == nil || publishes) {
+		if fl != nil && s != nil && s.Cached && (t.commit == nil || publishes) {
 			if fresh, freshMarks, err = fl.LoadFresh(ctx, pid); err != nil {
-				return e.unavailable(in), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
+				return e.unavailable(in, err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
 			}
 			if fresh == nil || fresh.Version != s.Version {
 				haveFresh = true
@@ -168,11 +174,11 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 		}
 		t.commit.PID = pid
 		err = e.o.Store.Commit(ctx, *t.commit)
-		if errors.Is(err, ErrConflict) && attempt < 4 {
+		if errors.Is(err, ErrConflict) && attempt < maxAttempts-1 {
 			continue
 		}
 		if err != nil {
-			return e.unavailable(in), fmt.Errorf("commit session: %w: %w", ErrUnavailable, err)
+			return e.unavailable(in, err), fmt.Errorf("commit session: %w: %w", ErrUnavailable, err)
 		}
 		for _, ev := range t.events {
 			e.o.Observe.Survey(ev[0], ev[1])
@@ -181,10 +187,13 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 	}
 }
 
-// unavailable is the answer when the store cannot be reached: try again in a moment. A message that
-// suggests danger gets the help contacts first all the same (they need no store); no staff alert can be
-// stored, which is logged (class only).
-func (e *Engine) unavailable(in Input) []Reply {
+// maxAttempts is how often Handle runs a turn (after conflicts, or a remembered session that was out of date).
+const maxAttempts = 5
+
+// unavailable is the answer when the store cannot be reached (err): try again in a moment. A message that
+// suggests danger gets the help contacts first all the same (they need no store); when no staff alert can
+// have been stored (anything but a lost race), that is logged (class only) and counted.
+func (e *Engine) unavailable(in Input, err error) []Reply {
 	lang := locales.Lang(in.Lang)
 	if in.Kind == KindChoice {
 		return []Reply{{Kind: Answer, Text: e.o.Catalog.T(lang, "try_again")}}
@@ -194,9 +203,12 @@ func (e *Engine) unavailable(in Input) []Reply {
 		if class, ok := e.o.Coder.Crisis(in.Text); ok {
 			t := &turn{e: e, in: in, s: &Session{Lang: lang}}
 			out = append(out, Reply{Kind: Help, Text: t.helpText()})
-			// No alert can be stored: say so where operators look (no identity, no text).
-			e.o.Log.Warn("a message suggesting danger got the help contacts, but no staff alert: the store is unavailable",
-				slog.String("class", class))
+			// After a lost race the alert may have been published; otherwise none was (no identity, no text).
+			if !errors.Is(err, ErrConflict) {
+				e.o.Log.Warn("a message suggesting danger got the help contacts, but no staff alert: the store is unavailable",
+					slog.String("class", class))
+				e.o.Observe.AlertMissed(class)
+			}
 		}
 	}
 	return append(out, Reply{Text: e.o.Catalog.T(lang, "try_again")})

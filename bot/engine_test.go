@@ -664,3 +664,26 @@ func TestReplicasPublishOnlyFromTheStoredSession(t *testing.T) {
 		t.Fatalf("an abandoned run was published from a remembered session: %v", got)
 	}
 }
+
+// A session erased from Redis while a replica remembers it: what the replica does next is what it would do
+// for someone it has never seen. Free text is taken as feedback (the unit is asked for), not as a wrong
+// answer to the remembered question, and a worrying message's alert carries no remembered unit.
+func TestRememberedSessionGoneFromRedis(t *testing.T) {
+	rdb := mini(t)
+	e := testenv.New(t, rdb, func(o *bot.Options) { o.Coder = fakeCoder{} })
+	c := e.Chat(t, "u-gone", "en")
+	c.Send("/start u-kotipesa")
+	c.Press("🙂")
+	pid := e.Engine.PID("test", "u-gone")
+	rdb.Del(context.Background(), e.Store.SessionKey(pid))
+	r := c.Send("hmm")
+	mustHave(t, r, e.T("en", "feedback_which_unit"))
+	rdb.Del(context.Background(), e.Store.SessionKey(pid))
+	c.Send("HÄTÄ")
+	if fb := e.Feedback(t, "kotipesa"); len(fb) != 0 {
+		t.Fatalf("an alert with the unit of an erased session: %v", fb)
+	}
+	if fb := e.Feedback(t, bot.NoUnit); len(fb) != 1 || fb[0]["crisis"] != "self_harm" {
+		t.Fatalf("alerts of someone with no unit: %v", fb)
+	}
+}

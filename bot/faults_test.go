@@ -16,7 +16,8 @@ import (
 func TestRedisDownThenBack(t *testing.T) {
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	rdb := srv.Client(t)
-	e := testenv.New(t, rdb, func(o *bot.Options) { o.Coder = fakeCoder{} })
+	obs := &missedAlerts{}
+	e := testenv.New(t, rdb, func(o *bot.Options) { o.Coder, o.Observe = fakeCoder{}, obs })
 	c := e.Chat(t, "fault1", "sv")
 	c.Send("/start u-kotipesa")
 	c.Press("🙂")
@@ -38,6 +39,9 @@ func TestRedisDownThenBack(t *testing.T) {
 	if !errors.Is(err, bot.ErrUnavailable) || len(r) != 2 || r[0].Kind != bot.Help || !strings.Contains(r[0].Text, "112") ||
 		!strings.Contains(r[0].Text, e.T("sv", "crisis_intro")) || !strings.Contains(r[1].Text, "Försök igen om en stund") {
 		t.Fatalf("a worrying message while Redis is down (%v): %s", err, testenv.Dump(r))
+	}
+	if len(obs.classes) != 1 || obs.classes[0] != "self_harm" {
+		t.Fatalf("missed alerts counted: %v, want one self_harm", obs.classes)
 	}
 	srv.Restart(t) // AOF: the session is back at its step
 	r = c.Input(bot.Input{Kind: bot.KindChoice, Data: d, EventID: "f1"})
@@ -77,3 +81,9 @@ func TestRedisRestartWithAOFResumes(t *testing.T) {
 		t.Fatalf("aggregate after restart: %v", a)
 	}
 }
+
+// missedAlerts is an Observer that keeps the classes of the crisis alerts that could not be stored.
+type missedAlerts struct{ classes []string }
+
+func (*missedAlerts) Survey(string, string)      {}
+func (m *missedAlerts) AlertMissed(class string) { m.classes = append(m.classes, class) }

@@ -26,6 +26,7 @@ type Metrics struct {
 	SummariesPosted prometheus.Counter
 	AlertsPosted    *prometheus.CounterVec // kind: corrective, urgent, digest
 	Surveys         *prometheus.CounterVec // flow, event: started, completed, abandoned
+	AlertsMissed    *prometheus.CounterVec // class: crisis messages answered with help contacts but no stored alert
 }
 
 // New registers the collectors (and the Go and process collectors) on a fresh registry. postKinds are the
@@ -55,9 +56,11 @@ func New(postKinds ...string) *Metrics {
 			Help: "Feedback alerts and digests posted to Slack, by kind."}, []string{"kind"}),
 		Surveys: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "palaute_surveys_total",
 			Help: "Surveys started, completed and abandoned, by flow."}, []string{"flow", "event"}),
+		AlertsMissed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "palaute_crisis_alerts_missed_total",
+			Help: "Messages suggesting danger that got the help contacts while Redis was unavailable, so no staff alert was stored, by class."}, []string{"class"}),
 	}
 	r.MustRegister(m.MessagesIn, m.RepliesOut, m.SendErrors, m.HandleSeconds, m.RedisRoundTrips, m.RedisErrors, m.OutboxRetries,
-		m.SummariesPosted, m.AlertsPosted, m.Surveys,
+		m.SummariesPosted, m.AlertsPosted, m.Surveys, m.AlertsMissed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, k := range postKinds { // present at 0 from the start, so an alert rule sees the series
 		m.AlertsPosted.WithLabelValues(k)
@@ -139,6 +142,9 @@ func fault(cmd redis.Cmder, err error) bool {
 
 // Survey counts a survey event; it satisfies the engine's observer.
 func (m *Metrics) Survey(flow, event string) { m.Surveys.WithLabelValues(flow, event).Inc() }
+
+// AlertMissed counts a crisis message whose staff alert could not be stored.
+func (m *Metrics) AlertMissed(class string) { m.AlertsMissed.WithLabelValues(class).Inc() }
 
 // Gauge registers a gauge read at scrape time (e.g. the outbox depth).
 func (m *Metrics) Gauge(name, help string, f func() float64) {

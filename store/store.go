@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -24,7 +25,7 @@ import (
 // With a session cache (WithSessionCache), Store remembers the session and marks each person's last load
 // or commit left in Redis, so the next message of a conversation this process handles needs no load: its
 // commit is the only round trip. The cache is never trusted: the commit is a compare-and-set on the
-// version, every version is unique (the Redis server's time in microseconds, or one more than the last),
+// version, every version is unique (the Redis server's time in 10 µs units, or a little more than the last),
 // and a commit that finds another version gets it back in the same round trip, for the engine's retry.
 type Store struct {
 	rdb          redis.UniversalClient
@@ -206,13 +207,14 @@ func decodeSession(raw string) (*bot.Session, error) {
 }
 
 // commitScript writes a session only if its version is still the one loaded (compare-and-set),
-// and adds a "counted once" mark. The new version is the server's time in units of 10 µs since 2020, or
-// one more than the last when that is not later (no commit takes less than 10 µs): two writes share a
-// version only if they were made in the same 10 µs from the same one, even across a session that expired
-// or a Redis that lost its last second, so a version someone remembers names one value. The number has 14
-// digits until 2051, which Lua 5.1's %.14g, used by the compare-and-set of earlier palaute versions, still
-// writes exactly: old and new replicas can run side by side during an upgrade.
-// KEYS: session, marks. ARGV: prev version, new value, ttl ms, mark, mark ttl ms.
+// and adds a "counted once" mark. The new version is the server's time in units of 10 µs since 2020, or,
+// when that is not later than the last (a clock behind the version, after a failover), the last plus a
+// random step from the client: two writes share a version only if they were made in the same 10 µs (or
+// drew the same step) from the same one, even across a session that expired or a Redis that lost its last
+// second, so a version someone remembers names one value. The number has 14 digits until 2051, which Lua
+// 5.1's %.14g, used by the compare-and-set of earlier palaute versions, still writes exactly: old and new
+// replicas can run side by side during an upgrade.
+// KEYS: session, marks. ARGV: prev version, new value, ttl ms, mark, mark ttl ms, step (1..65536).
 // Returns {1, new version, marks}, or on a version conflict {0, stored value, marks} (false for none).
 var commitScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
@@ -222,7 +224,7 @@ local m = redis.call('GET', KEYS[2])
 if ver ~= tonumber(ARGV[1]) then return {0, cur, m} end
 local t = redis.call('TIME')
 local nv = (tonumber(t[1]) - 1577836800) * 100000 + math.floor(tonumber(t[2]) / 10)
-if nv <= ver then nv = ver + 1 end
+if nv <= ver then nv = ver + tonumber(ARGV[6]) end
 nv = string.format('%.0f', nv)
 redis.call('SET', KEYS[1], nv .. ' ' .. ARGV[2], 'PX', ARGV[3])
 if ARGV[4] ~= '' then
@@ -287,7 +289,7 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 		}, args})
 	}
 	calls = append(calls, call{commitScript, []string{s.SessionKey(c.PID), s.MarksKey(c.PID)},
-		[]any{c.Prev, val, c.TTL.Milliseconds(), c.Mark, c.MarkTTL.Milliseconds()}})
+		[]any{c.Prev, val, c.TTL.Milliseconds(), c.Mark, c.MarkTTL.Milliseconds(), 1 + rand.IntN(1<<16)}})
 
 	cmds := make([]*redis.Cmd, len(calls))
 	rider, _ := ctx.Value(riderKey{}).(Rider)

@@ -309,6 +309,31 @@ func testSessionCache(t *testing.T, b redistest.Backend) {
 		t.Fatalf("a large session was loaded from the cache")
 	}
 
+	// The same when Redis's clock is behind the lost write's version (a failover to a replica whose clock is
+	// behind): versions after it are not simply one more, or both replicas would write the same one.
+	now, err := rdbA.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead := (now.Unix()-1577836800)*100000 + int64(now.Nanosecond()/10000) + 200000 // 2 s ahead
+	base := strconv.FormatInt(ahead, 10) + ` {"u":"u1","i":8}`
+	rdbA.Set(ctx, a.SessionKey("p"), base, time.Hour)
+	s, _, _ = a.LoadFresh(ctx, "p")
+	if s.Version != ahead {
+		t.Fatalf("version %d, want %d", s.Version, ahead)
+	}
+	if err := commit(a, ahead, 9, ""); err != nil { // then lost
+		t.Fatal(err)
+	}
+	mine, _ = load(a)
+	rdbA.Set(ctx, a.SessionKey("p"), base, time.Hour)
+	if err := commit(other, ahead, 10, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(a, mine.Version, 10, ""); !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("with the clock behind, a commit on the lost write (version %d) overwrote the other replica's: err = %v", mine.Version, err)
+	}
+
 	// A session gone from Redis is gone for the cache too, after one failed commit.
 	rdbA.Del(ctx, a.SessionKey("p"))
 	s, _ = load(a)

@@ -3,6 +3,7 @@ package telegram_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -299,5 +300,41 @@ func TestFirstPlacesAreTaken(t *testing.T) {
 		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {
 			t.Errorf("request %d went %v after the one before; want at least 102 ms", i+1, gap)
 		}
+	}
+}
+
+// In polling mode a button press is answered by a request before the turn's messages, so its first places
+// are not taken with the commit (they would be a request old when used): the press's edit and next question
+// ask the limiters themselves (2 round trips), while a text message's first places still ride (/stop: its
+// one message needs no round trip of its own).
+func TestFirstPlacesWaitForAPressAnswerInPolling(t *testing.T) {
+	srv := redistest.Start(t)
+	env := testenv.New(t, srv.Client(t))
+	lim := srv.Client(t)
+	limTrips := &redistest.RoundTrips{}
+	lim.AddHook(limTrips)
+	r := newRig(t, env, func(o *telegram.Options) { o.RDB, o.PerChatRate, o.GlobalRate = lim, 1000, 1_000_000 })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.ad.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	const u = 83
+	r.fake.Push(r.message(u, "/start u-kotipesa"))
+	waitFor(t, func() bool { return strings.Contains(texts(r.sent(u, "sendMessage")), "(1/7)") })
+	data, mid := r.lastButton(u, "🙂")
+	before := limTrips.N()
+	r.fake.Push(r.press(u, data, mid))
+	waitFor(t, func() bool { return strings.Contains(texts(r.sent(u, "sendMessage")), "(2/7)") })
+	if n := limTrips.N() - before; n != 2 {
+		t.Errorf("a press in polling mode: %d limiter round trips, want 2 (its places asked after the answer)", n)
+	}
+	if got := r.sent(u, "answerCallbackQuery"); len(got) != 1 {
+		t.Fatalf("%d callback answers, want 1", len(got))
+	}
+	before, sent := limTrips.N(), len(r.sent(u, "sendMessage"))
+	r.fake.Push(r.message(u, "/stop"))
+	waitFor(t, func() bool { return len(r.sent(u, "sendMessage")) == sent+1 })
+	if n := limTrips.N() - before; n != 0 {
+		t.Errorf("/stop in polling mode: %d limiter round trips, want its first places with the commit", n)
 	}
 }

@@ -438,8 +438,14 @@ func (a *Adapter) handle(ctx context.Context, u *models.Update, at time.Time, in
 		return nil
 	}
 	start := time.Now()
-	first := a.firstPlaces(in.Chat)
-	replies, err := a.o.Engine.Handle(store.WithRider(ctx, first), in)
+	hctx, first := ctx, (*firstPlaces)(nil)
+	if cbID == "" || inAnswer {
+		// The turn's first send places ride with its commit, unless a button press's answer goes by a
+		// request first (polling mode): places are asked just before they are used, never a request early.
+		first = a.firstPlaces(in.Chat)
+		hctx = store.WithRider(ctx, first)
+	}
+	replies, err := a.o.Engine.Handle(hctx, in)
 	a.o.Metrics.Handled(time.Since(start))
 	if err != nil {
 		a.o.Log.Warn("handle", slog.String("err", err.Error()), slog.String("kind", kindName(in.Kind)))
