@@ -133,11 +133,15 @@ type Store interface {
 }
 
 // FreshLoader is a Store whose Load may answer from memory (and sets Session.Cached when it does).
-// A commit's compare-and-set catches a remembered session that is out of date. It cannot hold back what a
-// turn publishes, and a turn that commits nothing has none: for those the engine reads the store itself
-// with LoadFresh, and runs the turn again if the session differs.
+// A commit's compare-and-set catches a remembered session that is out of date. A turn that commits
+// nothing has none, and the compare-and-set may not hold back what a turn publishes (PublishesChecked):
+// for those the engine reads the store itself with LoadFresh, and runs the turn again if the session
+// differs.
 type FreshLoader interface {
 	LoadFresh(ctx context.Context, pid string) (*Session, Marks, error)
+	// PublishesChecked says whether Commit itself publishes nothing for a session that has changed
+	// since c.Prev (then a publishing turn needs no read first).
+	PublishesChecked() bool
 }
 
 // Observer is told about survey events (for metrics): started, completed, abandoned; and about a message

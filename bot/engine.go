@@ -155,12 +155,12 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 		haveFresh = false
 		t := e.turn(in, s, marks)
 		t.run(ctx)
-		// A remembered session is checked by the commit's compare-and-set, but that cannot hold back what
-		// the turn publishes to its unit (another slot), and a turn that writes nothing has no commit. For
-		// those the store's own copy is read first, and the turn is run again only if it differs (a turn
-		// may have used an invitation).
-		publishes := t.commit != nil && (len(t.commit.Publish) > 0 || t.commit.Mark != "")
-		if fl != nil && s != nil && s.Cached && (t.commit == nil || publishes) {
+		// A remembered session is checked by the commit's compare-and-set. A turn that writes nothing has
+		// no commit, and on a Redis Cluster what the turn publishes to its unit (another slot) is not held
+		// back by it. For those the store's own copy is read first, and the turn is run again only if it
+		// differs (a turn may have used an invitation). (A Mark is written by the compare-and-set itself.)
+		unchecked := t.commit != nil && len(t.commit.Publish) > 0 && fl != nil && !fl.PublishesChecked()
+		if fl != nil && s != nil && s.Cached && (t.commit == nil || unchecked) {
 			if fresh, freshMarks, err = fl.LoadFresh(ctx, pid); err != nil {
 				return e.unavailable(in, err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
 			}

@@ -622,8 +622,20 @@ func TestReplicasRememberingSessions(t *testing.T) {
 // a turn on a remembered session that publishes checks the session in Redis first. Two replicas: a press of
 // "yes, contact me" repeated on the replica that remembers the question still open gives one alert, and a
 // last answer typed on the replica that remembers a run the person has since started over publishes nothing.
+//
+// The store checks the version itself on a single Redis; on a Cluster it cannot, and the engine reads the
+// session first: both are run.
 func TestReplicasPublishOnlyFromTheStoredSession(t *testing.T) {
-	rdb := mini(t)
+	t.Run("single Redis", func(t *testing.T) { testReplicasPublish(t, mini(t)) })
+	t.Run("Cluster", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("starts a 3-node cluster")
+		}
+		testReplicasPublish(t, redistest.StartCluster(t).Client(t))
+	})
+}
+
+func testReplicasPublish(t *testing.T, rdb redis.UniversalClient) {
 	opt := func(o *bot.Options) { o.Coder = fakeCoder{} }
 	a, b := testenv.New(t, rdb, opt), testenv.New(t, rdb, opt)
 	c := a.Chat(t, "u-pub1", "en")

@@ -24,6 +24,8 @@ func TestOnRedisCluster(t *testing.T) {
 	t.Run("marks", func(t *testing.T) { testMarks(t, b) })
 	t.Run("ttl", func(t *testing.T) { testTTL(t, b) })
 	t.Run("sweep", func(t *testing.T) { testSweep(t, b) })
+	t.Run("publish checked", func(t *testing.T) { testPublishChecked(t, b) })
+	t.Run("publish without scripts", func(t *testing.T) { testPublishWithoutScripts(t, b) })
 
 	t.Run("outbox", func(t *testing.T) {
 		ctx := context.Background()

@@ -143,6 +143,14 @@ func (s *Store) Load(ctx context.Context, pid string) (*bot.Session, bot.Marks, 
 
 var _ bot.FreshLoader = (*Store)(nil)
 
+// PublishesChecked says whether Commit publishes nothing for a session that is no longer at the version
+// the turn started from. It does on a single Redis and with Sentinel; on a Cluster the session and the unit
+// are on different slots, which one script cannot touch, so the engine reads the session first.
+func (s *Store) PublishesChecked() bool {
+	_, cluster := s.rdb.(*redis.ClusterClient)
+	return !cluster
+}
+
 // LoadFresh reads the session and marks from Redis in one round trip.
 func (s *Store) LoadFresh(ctx context.Context, pid string) (*bot.Session, bot.Marks, error) {
 	s.misses.Add(1)
@@ -237,10 +245,19 @@ end
 return {1, nv, m}
 `)
 
-// publishScript appends an entry to a unit's stream and bumps its counters, once per marker.
+// publishScript appends an entry to a unit's stream and bumps its counters, once per marker. With a fourth
+// key (the person's session: not on a Cluster, where it is in another slot) it publishes only if the
+// session is still at the version the turn started from, as the commit's compare-and-set will check.
 // The entry id is the start of the ISO week (never a finer time) with a sequence.
-// KEYS: marker, stream, aggregate hash. ARGV: marker ttl ms, week start ms, number of field args, fields..., counters...
+// KEYS: marker, stream, aggregate hash[, session]. ARGV: marker ttl ms, week start ms, number of field
+// args, the session's version, fields..., counters...
 var publishScript = redis.NewScript(`
+if KEYS[4] then
+  local cur = redis.call('GET', KEYS[4])
+  local ver = 0
+  if cur then ver = tonumber(string.match(cur, '^(%d+) ')) or -1 end
+  if ver ~= tonumber(ARGV[4]) then return 0 end
+end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
 local ms = tonumber(ARGV[2])
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
@@ -250,9 +267,9 @@ if #last > 0 then
 end
 local n = tonumber(ARGV[3])
 local args = {'XADD', KEYS[2], ms .. '-*'}
-for i = 4, 3 + n do args[#args + 1] = ARGV[i] end
+for i = 5, 4 + n do args[#args + 1] = ARGV[i] end
 redis.call(unpack(args))
-for i = 4 + n, #ARGV do redis.call('HINCRBY', KEYS[3], ARGV[i], 1) end
+for i = 5 + n, #ARGV do redis.call('HINCRBY', KEYS[3], ARGV[i], 1) end
 return 1
 `)
 
@@ -260,7 +277,8 @@ return 1
 const markerTTL = 72 * time.Hour
 
 // Commit writes one handled message in one round trip: the unit publications (idempotent by marker)
-// and the session compare-and-set are pipelined.
+// and the session compare-and-set are pipelined. Except on a Cluster, a publication is made only if the
+// session is at c.Prev (see PublishesChecked).
 func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 	if c.Session == nil {
 		return errors.New("commit: no session")
@@ -277,16 +295,18 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 	}
 	calls := make([]call, 0, len(c.Publish)+1)
 	for _, p := range c.Publish {
-		args := []any{markerTTL.Milliseconds(), p.Week.Start().UnixMilli(), len(p.Fields)}
+		args := []any{markerTTL.Milliseconds(), p.Week.Start().UnixMilli(), len(p.Fields), c.Prev}
 		for _, f := range p.Fields {
 			args = append(args, f)
 		}
 		for _, f := range p.Counts {
 			args = append(args, f)
 		}
-		calls = append(calls, call{publishScript, []string{
-			s.UnitKey(p.Unit, "m:"+p.Marker), s.UnitKey(p.Unit, p.Stream), s.AggKey(p.Unit, p.Audience, p.Week.String()),
-		}, args})
+		keys := []string{s.UnitKey(p.Unit, "m:"+p.Marker), s.UnitKey(p.Unit, p.Stream), s.AggKey(p.Unit, p.Audience, p.Week.String())}
+		if s.PublishesChecked() {
+			keys = append(keys, s.SessionKey(c.PID))
+		}
+		calls = append(calls, call{publishScript, keys, args})
 	}
 	calls = append(calls, call{commitScript, []string{s.SessionKey(c.PID), s.MarksKey(c.PID)},
 		[]any{c.Prev, val, c.TTL.Milliseconds(), c.Mark, c.MarkTTL.Milliseconds(), 1 + rand.IntN(1<<16)}})
@@ -303,7 +323,25 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 		return nil
 	})
 	// The pipeline's error is its first failed command's, perhaps a rider's: each command is checked.
-	// After a Redis restart the scripts are gone: run the ones that did not run (publishing is idempotent).
+	// After a Redis restart the scripts are gone (NOSCRIPT): the ones that did not run are run now, in
+	// order, with EVAL. A publication then checks the session against the version the compare-and-set
+	// wrote, if that did run: after it, the session is no longer at c.Prev.
+	last := len(calls) - 1
+	if !isNoScript(cmds[last].Err()) {
+		if err := cmds[last].Err(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		if ok, v, marks, err := commitAnswer(cmds[last]); err != nil {
+			return err
+		} else if !ok {
+			s.remember(c.PID, v, marks) // what the retry will load; nothing is published
+			return bot.ErrConflict
+		} else if nv, err := strconv.ParseInt(v, 10, 64); err == nil {
+			for _, cl := range calls[:last] {
+				cl.args[3] = nv
+			}
+		}
+	}
 	for i, cl := range calls {
 		if isNoScript(cmds[i].Err()) {
 			cmds[i] = cl.script.Run(ctx, s.rdb, cl.keys, cl.args...)
@@ -314,20 +352,30 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 			return fmt.Errorf("commit: %w", err)
 		}
 	}
-	r, err := cmds[len(cmds)-1].Slice()
-	if err != nil || len(r) != 3 {
-		// r is not formatted: on a conflict it holds a session.
-		return fmt.Errorf("commit: unexpected answer of %d values: %w", len(r), err)
+	ok, v, marks, err := commitAnswer(cmds[last])
+	if err != nil {
+		return err
 	}
-	ok, _ := r[0].(int64)
-	v, _ := r[1].(string)
-	marks, _ := r[2].(string)
-	if ok != 1 {
+	if !ok {
 		s.remember(c.PID, v, marks) // what the retry will load
 		return bot.ErrConflict
 	}
 	s.remember(c.PID, v+" "+val, marks)
 	return nil
+}
+
+// commitAnswer reads commitScript's answer: written, and the new version and marks; or not, and the
+// stored value and marks.
+func commitAnswer(cmd *redis.Cmd) (ok bool, v, marks string, err error) {
+	r, err := cmd.Slice()
+	if err != nil || len(r) != 3 {
+		// r is not formatted: on a conflict it holds a session.
+		return false, "", "", fmt.Errorf("commit: unexpected answer of %d values: %w", len(r), err)
+	}
+	n, _ := r[0].(int64)
+	v, _ = r[1].(string)
+	marks, _ = r[2].(string)
+	return n == 1, v, marks, nil
 }
 
 func isNoScript(err error) bool { return redis.HasErrorPrefix(err, "NOSCRIPT") }

@@ -26,6 +26,8 @@ func TestStoreSuite(t *testing.T) {
 			t.Run("ttl", func(t *testing.T) { testTTL(t, b) })
 			t.Run("session cache", func(t *testing.T) { testSessionCache(t, b) })
 			t.Run("upgrade from 75db6e5", func(t *testing.T) { testUpgrade(t, b) })
+			t.Run("publish checked", func(t *testing.T) { testPublishChecked(t, b) })
+			t.Run("publish without scripts", func(t *testing.T) { testPublishWithoutScripts(t, b) })
 		})
 	}
 }
@@ -375,5 +377,80 @@ func testUpgrade(t *testing.T, b redistest.Backend) {
 	}
 	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: s.Version, Session: &bot.Session{Step: 3}, TTL: time.Hour}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// On a single Redis (and with Sentinel) a commit from a session that has moved on publishes nothing: its
+// publications check the session's version as its compare-and-set does. On a Cluster they cannot (another
+// slot), and the store says so, so that the engine reads the session first.
+func testPublishChecked(t *testing.T, b redistest.Backend) {
+	ctx := context.Background()
+	rdb := b.New(t)
+	st := store.New(rdb, "pl:")
+	_, cluster := rdb.(*redis.ClusterClient)
+	if st.PublishesChecked() == cluster {
+		t.Fatalf("PublishesChecked = %v on a cluster client: %v", st.PublishesChecked(), cluster)
+	}
+	if err := st.Commit(ctx, bot.Commit{PID: "p", Session: &bot.Session{Step: 1}, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	v1 := version(t, st, "p")
+	if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: v1, Session: &bot.Session{Step: 2}, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := period.Parse("2026-W47")
+	pub := bot.Publication{Unit: "u1", Audience: "youth", Week: w, Marker: "run:stale", Stream: "resp",
+		Fields: []string{"aud", "youth"}, Counts: []string{"n"}}
+	err := st.Commit(ctx, bot.Commit{PID: "p", Prev: v1, Session: &bot.Session{Step: 9}, TTL: time.Hour, Publish: []bot.Publication{pub}})
+	if !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("a commit from an old version: err = %v, want ErrConflict", err)
+	}
+	if !st.PublishesChecked() {
+		return
+	}
+	if n, _ := rdb.XLen(ctx, st.UnitKey("u1", "resp")).Result(); n != 0 {
+		t.Fatalf("a commit from an old version published %d entries", n)
+	}
+	// From the current version it publishes, once.
+	for range 2 {
+		_ = st.Commit(ctx, bot.Commit{PID: "p", Prev: version(t, st, "p"), Session: &bot.Session{Step: 9}, TTL: time.Hour, Publish: []bot.Publication{pub}})
+	}
+	if n, _ := rdb.XLen(ctx, st.UnitKey("u1", "resp")).Result(); n != 1 {
+		t.Fatalf("%d entries after publishing from the current version twice, want 1", n)
+	}
+}
+
+// Redis without the scripts (restarted, or new): a completion is still published, once, whichever script
+// was missing. The publication that had to wait for its script runs after the compare-and-set, and checks
+// the session against the version that wrote.
+func testPublishWithoutScripts(t *testing.T, b redistest.Backend) {
+	ctx := context.Background()
+	rdb := b.New(t)
+	st := store.New(rdb, "pl:")
+	w, _ := period.Parse("2026-W47")
+	for i, missing := range []string{"both", "publish"} {
+		pid := "p" + missing
+		if err := st.Commit(ctx, bot.Commit{PID: pid, Session: &bot.Session{Step: 1}, TTL: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if missing == "publish" { // the compare-and-set's script is back, the publication's is not
+			if err := st.Commit(ctx, bot.Commit{PID: pid, Prev: version(t, st, pid), Session: &bot.Session{Step: 2}, TTL: time.Hour}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pub := bot.Publication{Unit: "u1", Audience: "youth", Week: w, Marker: "run:" + missing, Stream: "resp",
+			Fields: []string{"aud", "youth"}, Counts: []string{"n"}}
+		if err := st.Commit(ctx, bot.Commit{PID: pid, Prev: version(t, st, pid), Session: &bot.Session{Step: 9}, TTL: time.Hour, Publish: []bot.Publication{pub}}); err != nil {
+			t.Fatalf("%s missing: %v", missing, err)
+		}
+		if n, _ := rdb.XLen(ctx, st.UnitKey("u1", "resp")).Result(); n != int64(i+1) {
+			t.Fatalf("%s script(s) missing: %d entries, want %d", missing, n, i+1)
+		}
+		if s, _, _ := st.LoadFresh(ctx, pid); s.Step != 9 {
+			t.Fatalf("%s script(s) missing: the session is at step %d, want 9", missing, s.Step)
+		}
 	}
 }

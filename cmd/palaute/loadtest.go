@@ -208,7 +208,7 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	fmt.Fprintf(stdout, "reply latency at full load (webhook POST until handled and every reply sent): p50 %v  p95 %v  p99 %v\n", pct(lat, 50), pct(lat, 95), pct(lat, 99))
 	fmt.Fprintf(stdout, "redis round trips per message: %.3f (message path), %.3f (send rate limits)\n", trips/float64(msgs), limTrips/float64(msgs))
 	if hits+loads > 0 {
-		fmt.Fprintf(stdout, "sessions loaded from the process's session cache: %.1f %% (%.0f loads from Redis: each person's first message, and turns that publish or write nothing)\n",
+		fmt.Fprintf(stdout, "sessions loaded from the process's session cache: %.1f %% (%.0f loads from Redis: each person's first message, turns that write nothing, and on a Cluster those that publish)\n",
 			100*hits/(hits+loads), loads)
 	}
 	var apiCalls int64
