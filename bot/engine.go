@@ -192,7 +192,8 @@ const maxAttempts = 5
 
 // unavailable is the answer when the store cannot be reached (err): try again in a moment. A message that
 // suggests danger gets the help contacts first all the same (they need no store); when no staff alert can
-// have been stored (anything but a lost race), that is logged (class only) and counted.
+// have been stored, that is logged (class only) and counted. (After lost races the alert may have been
+// published, unless the store checks publications against the session.)
 func (e *Engine) unavailable(in Input, err error) []Reply {
 	lang := locales.Lang(in.Lang)
 	if in.Kind == KindChoice {
@@ -203,8 +204,8 @@ func (e *Engine) unavailable(in Input, err error) []Reply {
 		if class, ok := e.o.Coder.Crisis(in.Text); ok {
 			t := &turn{e: e, in: in, s: &Session{Lang: lang}}
 			out = append(out, Reply{Kind: Help, Text: t.helpText()})
-			// After a lost race the alert may have been published; otherwise none was (no identity, no text).
-			if !errors.Is(err, ErrConflict) {
+			fl, _ := e.o.Store.(FreshLoader)
+			if !errors.Is(err, ErrConflict) || fl != nil && fl.PublishesChecked() {
 				e.o.Log.Warn("a message suggesting danger got the help contacts, but no staff alert: the store is unavailable",
 					slog.String("class", class))
 				e.o.Observe.AlertMissed(class)

@@ -147,8 +147,8 @@ var _ bot.FreshLoader = (*Store)(nil)
 // the turn started from. It does on a single Redis and with Sentinel; on a Cluster the session and the unit
 // are on different slots, which one script cannot touch, so the engine reads the session first.
 func (s *Store) PublishesChecked() bool {
-	_, cluster := s.rdb.(*redis.ClusterClient)
-	return !cluster
+	_, single := s.rdb.(*redis.Client) // one node, or Sentinel's failover client; not a Cluster or a Ring
+	return single
 }
 
 // LoadFresh reads the session and marks from Redis in one round trip.
@@ -323,9 +323,10 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 		return nil
 	})
 	// The pipeline's error is its first failed command's, perhaps a rider's: each command is checked.
-	// After a Redis restart the scripts are gone (NOSCRIPT): the ones that did not run are run now, in
-	// order, with EVAL. A publication then checks the session against the version the compare-and-set
-	// wrote, if that did run: after it, the session is no longer at c.Prev.
+	// After a Redis restart the scripts are gone (NOSCRIPT): the ones that did not run are run now with
+	// EVAL. If the compare-and-set ran, a publication that did not is run after it: only if it won (the
+	// turn is the session's), and then without the version check, which the compare-and-set has just
+	// moved on. Otherwise all run in their order, publications first.
 	last := len(calls) - 1
 	if !isNoScript(cmds[last].Err()) {
 		if err := cmds[last].Err(); err != nil {
@@ -336,15 +337,17 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 		} else if !ok {
 			s.remember(c.PID, v, marks) // what the retry will load; nothing is published
 			return bot.ErrConflict
-		} else if nv, err := strconv.ParseInt(v, 10, 64); err == nil {
-			for _, cl := range calls[:last] {
-				cl.args[3] = nv
+		}
+		for i, cl := range calls[:last] {
+			if isNoScript(cmds[i].Err()) {
+				cmds[i] = cl.script.Run(ctx, s.rdb, cl.keys[:3], cl.args...)
 			}
 		}
-	}
-	for i, cl := range calls {
-		if isNoScript(cmds[i].Err()) {
-			cmds[i] = cl.script.Run(ctx, s.rdb, cl.keys, cl.args...)
+	} else {
+		for i, cl := range calls {
+			if isNoScript(cmds[i].Err()) {
+				cmds[i] = cl.script.Run(ctx, s.rdb, cl.keys, cl.args...)
+			}
 		}
 	}
 	for _, cmd := range cmds {

@@ -391,6 +391,9 @@ func testPublishChecked(t *testing.T, b redistest.Backend) {
 	if st.PublishesChecked() == cluster {
 		t.Fatalf("PublishesChecked = %v on a cluster client: %v", st.PublishesChecked(), cluster)
 	}
+	if err := st.LoadScripts(ctx); err != nil { // the scripts run as scripts, no fallback
+		t.Fatal(err)
+	}
 	if err := st.Commit(ctx, bot.Commit{PID: "p", Session: &bot.Session{Step: 1}, TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
@@ -421,36 +424,86 @@ func testPublishChecked(t *testing.T, b redistest.Backend) {
 }
 
 // Redis without the scripts (restarted, or new): a completion is still published, once, whichever script
-// was missing. The publication that had to wait for its script runs after the compare-and-set, and checks
-// the session against the version that wrote.
+// is missing. When the compare-and-set ran and the publication had to wait for its script, the publication
+// runs after it, and belongs to the turn even if another replica has written the session in between.
 func testPublishWithoutScripts(t *testing.T, b redistest.Backend) {
 	ctx := context.Background()
 	rdb := b.New(t)
 	st := store.New(rdb, "pl:")
 	w, _ := period.Parse("2026-W47")
-	for i, missing := range []string{"both", "publish"} {
-		pid := "p" + missing
+	for i, missing := range []string{"both", "publish", "commit", "publish, then another replica writes"} {
+		pid := "p" + strconv.Itoa(i)
 		if err := st.Commit(ctx, bot.Commit{PID: pid, Session: &bot.Session{Step: 1}, TTL: time.Hour}); err != nil {
 			t.Fatal(err)
 		}
 		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
 			t.Fatal(err)
 		}
-		if missing == "publish" { // the compare-and-set's script is back, the publication's is not
+		switch missing {
+		case "publish", "publish, then another replica writes": // a commit without publication loads its script
 			if err := st.Commit(ctx, bot.Commit{PID: pid, Prev: version(t, st, pid), Session: &bot.Session{Step: 2}, TTL: time.Hour}); err != nil {
 				t.Fatal(err)
 			}
+		case "commit":
+			if err := store.PublishScript.Load(ctx, rdb).Err(); err != nil {
+				t.Fatal(err)
+			}
 		}
-		pub := bot.Publication{Unit: "u1", Audience: "youth", Week: w, Marker: "run:" + missing, Stream: "resp",
+		st := st
+		if missing == "publish, then another replica writes" {
+			single, ok := rdb.(*redis.Client)
+			if !ok {
+				break // on a Cluster publications are not checked: nothing for the other replica to change
+			}
+			other := store.New(rdb, "pl:")
+			c2 := redis.NewClient(single.Options())
+			t.Cleanup(func() { c2.Close() })
+			c2.AddHook(&afterNoScript{fn: func() {
+				s, _, _ := other.LoadFresh(ctx, pid)
+				if err := other.Commit(ctx, bot.Commit{PID: pid, Prev: s.Version, Session: &bot.Session{Step: 10}, TTL: time.Hour}); err != nil {
+					t.Errorf("the other replica: %v", err)
+				}
+			}})
+			st = store.New(c2, "pl:")
+		}
+		pub := bot.Publication{Unit: "u1", Audience: "youth", Week: w, Marker: "run:" + strconv.Itoa(i), Stream: "resp",
 			Fields: []string{"aud", "youth"}, Counts: []string{"n"}}
 		if err := st.Commit(ctx, bot.Commit{PID: pid, Prev: version(t, st, pid), Session: &bot.Session{Step: 9}, TTL: time.Hour, Publish: []bot.Publication{pub}}); err != nil {
 			t.Fatalf("%s missing: %v", missing, err)
 		}
 		if n, _ := rdb.XLen(ctx, st.UnitKey("u1", "resp")).Result(); n != int64(i+1) {
-			t.Fatalf("%s script(s) missing: %d entries, want %d", missing, n, i+1)
+			t.Fatalf("%s missing: %d entries, want %d", missing, n, i+1)
 		}
-		if s, _, _ := st.LoadFresh(ctx, pid); s.Step != 9 {
-			t.Fatalf("%s script(s) missing: the session is at step %d, want 9", missing, s.Step)
+	}
+}
+
+// afterNoScript runs fn once, right after the first pipeline in which a command found its script missing.
+type afterNoScript struct {
+	fn   func()
+	done bool
+}
+
+func (h *afterNoScript) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *afterNoScript) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h *afterNoScript) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if !h.done && c.Err() != nil && strings.HasPrefix(c.Err().Error(), "NOSCRIPT") {
+				h.done = true
+				h.fn()
+			}
 		}
+		return err
+	}
+}
+
+// A Ring spreads keys over shards by itself: the session and the unit may be on different ones, so its
+// publications cannot check the session, and the store says so.
+func TestRingPublishesUnchecked(t *testing.T) {
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1", "b": "127.0.0.1:2"}})
+	t.Cleanup(func() { ring.Close() })
+	if store.New(ring, "pl:").PublishesChecked() {
+		t.Fatal("a Ring's publications are said to check the session")
 	}
 }
