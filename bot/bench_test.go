@@ -19,8 +19,7 @@ import (
 func BenchmarkHandleYouthSurvey(b *testing.B) {
 	srv := redistest.Start(b)
 	rdb := srv.Client(b)
-	rt := &redistest.RoundTrips{}
-	rdb.AddHook(rt)
+	rt := redistest.Count(rdb)
 	e := testenv.New(b, rdb)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -179,8 +179,7 @@ func benchSummary(b *testing.B, rdb redis.UniversalClient, n int64, p period.Per
 	if l := rdb.XLen(context.Background(), "n"+strconv.FormatInt(n, 10)+":{u:kotipesa}:resp").Val(); l != int64(g.Responses.N) {
 		b.Fatalf("response stream holds %d entries, November has %d responses", l, g.Responses.N)
 	}
-	rt := &redistest.RoundTrips{}
-	rdb.AddHook(rt)
+	rt := redistest.Count(rdb)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

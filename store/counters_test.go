@@ -71,8 +71,7 @@ func testSum(t *testing.T, rdb redis.UniversalClient) {
 	hincr(t, rdb, "sum", "unknown", "2026-W45", map[string]int64{"fb.n": 1, "fb.pol=positive": 1})
 	hincr(t, rdb, "other", "youth", "2026-W45", map[string]int64{"n": 100})
 
-	rt := &redistest.RoundTrips{}
-	rdb.AddHook(rt)
+	rt := redistest.Count(rdb)
 	_, _ = c.Sum(ctx, "sum", []string{"youth"}, mustPeriod(t, "2026-W45").Weeks()) // a new connection says HELLO first: not counted
 	before := rt.N()
 	got, err := c.Sum(ctx, "sum", []string{"youth", "relative", "social_worker", "unknown"}, mustPeriod(t, "2026-11").Weeks())
@@ -142,8 +141,7 @@ func testTexts(t *testing.T, rdb redis.UniversalClient) {
 	xadd(t, rdb, "tx", "fb", "2026-W48", 1, "aud", "unknown", "week", "2026-W48", "pol", "positive", "text", "kiitos")
 	xadd(t, rdb, "tx", "fb", "2026-W49", 1, "aud", "unknown", "week", "2026-W49", "pol", "positive", "text", "joulu")
 
-	rt := &redistest.RoundTrips{}
-	rdb.AddHook(rt)
+	rt := redistest.Count(rdb)
 	_, _, _ = c.Texts(ctx, "tx", mustPeriod(t, "2026-W45").Weeks(), 0) // a new connection says HELLO first: not counted
 	before := rt.N()
 	resp, fb, err := c.Texts(ctx, "tx", mustPeriod(t, "2026-11").Weeks(), 0)

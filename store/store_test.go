@@ -213,8 +213,7 @@ func TestParseUnitKey(t *testing.T) {
 func testSessionCache(t *testing.T, b redistest.Backend) {
 	ctx := context.Background()
 	rdbA := b.New(t) // both replicas' client: round trips are counted around the first replica's calls only
-	tripsA := &redistest.RoundTrips{}
-	rdbA.AddHook(tripsA)
+	tripsA := redistest.Count(rdbA)
 	a, other := store.New(rdbA, "pl:", store.WithSessionCache(100)), store.New(rdbA, "pl:", store.WithSessionCache(100))
 	load := func(st *store.Store) (*bot.Session, bot.Marks) {
 		t.Helper()

@@ -142,8 +142,7 @@ func TestLimitRoundTripsPerTurn(t *testing.T) {
 	srv := redistest.Start(t)
 	env := testenv.New(t, srv.Client(t))
 	lim := srv.Client(t)
-	trips := &redistest.RoundTrips{}
-	lim.AddHook(trips)
+	trips := redistest.Count(lim)
 	r := newRig(t, env, func(o *telegram.Options) {
 		o.RDB, o.PerChatRate, o.GlobalRate = lim, 1, 1_000_000 // the global limit never makes them wait here
 		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
@@ -230,8 +229,7 @@ func TestLimitsFailOpenOncePerTurn(t *testing.T) {
 	env := newEnv(t)
 	srv := redistest.Start(t)
 	lim := srv.Client(t)
-	trips := &redistest.RoundTrips{}
-	lim.AddHook(trips)
+	trips := redistest.Count(lim)
 	r := newRig(t, env, func(o *telegram.Options) {
 		o.RDB, o.PerChatRate, o.GlobalRate = lim, 1, 30
 		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
@@ -254,12 +252,10 @@ func TestLimitsFailOpenOncePerTurn(t *testing.T) {
 func TestFirstPlacesRideWithTheCommit(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	storeTrips := &redistest.RoundTrips{}
-	rdb.AddHook(storeTrips)
+	storeTrips := redistest.Count(rdb)
 	env := testenv.New(t, rdb)
 	lim := srv.Client(t)
-	limTrips := &redistest.RoundTrips{}
-	lim.AddHook(limTrips)
+	limTrips := redistest.Count(lim)
 	// The global limit never makes them wait here (see TestFirstPlacesAreTaken).
 	r := newRig(t, env, func(o *telegram.Options) { o.RDB, o.PerChatRate, o.GlobalRate = lim, 1000, 1_000_000 })
 	const u = 81
@@ -311,8 +307,7 @@ func TestFirstPlacesWaitForAPressAnswerInPolling(t *testing.T) {
 	srv := redistest.Start(t)
 	env := testenv.New(t, srv.Client(t))
 	lim := srv.Client(t)
-	limTrips := &redistest.RoundTrips{}
-	lim.AddHook(limTrips)
+	limTrips := redistest.Count(lim)
 	r := newRig(t, env, func(o *telegram.Options) { o.RDB, o.PerChatRate, o.GlobalRate = lim, 1000, 1_000_000 })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -12,6 +12,13 @@ type RoundTrips struct{ n atomic.Int64 }
 
 var _ redis.Hook = (*RoundTrips)(nil)
 
+// Count adds a RoundTrips hook to c and returns it.
+func Count(c redis.UniversalClient) *RoundTrips {
+	r := &RoundTrips{}
+	c.AddHook(r)
+	return r
+}
+
 // N is the count so far.
 func (r *RoundTrips) N() int64 { return r.n.Load() }
 
