@@ -17,11 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Connect makes a client from redis.url:
-//   - "" starts an embedded in-memory Redis (miniredis): nothing is kept after the process ends;
-//   - redis://[:password@]host:port[/db] or rediss:// is a single node;
-//   - redis+sentinel://[:password@]host1:port,host2:port/mastername uses Sentinel;
-//   - host1:port,host2:port,... (or redis:// with several hosts) is a Cluster.
+// Connect makes a client from redis.url: "" starts an embedded in-memory Redis (miniredis), nothing kept
+// after the process ends; any other URL is read by ParseURL (a single node, Sentinel or a Cluster).
 //
 // The returned close function closes the client and any embedded server.
 func Connect(ctx context.Context, rawURL string, log *slog.Logger) (redis.UniversalClient, func(), error) {
@@ -99,6 +96,11 @@ func ParseURL(raw string) (*redis.UniversalOptions, error) {
 		return nil, badURL("a fragment (#...) has no meaning here")
 	}
 	q := u.Query()
+	for _, k := range []string{"read_only", "route_by_latency", "route_randomly", "replica_only"} {
+		if q.Has(k) {
+			return nil, badURL(fmt.Sprintf("option %q: palaute reads from the master only (a replica may be behind)", k))
+		}
+	}
 	sentinel := strings.HasSuffix(scheme, "+sentinel")
 	if !sentinel && len(addrs) == 1 {
 		if u.Host, err = withPort(addrs[0], "6379"); err != nil {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"strings"
 	"testing"
@@ -49,6 +50,9 @@ func TestParseURLForms(t *testing.T) {
 			t.Errorf("ParseURL(%q): %v", tt.in, err)
 			continue
 		}
+		if tt.tls && len(tt.addrs) > 1 && (o.TLSConfig.ServerName != "" || o.TLSConfig.MinVersion < tls.VersionTLS12) {
+			t.Errorf("ParseURL(%q): TLS checks every node as %q, from TLS %x", tt.in, o.TLSConfig.ServerName, o.TLSConfig.MinVersion)
+		}
 		if len(o.Addrs) != len(tt.addrs) || o.DB != tt.db || o.Username != tt.user || o.Password != tt.pass || o.MasterName != tt.master ||
 			o.SentinelPassword != tt.sen || o.IsClusterMode != tt.cluster || (o.TLSConfig != nil) != tt.tls || o.DialTimeout != tt.dial {
 			t.Errorf("ParseURL(%q) = %+v", tt.in, o)
@@ -70,7 +74,8 @@ func TestParseURLForms(t *testing.T) {
 	// /master[/db], and a database given twice differently.
 	for _, in := range []string{"redis://h:6379?dial_timout=1s", "redis://h?db=2&nosuch=1", "redis://h1,h2?db=1",
 		"redis+sentinel://h/m?dial_timout=1s", "redis+sentinel://h/m/x", "redis+sentinel://h/m/1/2", "redis+sentinel://h/m/1?db=2",
-		"redis+sentinel://h/m?password=x", "redis://h?dial_timeout=soon", "unix:///tmp/redis.sock", "redis://h#frag"} {
+		"redis+sentinel://h/m?password=x", "redis://h?dial_timeout=soon", "unix:///tmp/redis.sock", "redis://h#frag",
+		"redis://h1,h2?read_only=true", "redis+sentinel://h/m?route_randomly=true", "redis+sentinel://h/m?replica_only=true"} {
 		o, err := store.ParseURL(in)
 		if err == nil {
 			t.Errorf("ParseURL(%q) accepted: %+v", in, o)

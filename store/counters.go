@@ -30,8 +30,6 @@ func NewCounters(rdb redis.UniversalClient, prefix string) *Counters {
 // ErrBadCounter is returned for a counter hash field that does not hold an integer.
 var ErrBadCounter = errors.New("bad counter")
 
-func (c *Counters) unitKey(unit, rest string) string { return unitKey(c.prefix, unit, rest) }
-
 // Sum adds up the counters of unit over weeks for each audience, in one pipelined round trip
 // (HGETALL per audience and week). Audiences with no counters are absent from the result.
 func (c *Counters) Sum(ctx context.Context, unit string, audiences []string, weeks []period.Period) (map[string]map[string]int64, error) {
@@ -91,7 +89,7 @@ func (c *Counters) Texts(ctx context.Context, unit string, weeks []period.Period
 	var rs []rng
 	_, err = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, stream := range []string{"resp", "fb"} {
-			key := c.unitKey(unit, stream)
+			key := unitKey(c.prefix, unit, stream)
 			for _, w := range weeks {
 				ms := strconv.FormatInt(w.Start().UnixMilli(), 10)
 				var cmd *redis.XMessageSliceCmd

@@ -214,6 +214,16 @@ func decodeSession(raw string) (*bot.Session, error) {
 	return &s, nil
 }
 
+// luaVersion defines version(key): the version of the session stored at key (0: none, -1: unreadable) and
+// its stored value. Both scripts that compare versions read them with it.
+const luaVersion = `
+local function version(key)
+  local cur = redis.call('GET', key)
+  if not cur then return 0, cur end
+  return tonumber(string.match(cur, '^(%d+) ')) or -1, cur
+end
+`
+
 // commitScript writes a session only if its version is still the one loaded (compare-and-set),
 // and adds a "counted once" mark. The new version is the server's time in units of 10 µs since 2020, or,
 // when that is not later than the last (a clock behind the version, after a failover), the last plus a
@@ -224,10 +234,8 @@ func decodeSession(raw string) (*bot.Session, error) {
 // replicas can run side by side during an upgrade.
 // KEYS: session, marks. ARGV: prev version, new value, ttl ms, mark, mark ttl ms, step (1..65536).
 // Returns {1, new version, marks}, or on a version conflict {0, stored value, marks} (false for none).
-var commitScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-local ver = 0
-if cur then ver = tonumber(string.match(cur, '^(%d+) ')) or -1 end
+var commitScript = redis.NewScript(luaVersion + `
+local ver, cur = version(KEYS[1])
 local m = redis.call('GET', KEYS[2])
 if ver ~= tonumber(ARGV[1]) then return {0, cur, m} end
 local t = redis.call('TIME')
@@ -251,13 +259,8 @@ return {1, nv, m}
 // The entry id is the start of the ISO week (never a finer time) with a sequence.
 // KEYS: marker, stream, aggregate hash[, session]. ARGV: marker ttl ms, week start ms, number of field
 // args, the session's version, fields..., counters...
-var publishScript = redis.NewScript(`
-if KEYS[4] then
-  local cur = redis.call('GET', KEYS[4])
-  local ver = 0
-  if cur then ver = tonumber(string.match(cur, '^(%d+) ')) or -1 end
-  if ver ~= tonumber(ARGV[4]) then return 0 end
-end
+var publishScript = redis.NewScript(luaVersion + `
+if KEYS[4] and version(KEYS[4]) ~= tonumber(ARGV[4]) then return 0 end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
 local ms = tonumber(ARGV[2])
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
@@ -277,8 +280,8 @@ return 1
 const markerTTL = 72 * time.Hour
 
 // Commit writes one handled message in one round trip: the unit publications (idempotent by marker)
-// and the session compare-and-set are pipelined. Except on a Cluster, a publication is made only if the
-// session is at c.Prev (see PublishesChecked).
+// and the session compare-and-set are pipelined. Except on a Cluster or a Ring, a publication is made only
+// if the session is at c.Prev (see PublishesChecked).
 func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 	if c.Session == nil {
 		return errors.New("commit: no session")
@@ -324,44 +327,35 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 	})
 	// The pipeline's error is its first failed command's, perhaps a rider's: each command is checked.
 	// After a Redis restart the scripts are gone (NOSCRIPT): the ones that did not run are run now with
-	// EVAL. If the compare-and-set ran, a publication that did not is run after it: only if it won (the
-	// turn is the session's), and then without the version check, which the compare-and-set has just
-	// moved on. Otherwise all run in their order, publications first.
+	// EVAL. If the compare-and-set did not run, all of them run in their order, publications first.
 	last := len(calls) - 1
-	if !isNoScript(cmds[last].Err()) {
-		if err := cmds[last].Err(); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		if ok, v, marks, err := commitAnswer(cmds[last]); err != nil {
-			return err
-		} else if !ok {
-			s.remember(c.PID, v, marks) // what the retry will load; nothing is published
-			return bot.ErrConflict
-		}
-		for i, cl := range calls[:last] {
-			if isNoScript(cmds[i].Err()) {
-				cmds[i] = cl.script.Run(ctx, s.rdb, cl.keys[:3], cl.args...)
-			}
-		}
-	} else {
+	if isNoScript(cmds[last].Err()) {
 		for i, cl := range calls {
 			if isNoScript(cmds[i].Err()) {
 				cmds[i] = cl.script.Run(ctx, s.rdb, cl.keys, cl.args...)
 			}
 		}
 	}
-	for _, cmd := range cmds {
-		if err := cmd.Err(); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
+	if err := cmds[last].Err(); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
 	ok, v, marks, err := commitAnswer(cmds[last])
 	if err != nil {
 		return err
 	}
 	if !ok {
-		s.remember(c.PID, v, marks) // what the retry will load
+		s.remember(c.PID, v, marks) // what the retry will load; nothing more is published
 		return bot.ErrConflict
+	}
+	// A publication whose script was missing while the compare-and-set ran, and won, is the turn's own: it
+	// runs now without the version check, which the compare-and-set has just moved on.
+	for i, cl := range calls[:last] {
+		if isNoScript(cmds[i].Err()) {
+			cmds[i] = cl.script.Run(ctx, s.rdb, cl.keys[:3], cl.args...)
+		}
+		if err := cmds[i].Err(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
 	}
 	s.remember(c.PID, v+" "+val, marks)
 	return nil
@@ -371,9 +365,12 @@ func (s *Store) Commit(ctx context.Context, c bot.Commit) error {
 // stored value and marks.
 func commitAnswer(cmd *redis.Cmd) (ok bool, v, marks string, err error) {
 	r, err := cmd.Slice()
-	if err != nil || len(r) != 3 {
+	if err != nil {
+		return false, "", "", fmt.Errorf("commit: %w", err)
+	}
+	if len(r) != 3 {
 		// r is not formatted: on a conflict it holds a session.
-		return false, "", "", fmt.Errorf("commit: unexpected answer of %d values: %w", len(r), err)
+		return false, "", "", fmt.Errorf("commit: unexpected answer of %d values", len(r))
 	}
 	n, _ := r[0].(int64)
 	v, _ = r[1].(string)
