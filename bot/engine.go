@@ -69,7 +69,8 @@ type Options struct {
 
 // Engine handles inputs. It is safe for concurrent use; all state is in the Store.
 type Engine struct {
-	o Options
+	o     Options
+	fresh FreshLoader // the store, when its Load may answer from memory
 }
 
 // New checks the options and returns an engine.
@@ -113,7 +114,8 @@ func New(o Options) (*Engine, error) {
 			return nil, fmt.Errorf("bot: no flow for audience %s", a)
 		}
 	}
-	return &Engine{o: o}, nil
+	fresh, _ := o.Store.(FreshLoader)
+	return &Engine{o: o, fresh: fresh}, nil
 }
 
 type nopObserver struct{}
@@ -133,11 +135,11 @@ func (e *Engine) PID(channel, user string) string {
 }
 
 // Handle handles one input and returns what to show. A redelivered input returns nothing and changes
-// nothing. When the store is unreachable the person gets a localized "try again" reply and the error
-// wraps ErrUnavailable.
+// nothing. When the store is unreachable the person gets a localized "try again" reply (after the help
+// contacts, for a message that suggests danger) and the error wraps ErrUnavailable.
 func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 	pid := e.PID(in.Channel, in.User)
-	fl, _ := e.o.Store.(FreshLoader)
+	fl := e.fresh
 	var fresh *Session // read from the store after a turn on a remembered session
 	var freshMarks Marks
 	haveFresh := false
@@ -149,7 +151,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 				load = fl.LoadFresh // the last try acts on the store's own copy, with no check after it
 			}
 			if s, marks, err = load(ctx, pid); err != nil {
-				return e.unavailable(in, err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
+				return e.unavailable(in, locales.Lang(in.Lang), err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
 			}
 		}
 		haveFresh = false
@@ -162,7 +164,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 		unchecked := t.commit != nil && len(t.commit.Publish) > 0 && fl != nil && !fl.PublishesChecked()
 		if fl != nil && s != nil && s.Cached && (t.commit == nil || unchecked) {
 			if fresh, freshMarks, err = fl.LoadFresh(ctx, pid); err != nil {
-				return e.unavailable(in, err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
+				return e.unavailable(in, locales.Lang(in.Lang), err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
 			}
 			if fresh == nil || fresh.Version != s.Version {
 				haveFresh = true
@@ -178,7 +180,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 			continue
 		}
 		if err != nil {
-			return e.unavailable(in, err), fmt.Errorf("commit session: %w: %w", ErrUnavailable, err)
+			return e.unavailable(in, t.s.Lang, err), fmt.Errorf("commit session: %w: %w", ErrUnavailable, err)
 		}
 		for _, ev := range t.events {
 			e.o.Observe.Survey(ev[0], ev[1])
@@ -190,22 +192,22 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 // maxAttempts is how often Handle runs a turn (after conflicts, or a remembered session that was out of date).
 const maxAttempts = 5
 
-// unavailable is the answer when the store cannot be reached (err): try again in a moment. A message that
+// unavailable is the answer in lang when the store cannot be reached (err): try again in a moment. A message that
 // suggests danger gets the help contacts first all the same (they need no store); when no staff alert can
 // have been stored, that is logged (class only) and counted. (After lost races the alert may have been
 // published, unless the store checks publications against the session.)
-func (e *Engine) unavailable(in Input, err error) []Reply {
-	lang := locales.Lang(in.Lang)
+func (e *Engine) unavailable(in Input, lang string, err error) []Reply {
+	if lang == "" {
+		lang = locales.Lang(in.Lang)
+	}
 	if in.Kind == KindChoice {
 		return []Reply{{Kind: Answer, Text: e.o.Catalog.T(lang, "try_again")}}
 	}
 	var out []Reply
 	if in.Kind == KindText && e.o.Coder != nil {
 		if class, ok := e.o.Coder.Crisis(in.Text); ok {
-			t := &turn{e: e, in: in, s: &Session{Lang: lang}}
-			out = append(out, Reply{Kind: Help, Text: t.helpText()})
-			fl, _ := e.o.Store.(FreshLoader)
-			if !errors.Is(err, ErrConflict) || fl != nil && fl.PublishesChecked() {
+			out = append(out, Reply{Kind: Help, Text: e.helpText(lang)})
+			if !errors.Is(err, ErrConflict) || e.fresh != nil && e.fresh.PublishesChecked() {
 				e.o.Log.Warn("a message suggesting danger got the help contacts, but no staff alert: the store is unavailable",
 					slog.String("class", class))
 				e.o.Observe.AlertMissed(class)
@@ -793,7 +795,7 @@ func (t *turn) crisis(text string) bool {
 	if !ok {
 		return false
 	}
-	t.out = slices.Insert(t.out, 0, Reply{Kind: Help, Text: t.helpText()})
+	t.out = slices.Insert(t.out, 0, Reply{Kind: Help, Text: t.e.helpText(t.s.Lang)})
 	t.say(t.T("crisis_contact_q"), []Button{{t.T("yes"), "x.y"}, {t.T("no"), "x.n"}})
 	t.s.Crisis = class
 	t.save()
@@ -801,23 +803,24 @@ func (t *turn) crisis(text string) bool {
 	return true
 }
 
-func (t *turn) helpText() string {
+// helpText is the help contacts in lang.
+func (e *Engine) helpText(lang string) string {
 	var b strings.Builder
-	b.WriteString(t.T("crisis_intro"))
-	for _, c := range t.e.o.Help {
+	b.WriteString(e.o.Catalog.T(lang, "crisis_intro"))
+	for _, c := range e.o.Help {
 		b.WriteString("\n• ")
-		b.WriteString(c.Name.In(t.s.Lang))
+		b.WriteString(c.Name.In(lang))
 		if c.Phone != "" {
 			b.WriteString(": " + c.Phone)
 		}
 		if c.URL != "" {
 			b.WriteString(" " + c.URL)
 		}
-		if n := c.Note.In(t.s.Lang); n != "" {
+		if n := c.Note.In(lang); n != "" {
 			b.WriteString(" (" + n + ")")
 		}
 	}
-	b.WriteString("\n\n" + t.T("crisis_outro"))
+	b.WriteString("\n\n" + e.o.Catalog.T(lang, "crisis_outro"))
 	return b.String()
 }
 

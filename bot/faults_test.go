@@ -33,8 +33,9 @@ func TestRedisDownThenBack(t *testing.T) {
 			t.Fatalf("reply while Redis is down: %s", testenv.Dump(r))
 		}
 	}
-	// A message that suggests danger gets the help contacts first, Redis or not.
-	in := bot.Input{Kind: bot.KindText, Text: "HÄTÄ jag orkar inte", EventID: "f3", Channel: "test", User: "fault1", Chat: "fault1", Lang: "sv"}
+	// A message that suggests danger gets the help contacts first, Redis or not, in the language the person
+	// chose (sv), not their Telegram app's (fi).
+	in := bot.Input{Kind: bot.KindText, Text: "HÄTÄ jag orkar inte", EventID: "f3", Channel: "test", User: "fault1", Chat: "fault1", Lang: "fi"}
 	r, err := e.Engine.Handle(context.Background(), in)
 	if !errors.Is(err, bot.ErrUnavailable) || len(r) != 2 || r[0].Kind != bot.Help || !strings.Contains(r[0].Text, "112") ||
 		!strings.Contains(r[0].Text, e.T("sv", "crisis_intro")) || !strings.Contains(r[1].Text, "Försök igen om en stund") {

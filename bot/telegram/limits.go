@@ -37,9 +37,10 @@ func ChatKey(prefix, hashedChat string) string { return prefix + "{rl:c:" + hash
 // GlobalKey is the key of the limit shared by every chat and replica.
 func GlobalKey(prefix string) string { return prefix + "{rl:all}" }
 
-// chatBudget hands out a chat's limit to the messages of one turn. It is asked for all of them at once;
-// when only some are allowed, those go at once and it asks again, after redis_rate's retry_after, for the
-// rest: the timing of one message at a time, with fewer round trips.
+// chatBudget hands out a chat's limit to the messages of one turn. It is asked for all of them at once (but
+// for the first, when its places rode with the turn's commit); when only some are allowed, those go at
+// once and it asks again, after redis_rate's retry_after, for the rest: the timing of one message at a
+// time, with fewer round trips.
 type chatBudget struct {
 	chat    string
 	first   *firstPlaces    // the first message's places, asked with the turn's commit (nil: none)
@@ -66,15 +67,16 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 	}
 	chatKey, chatLimit := "", ChatLimit(a.o.PerChatRate)
 	if first && b.granted == 0 && b.want > 0 {
-		chatKey = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
 		// One round trip for both: usually both allow, and the message goes. The first message's were
 		// asked in the round trip of the turn's commit, when it had one.
 		var chat, global *redis_rate.Result
 		var err error
 		if f := b.first; f.rode() {
 			b.first = nil
+			chatKey = f.chatKey
 			chat, global, err = f.answers(ctx)
 		} else {
+			chatKey = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
 			chat, global, err = a.allowBoth(ctx, chatKey, chatLimit, b.want)
 		}
 		switch {
