@@ -553,17 +553,6 @@ func covers(o, h hit) bool {
 	return true
 }
 
-func normLang(lang string) string {
-	lang = strings.ToLower(lang)
-	if len(lang) > 2 {
-		lang = lang[:2]
-	}
-	if slices.Contains(locales.Languages, lang) {
-		return lang
-	}
-	return "fi"
-}
-
 // langOrder is, for each language, the order in which the rules of the languages are tried: the writer's
 // own first, then the others.
 var langOrder = func() map[string][]string {
@@ -579,7 +568,7 @@ func (c *Coder) Analyze(lang, text string) Result { return c.analyze(lang, text,
 
 // analyze codes a message; with explain, the result says which rules matched (Matches).
 func (c *Coder) analyze(lang, text string, explain bool) Result {
-	lang = normLang(lang)
+	lang = locales.Lang(lang)
 	a := c.ws.analyse(text)
 	order := langOrder[lang]
 	r := Result{Polarity: Neutral, Lang: lang}

@@ -549,7 +549,7 @@ func (r *Router) Tick(ctx context.Context) error {
 		local := h.In(r.loc())
 		since := (int(local.Weekday()) + 6) % 7 // days since Monday
 		monday8 := time.Date(local.Year(), local.Month(), local.Day()-since, 8, 0, 0, 0, r.loc())
-		if prev := period.WeekOf(local).Prev(); !local.Before(monday8) && prev != r.lastDigest {
+		if prev := period.LastComplete(period.Week, local); !local.Before(monday8) && prev != r.lastDigest {
 			err := r.Digest(ctx, prev)
 			if err == nil {
 				r.lastDigest = prev // else tried again next hour: posted once per unit by its key

@@ -209,10 +209,15 @@ func serveApp(ctx context.Context, a *app, started chan<- string) error {
 	return nil
 }
 
+// replicaToken names this process among the replicas: its locks' holder and its consumer name.
+func replicaToken() string {
+	host, _ := os.Hostname()
+	return store.Token(host, os.Getpid())
+}
+
 // sweeper deletes free text older than privacy.retention_days, hourly, on one replica at a time.
 func (a *app) sweeper(ctx context.Context) error {
-	host, _ := os.Hostname()
-	lock := store.NewLock(a.rdb, a.cfg.Redis.Prefix, "sweep", store.Token(host, os.Getpid()))
+	lock := store.NewLock(a.rdb, a.cfg.Redis.Prefix, "sweep", replicaToken())
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {

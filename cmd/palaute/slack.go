@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -203,8 +202,7 @@ func wireSlack(ctx context.Context, w *wiring) error {
 		opts = append(opts, slackapi.OptionAPIURL(strings.TrimSuffix(cfg.Slack.APIURL, "/")+"/"))
 	}
 	api := slackapi.New(cfg.Slack.BotToken, opts...)
-	host, _ := os.Hostname()
-	token := store.Token(host, os.Getpid())
+	token := replicaToken()
 	sender := &slack.Sender{Outbox: ob, API: api, Consumer: token, Log: a.log, PerChannel: time.Second,
 		OnRetry: w.metrics.OutboxRetries.Inc,
 		OnPosted: func(key string) {
