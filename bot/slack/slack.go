@@ -203,29 +203,28 @@ func (s *Slash) summary(w http.ResponseWriter, r *http.Request, cmd slack.SlashC
 	}()
 	timer := time.NewTimer(s.answerWithin())
 	defer timer.Stop()
-	failed := func(err error) string {
-		if errors.Is(err, report.ErrUnknownUnit) {
-			return s.help(s.t("slack_unknown_unit", map[string]any{"Unit": target}))
+	// shown is what the person sees of a summary: its messages, or why there are none.
+	shown := func(res result) []report.Message {
+		switch {
+		case errors.Is(res.err, report.ErrUnknownUnit):
+			return []report.Message{{Text: s.help(s.t("slack_unknown_unit", map[string]any{"Unit": target}))}}
+		case res.err != nil:
+			s.Log.Warn("slack summary", slog.String("unit", target), slog.String("period", p.String()), errAttr(res.err))
+			return []report.Message{{Text: s.t("slack_try_again", nil)}}
+		case len(res.msgs) == 0:
+			return []report.Message{{Text: s.t("slack_try_again", nil)}}
 		}
-		s.Log.Warn("slack summary", slog.String("unit", target), slog.String("period", p.String()), errAttr(err))
-		return s.t("slack_try_again", nil)
+		return res.msgs
 	}
 	select {
 	case res := <-done:
-		if res.err != nil {
-			reply(w, answer{Text: failed(res.err)})
-			return
-		}
-		if len(res.msgs) == 0 {
-			reply(w, answer{Text: s.t("slack_try_again", nil)})
-			return
-		}
-		reply(w, answer{Text: res.msgs[0].Text, Blocks: res.msgs[0].Blocks})
-		if len(res.msgs) > 1 {
+		msgs := shown(res)
+		reply(w, answer{Text: msgs[0].Text, Blocks: msgs[0].Blocks})
+		if len(msgs) > 1 {
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				s.later(cmd.ResponseURL, res.msgs[1:], false)
+				s.later(cmd.ResponseURL, msgs[1:], false)
 			}()
 		}
 	case <-timer.C:
@@ -233,11 +232,7 @@ func (s *Slash) summary(w http.ResponseWriter, r *http.Request, cmd slack.SlashC
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			res := <-done
-			if res.err != nil {
-				res.msgs = []report.Message{{Text: failed(res.err)}}
-			}
-			s.later(cmd.ResponseURL, res.msgs, true)
+			s.later(cmd.ResponseURL, shown(<-done), true)
 		}()
 	}
 }

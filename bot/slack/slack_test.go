@@ -29,6 +29,7 @@ type stubBackend struct {
 	asked   []string      // unit/period of the summaries asked for
 	delay   time.Duration // a slow summary
 	parts   int           // messages in a summary (default 1)
+	empty   bool          // a summary of no messages
 	raw     string        // the summary's text, when set
 }
 
@@ -41,6 +42,9 @@ func (s *stubBackend) Summary(ctx context.Context, unit string, p period.Period,
 		return nil, fmt.Errorf("%w %q", report.ErrUnknownUnit, unit)
 	}
 	time.Sleep(delay)
+	if s.empty {
+		return nil, nil
+	}
 	if s.raw != "" {
 		return []report.Message{{Text: s.raw}}, nil
 	}
@@ -217,6 +221,19 @@ func TestSlashSlowSummaryAnswersInTime(t *testing.T) {
 	got := ru.got()
 	if len(got) != 1 || got[0].ResponseType != "ephemeral" || !got[0].ReplaceOriginal ||
 		!strings.Contains(got[0].Text, "YHTEENVETO kotipesa 2026-11") || got[0].Blocks == nil || len(got[0].Blocks.BlockSet) != 1 {
+		t.Fatalf("response_url got %+v", got)
+	}
+}
+
+// A slow summary that comes back with nothing replaces the announcement with "try again", not silence.
+func TestSlashSlowEmptySummaryTriesAgain(t *testing.T) {
+	srv, b, h := slashServer(t)
+	b.delay, b.empty = 700*time.Millisecond, true
+	ru := newResponseURL(t)
+	slash(t, srv, "palaute-kotipesa", "summary 2026-11", ru.srv.URL)
+	h.Wait(context.Background())
+	got := ru.got()
+	if len(got) != 1 || !got[0].ReplaceOriginal || got[0].Text != locales.Must().T("fi", "slack_try_again") {
 		t.Fatalf("response_url got %+v", got)
 	}
 }
