@@ -9,6 +9,7 @@ import (
 	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/internal/testenv"
+	"github.com/palaute/palaute/store"
 )
 
 // Redis going away: the person is told to try again in their language, nothing panics, and the
@@ -88,3 +89,34 @@ type missedAlerts struct{ classes []string }
 
 func (*missedAlerts) Survey(string, string)      {}
 func (m *missedAlerts) AlertMissed(class string) { m.classes = append(m.classes, class) }
+
+// conflicting is a store whose every commit loses a race; checked says whether its publications check the
+// session (as on a single Redis) or not (as on a Cluster).
+type conflicting struct {
+	*store.Store
+	checked bool
+}
+
+func (conflicting) Commit(context.Context, bot.Commit) error { return bot.ErrConflict }
+func (c conflicting) PublishesChecked() bool                 { return c.checked }
+
+// A worrying message whose every commit loses a race gets the help contacts and "try again". Its alert is
+// counted as missed where publications check the session (nothing was published), and not where they do
+// not (it may have been).
+func TestLostRacesCountAMissedAlertOnlyWhenNothingWasPublished(t *testing.T) {
+	for _, checked := range []bool{true, false} {
+		obs := &missedAlerts{}
+		e := testenv.New(t, mini(t), func(o *bot.Options) {
+			o.Coder, o.Observe = fakeCoder{}, obs
+			o.Store = conflicting{o.Store.(*store.Store), checked}
+		})
+		r, err := e.Engine.Handle(context.Background(), bot.Input{Kind: bot.KindText, Text: "HÄTÄ", EventID: "1",
+			Channel: "test", User: "racer", Chat: "racer", Lang: "en"})
+		if !errors.Is(err, bot.ErrUnavailable) || len(r) != 2 || r[0].Kind != bot.Help {
+			t.Fatalf("checked %v: %v %s", checked, err, testenv.Dump(r))
+		}
+		if want := map[bool]int{true: 1, false: 0}[checked]; len(obs.classes) != want {
+			t.Errorf("publications checked %v: %d missed alerts counted, want %d", checked, len(obs.classes), want)
+		}
+	}
+}
