@@ -216,17 +216,7 @@ func (s *Server) WebhookAnswer(contentType string, body []byte) {
 	vals.Del("method")
 	s.Calls.Add(1)
 	s.mu.Lock()
-	s.count(method + InAnswerSuffix)
-	if s.record {
-		s.calls = append(s.calls, Call{Method: method, Values: vals, At: time.Now(), Status: http.StatusOK, InAnswer: true})
-	}
-	var inbox chan Sent
-	if method == "sendMessage" || method == "editMessageText" {
-		if method == "sendMessage" {
-			s.msgIDs[vals.Get("chat_id")]++
-		}
-		inbox = s.inbox(vals.Get("chat_id"))
-	}
+	_, inbox := s.apply(method, vals, true)
 	s.mu.Unlock()
 	if inbox != nil {
 		select {
@@ -234,6 +224,35 @@ func (s *Server) WebhookAnswer(contentType string, body []byte) {
 		default:
 		}
 	}
+}
+
+// shows says whether a method shows something in the chat: a message sent or edited.
+func shows(method string) bool {
+	return method == "sendMessage" || method == "editMessageText" || method == "editMessageReplyMarkup"
+}
+
+// apply does a successful call's bookkeeping with s.mu held: it is counted (a method run from a webhook
+// answer under its name plus InAnswerSuffix) and recorded, and a sent message gets the chat's next id. It
+// returns the message id to answer with, and the chat's inbox when the method shows in the chat.
+func (s *Server) apply(method string, vals url.Values, inAnswer bool) (id int, inbox chan Sent) {
+	if inAnswer {
+		s.count(method + InAnswerSuffix)
+	} else {
+		s.count(method)
+	}
+	if s.record {
+		s.calls = append(s.calls, Call{Method: method, Values: vals, At: time.Now(), Status: http.StatusOK, InAnswer: inAnswer})
+	}
+	id = atoi(vals.Get("message_id"))
+	if shows(method) {
+		chat := vals.Get("chat_id")
+		if method == "sendMessage" {
+			s.msgIDs[chat]++
+			id = s.msgIDs[chat] + 1000
+		}
+		inbox = s.inbox(chat)
+	}
+	return id, inbox
 }
 
 // sent is what a send or an edit shows in the chat.
@@ -291,19 +310,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.getUpdates(w, vals)
 		return
 	}
-	send := method == "sendMessage" || method == "editMessageText" || method == "editMessageReplyMarkup"
-	id := atoi(vals.Get("message_id"))
+	send := shows(method)
 	s.mu.Lock()
-	s.count(method)
-	s.note(method, vals, http.StatusOK)
-	var inbox chan Sent
-	if send {
-		if method == "sendMessage" {
-			s.msgIDs[chat]++
-			id = s.msgIDs[chat] + 1000
-		}
-		inbox = s.inbox(chat)
-	}
+	id, inbox := s.apply(method, vals, false)
 	slow := s.slow
 	s.mu.Unlock()
 	if send && slow > 0 {
