@@ -190,20 +190,27 @@ func tenPerSecond(t *testing.T, replies ...string) *rig {
 // checkSpaced fails unless the delivered sends number n and went at least one interval (102 ms) apart.
 func checkSpaced(t *testing.T, r *rig, n int) {
 	t.Helper()
+	if got := spaced(t, r, "sendMessage"); got != n {
+		t.Fatalf("%d messages, want %d", got, n)
+	}
+}
+
+// spaced checks that the delivered requests of methods went at least one interval of a limit of 10 a
+// second (102 ms) apart, and returns how many there were.
+func spaced(t *testing.T, r *rig, methods ...string) int {
+	t.Helper()
 	var at []time.Time
-	for _, c := range r.fake.Recorded("sendMessage") {
+	for _, c := range r.fake.Recorded(methods...) {
 		if c.Status == 200 {
 			at = append(at, c.At)
 		}
 	}
-	if len(at) != n {
-		t.Fatalf("%d messages, want %d", len(at), n)
-	}
 	for i := 1; i < len(at); i++ {
 		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {
-			t.Errorf("message %d went %v after the one before; want at least 102 ms", i+1, gap)
+			t.Errorf("request %d went %v after the one before; want at least 102 ms", i+1, gap)
 		}
 	}
+	return len(at)
 }
 
 // A turn's messages go one global interval apart, and the next turn's after them.
@@ -285,17 +292,8 @@ func TestFirstPlacesAreTaken(t *testing.T) {
 		data, mid := r.lastButton(u, "🙂")
 		r.post(r.press(u, data, mid), secret)
 	}
-	var at []time.Time
-	for _, c := range r.fake.Recorded("sendMessage", "editMessageText") {
-		at = append(at, c.At)
-	}
-	if len(at) < 7 {
-		t.Fatalf("%d requests, want at least 7", len(at))
-	}
-	for i := 1; i < len(at); i++ {
-		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {
-			t.Errorf("request %d went %v after the one before; want at least 102 ms", i+1, gap)
-		}
+	if n := spaced(t, r, "sendMessage", "editMessageText"); n < 7 {
+		t.Fatalf("%d requests, want at least 7", n)
 	}
 }
 
