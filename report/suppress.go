@@ -48,6 +48,9 @@ func newModel(set *flows.Set) *model {
 	return m
 }
 
+// counter is the name of the counter of a question metric's answer value (see flows.Question.CounterKey).
+func (mt metric) counter(value string) string { return mt.q.CounterKey(mt.f.ID, value) }
+
 // count is the number of answers behind a metric: for a question, its answers without skips.
 func (mt metric) count(c map[string]int64) int64 {
 	if mt.q == nil {
@@ -55,7 +58,7 @@ func (mt metric) count(c map[string]int64) int64 {
 	}
 	var n int64
 	for _, v := range mt.q.Values() {
-		n += c[mt.key+"="+v]
+		n += c[mt.counter(v)]
 	}
 	return n
 }
@@ -182,7 +185,7 @@ func (mt metric) figure(c map[string]int64) figure {
 	case flows.Scale:
 		var sum, n int64
 		for v := int64(1); v <= 5; v++ {
-			x := c[mt.key+"="+strconv.FormatInt(v, 10)]
+			x := c[mt.counter(strconv.FormatInt(v, 10))]
 			sum += v * x
 			n += x
 		}
@@ -193,7 +196,7 @@ func (mt metric) figure(c map[string]int64) figure {
 	case flows.NPS:
 		var counts [11]int64
 		for v := range counts {
-			counts[v] = c[mt.key+"="+strconv.Itoa(v)]
+			counts[v] = c[mt.counter(strconv.Itoa(v))]
 		}
 		s, ok := npsOf(counts)
 		return figure{nps: &s, ok: ok}
@@ -208,10 +211,10 @@ func (f figure) value() float64 {
 	return float64(f.tenths) / 10
 }
 
-func dist(c map[string]int64, key string, values []string, n int64) []Bar {
+func dist(c map[string]int64, mt metric, values []string, n int64) []Bar {
 	out := make([]Bar, 0, len(values))
 	for _, v := range values {
-		x := c[key+"="+v]
+		x := c[mt.counter(v)]
 		out = append(out, Bar{Value: v, Count: int(x), Pct: int(roundDiv(100*x, max(n, 1)))})
 	}
 	return out
@@ -267,7 +270,7 @@ func (m *model) question(unit, aud string, mt metric, cell, pc Cell, cur, prev *
 		return q
 	}
 	c := cur.counters(unit, aud)
-	q.Dist = dist(c, mt.key, mt.q.Values(), int64(cell.N))
+	q.Dist = dist(c, mt, mt.q.Values(), int64(cell.N))
 	f := mt.figure(c)
 	if !f.ok {
 		return q

@@ -126,7 +126,7 @@ func (a *app) close() {
 	}
 }
 
-// validate checks flow files and directories (default: the embedded flows) and, with -rules DIR, a
+// validate checks flow files and directories (none given and no -rules: the embedded flows) and, with -rules DIR, a
 // directory of edited coding rules as coding.rules_dir would load it: every problem as file:line, and an
 // error when there is any.
 func validate(args []string, stdout io.Writer) error {
