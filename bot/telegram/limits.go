@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -12,11 +13,17 @@ import (
 )
 
 // Telegram's limits, shared by every replica through Redis (redis_rate, GCRA): about PerChatRate messages a
-// second to one chat, and GlobalRate a second overall, evenly spaced. A turn of n messages costs n-1 limiter
-// round trips of its own when the chat is under its limit: the first message's places (one in the chat's
-// limit, one global) ride in the round trip of the turn's commit (firstPlaces); the second asks for the
-// chat's limit for the rest of the turn in one pipeline with its global place; each further message asks
-// for its global place. A turn that commits nothing asks as the second message does, for all its messages.
+// second to one chat, and GlobalRate a second overall. The global limit is two lanes, each half the rate
+// with its places evenly spaced, so that two messages can take their places together and still no second
+// holds more than GlobalRate: an edit that echoes a button press goes alongside the next question. A turn
+// of n messages costs about n-2 limiter round trips of its own when the chat is under its limit: the first
+// messages' places (in the chat's limit, and one global place, or one in each lane for a button press's
+// edit and question) ride in the round trip of the turn's commit (firstPlaces); the next message asks for
+// the chat's limit for the rest of the turn in one pipeline with its global place; each further message
+// asks for its global place. A turn that commits nothing asks as that next message does.
+
+// Lanes is how many global limits the overall rate is split into (see GlobalLimit).
+const Lanes = 2
 
 // ChatLimit is about perSecond messages a second to one chat, with a burst of four seconds' worth (a
 // question and its notices come together).
@@ -24,18 +31,33 @@ func ChatLimit(perSecond int) redis_rate.Limit {
 	return redis_rate.Limit{Rate: perSecond, Burst: perSecond * 4, Period: time.Second}
 }
 
-// GlobalLimit spaces sends evenly (no burst: Telegram counts any one second) at perSecond, less 2 % so
-// that network jitter between replicas and Telegram does not push a second over the limit.
-func GlobalLimit(perSecond int) redis_rate.Limit {
-	return redis_rate.Limit{Rate: perSecond, Burst: 1, Period: time.Second * 102 / 100}
+// GlobalLimit is lane's share of an overall limit of perSecond: its places evenly spaced (no burst: Telegram
+// counts any one second), 4 % under its share so that the sender's delays and network jitter between
+// replicas and Telegram (up to 40 ms) do not push a second over the limit. The shares add up to perSecond,
+// and any one second holds at most a lane's share of its places, so at most perSecond in all.
+func GlobalLimit(perSecond, lane int) redis_rate.Limit {
+	n := lanes(perSecond)
+	rate := perSecond / n
+	if lane < perSecond%n {
+		rate++
+	}
+	return redis_rate.Limit{Rate: rate, Burst: 1, Period: time.Second * 104 / 100}
 }
+
+// lanes is how many lanes an overall limit of perSecond has: Lanes, or fewer for a limit under Lanes a
+// second.
+func lanes(perSecond int) int { return min(Lanes, max(perSecond, 1)) }
 
 // ChatKey is the key of one chat's limit (redis_rate adds its own "rate:" in front); hashedChat is the chat
 // id through Options.Hash.
 func ChatKey(prefix, hashedChat string) string { return prefix + "{rl:c:" + hashedChat + "}" }
 
-// GlobalKey is the key of the limit shared by every chat and replica.
-func GlobalKey(prefix string) string { return prefix + "{rl:all}" }
+// GlobalKey is the key of one lane (0 to Lanes-1) of the limit shared by every chat and replica.
+func GlobalKey(prefix string, lane int) string { return prefix + "{rl:all:" + strconv.Itoa(lane) + "}" }
+
+// spareFor is how long a global place taken for a message that goes alongside another may wait for it. A
+// place used later than it was given could crowd a second (see GlobalLimit): the message asks again instead.
+const spareFor = 5 * time.Millisecond
 
 // chatBudget hands out a chat's limit to the messages of one turn. It is asked for all of them at once (but
 // for the first, when its places rode with the turn's commit); when only some are allowed, those go at
@@ -43,9 +65,13 @@ func GlobalKey(prefix string) string { return prefix + "{rl:all}" }
 // time, with fewer round trips.
 type chatBudget struct {
 	chat    string
-	first   *firstPlaces    // the first message's places, asked with the turn's commit (nil: none)
+	first   *firstPlaces    // the first messages' places, asked with the turn's commit (nil: none)
+	pair    bool            // the first two messages go together: they take a global place in each lane
 	granted int             // allowed, not yet sent
 	want    int             // not yet allowed
+	spare   int             // global places taken with the last ask and not yet used
+	spareAt time.Time       // when they were taken (see spareFor)
+	soonest int             // 1 + the lane that refused the last ask and frees first (0: none): asked next
 	cb      *callbackAnswer // the turn's answer to a button press (see Adapter.answerIfLate)
 	open    bool            // Redis failed this turn: its further messages go without asking (fail open)
 }
@@ -66,19 +92,30 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 		return true
 	}
 	chatKey, chatLimit := "", ChatLimit(a.o.PerChatRate)
+	places := 1 // global places to ask together (a pair's first message asks for both)
 	if first && b.granted == 0 && b.want > 0 {
-		// One round trip for both: usually both allow, and the message goes. The first message's were
+		// One round trip for both: usually both allow, and the message goes. The first messages' were
 		// asked in the round trip of the turn's commit, when it had one.
-		var chat, global *redis_rate.Result
+		var chat *redis_rate.Result
+		var globals []*redis_rate.Result
+		var asked []int
 		var err error
 		if f := b.first; f.rode() {
 			b.first = nil
-			chatKey = f.chatKey
-			chat, global, err = f.answers(ctx)
+			chatKey, asked = f.chatKey, f.lanes
+			chat, globals, err = f.answers(ctx)
 		} else {
 			chatKey = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
-			chat, global, err = a.allowBoth(ctx, chatKey, chatLimit, b.want)
+			n := 1
+			if b.pair {
+				n = Lanes
+			}
+			chat, asked, globals, err = a.allowBoth(ctx, chatKey, chatLimit, b.want, n)
 		}
+		if b.pair {
+			places = Lanes
+		}
+		b.pair, b.spare = false, 0
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return false
@@ -88,16 +125,16 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 			return true
 		case chat.Allowed > 0:
 			b.grant(chat.Allowed)
-			if global.Allowed > 0 {
+			if allowed, retry := b.keep(asked, globals); allowed > 0 {
 				b.granted--
 				return true
-			}
-			if !a.pause(ctx, b, global.RetryAfter) {
+			} else if !a.pause(ctx, b, retry) {
 				return false
 			}
 		default:
-			// The chat is over its limit: the global place taken with it is let go (redis_rate cannot give
-			// it back; it is only ever lost, never added) and asked again when the chat's turn comes.
+			// The chat is over its limit: the global places taken with it are let go (redis_rate cannot
+			// give them back; they are only ever lost, never added) and asked again when the chat's turn
+			// comes.
 			if !a.pause(ctx, b, chat.RetryAfter) {
 				return false
 			}
@@ -132,84 +169,163 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 	if b.open {
 		return true
 	}
-	if err := a.wait(ctx, b, GlobalKey(a.o.Prefix), GlobalLimit(a.o.GlobalRate)); err != nil {
+	if b.spare > 0 {
+		b.spare--
+		if time.Since(b.spareAt) < spareFor {
+			return true
+		}
+		b.spare = 0 // too old to use: asked again
+	}
+	if err := a.wait(ctx, b, places); err != nil {
 		b.open = ctx.Err() == nil
 		return b.open
 	}
 	return true
 }
 
-// wait blocks until the limiter allows one more of b's messages under key.
-func (a *Adapter) wait(ctx context.Context, b *chatBudget, key string, l redis_rate.Limit) error {
+// lane is the global lane for the next ask of a single place: each in turn.
+func (a *Adapter) lane() int { return int(a.lanes.Add(1) % uint32(lanes(a.o.GlobalRate))) }
+
+// wait blocks until a lane of the global limit allows one more of b's messages. With places over one it
+// asks every lane at once, and keeps the places it gets beyond the first for the messages that go along.
+func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
+	lane := a.lane()
+	if b.soonest > 0 {
+		lane, b.soonest = b.soonest-1, 0
+	}
+	key, l := GlobalKey(a.o.Prefix, lane), GlobalLimit(a.o.GlobalRate, lane)
 	for {
-		res, err := a.limiter.Allow(ctx, key, l)
-		if err != nil {
-			return err // Redis unavailable: the caller decides (the adapter fails open)
+		var allowed int
+		var retry time.Duration
+		if places == 1 {
+			res, err := a.limiter.Allow(ctx, key, l)
+			if err != nil {
+				return err // Redis unavailable: the caller decides (the adapter fails open)
+			}
+			allowed, retry = res.Allowed, res.RetryAfter
+		} else {
+			q := &queued{rdb: a.o.RDB}
+			lim := redis_rate.NewLimiter(q)
+			asked := a.askGlobal(ctx, lim, places)
+			if err := q.exec(ctx); err != nil {
+				return err
+			}
+			globals, err := a.globalAnswers(ctx, lim, asked)
+			if err != nil {
+				return err
+			}
+			allowed, retry = b.keep(asked, globals)
 		}
-		if res.Allowed > 0 {
+		if allowed > 0 {
 			return nil
 		}
-		if !a.pause(ctx, b, res.RetryAfter) {
+		if !a.pause(ctx, b, retry) {
 			return ctx.Err()
 		}
 	}
 }
 
-// allowBoth asks redis_rate, in one pipelined round trip, for up to n messages to a chat and for one global
-// place.
-func (a *Adapter) allowBoth(ctx context.Context, chatKey string, chatLimit redis_rate.Limit, n int) (chat, global *redis_rate.Result, err error) {
+// keep counts the global places allowed of globals (the answers of lanes asked), keeps all but one as
+// spares (for the messages going along, see spareFor), remembers the lane that refused and frees first, and
+// returns the count and, when none was allowed, how long until one may be.
+func (b *chatBudget) keep(asked []int, globals []*redis_rate.Result) (allowed int, retry time.Duration) {
+	b.soonest = 0
+	for i, g := range globals {
+		if g.Allowed > 0 {
+			allowed++
+		} else if retry == 0 || g.RetryAfter < retry {
+			retry, b.soonest = g.RetryAfter, asked[i]+1
+		}
+	}
+	b.spare, b.spareAt = max(allowed-1, 0), time.Now()
+	return allowed, retry
+}
+
+// askGlobal queues, through lim, the asks for one global place in each of n lanes (one: the next in turn;
+// more: one in each lane, as many as there are) and returns the lanes asked.
+func (a *Adapter) askGlobal(ctx context.Context, lim *redis_rate.Limiter, n int) (asked []int) {
+	if n == 1 {
+		asked = []int{a.lane()}
+	} else {
+		for i := range min(n, lanes(a.o.GlobalRate)) {
+			asked = append(asked, i)
+		}
+	}
+	for _, lane := range asked {
+		_, _ = lim.Allow(ctx, GlobalKey(a.o.Prefix, lane), GlobalLimit(a.o.GlobalRate, lane))
+	}
+	return asked
+}
+
+// globalAnswers reads the answers to the asks of askGlobal in lanes asked.
+func (a *Adapter) globalAnswers(ctx context.Context, lim *redis_rate.Limiter, asked []int) ([]*redis_rate.Result, error) {
+	out := make([]*redis_rate.Result, 0, len(asked))
+	for _, lane := range asked {
+		res, err := lim.Allow(ctx, GlobalKey(a.o.Prefix, lane), GlobalLimit(a.o.GlobalRate, lane))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// allowBoth asks redis_rate, in one pipelined round trip, for up to n messages to a chat and for a global
+// place in each of places lanes (see askGlobal).
+func (a *Adapter) allowBoth(ctx context.Context, chatKey string, chatLimit redis_rate.Limit, n, places int) (chat *redis_rate.Result, asked []int, globals []*redis_rate.Result, err error) {
 	q := &queued{rdb: a.o.RDB}
 	lim := redis_rate.NewLimiter(q)
-	globalKey, globalLimit := GlobalKey(a.o.Prefix), GlobalLimit(a.o.GlobalRate)
 	// First pass: each call queues its command and stops with errQueued.
 	if _, err := lim.AllowAtMost(ctx, chatKey, chatLimit, n); !errors.Is(err, errQueued) {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if _, err := lim.Allow(ctx, globalKey, globalLimit); !errors.Is(err, errQueued) {
-		return nil, nil, err
-	}
+	asked = a.askGlobal(ctx, lim, places)
 	if err := q.exec(ctx); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Second pass: the same calls read their answers.
 	if chat, err = lim.AllowAtMost(ctx, chatKey, chatLimit, n); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if global, err = lim.Allow(ctx, globalKey, globalLimit); err != nil {
-		return nil, nil, err
+	if globals, err = a.globalAnswers(ctx, lim, asked); err != nil {
+		return nil, nil, nil, err
 	}
-	return chat, global, nil
+	return chat, asked, globals, nil
 }
 
 // firstPlaces is a store.Rider: in the round trip of the turn's commit it asks for the turn's first
-// message's places, one in the chat's limit and one global, just as allowBoth would a moment later. The
-// rest of the turn's messages ask as they go. A turn that ends up sending nothing leaves its places unused:
-// that can only slow sends, never push them over a limit.
+// messages' places, just as allowBoth would a moment later: n in the chat's limit, and one global place, or
+// one in each lane when the turn is expected to begin with two messages that go together (a button press's
+// edit and the next question). The rest of the turn's messages ask as they go. A turn that ends up sending
+// fewer leaves places unused: that can only slow sends, never push them over a limit.
 type firstPlaces struct {
 	a       *Adapter
 	chatKey string
+	n       int
 	q       *queued
 	lim     *redis_rate.Limiter
+	lanes   []int // the global lanes asked
 }
 
 var _ store.Rider = (*firstPlaces)(nil)
 
-func (a *Adapter) firstPlaces(chat string) *firstPlaces {
-	return &firstPlaces{a: a, chatKey: ChatKey(a.o.Prefix, a.o.Hash(chat))}
+// firstPlaces rides with the commit of a turn that will begin with n (1 or Lanes) messages going together.
+func (a *Adapter) firstPlaces(chat string, n int) *firstPlaces {
+	return &firstPlaces{a: a, chatKey: ChatKey(a.o.Prefix, a.o.Hash(chat)), n: n}
 }
 
-// Ride queues the two asks in the commit's pipeline, the first time only.
+// Ride queues the asks in the commit's pipeline, the first time only.
 func (f *firstPlaces) Ride(ctx context.Context, p redis.Pipeliner) {
 	if f.q != nil {
 		return
 	}
 	f.q = &queued{rdb: f.a.o.RDB}
 	f.lim = redis_rate.NewLimiter(f.q)
-	if _, err := f.lim.AllowAtMost(ctx, f.chatKey, ChatLimit(f.a.o.PerChatRate), 1); !errors.Is(err, errQueued) {
+	if _, err := f.lim.AllowAtMost(ctx, f.chatKey, ChatLimit(f.a.o.PerChatRate), f.n); !errors.Is(err, errQueued) {
 		f.q = &queued{done: true} // cannot happen: redis_rate queues before anything else
 		return
 	}
-	_, _ = f.lim.Allow(ctx, GlobalKey(f.a.o.Prefix), GlobalLimit(f.a.o.GlobalRate))
+	f.lanes = f.a.askGlobal(ctx, f.lim, f.n)
 	for _, c := range f.q.cmds {
 		_ = p.Process(ctx, c)
 	}
@@ -217,17 +333,17 @@ func (f *firstPlaces) Ride(ctx context.Context, p redis.Pipeliner) {
 }
 
 // rode says whether the asks went with a commit (f may be nil).
-func (f *firstPlaces) rode() bool { return f != nil && f.q != nil && len(f.q.cmds) == 2 }
+func (f *firstPlaces) rode() bool { return f != nil && f.q != nil && len(f.q.cmds) == 1+len(f.lanes) }
 
 // answers reads what the asks got (redis_rate runs a script Redis no longer had again, at once).
-func (f *firstPlaces) answers(ctx context.Context) (chat, global *redis_rate.Result, err error) {
-	if chat, err = f.lim.AllowAtMost(ctx, f.chatKey, ChatLimit(f.a.o.PerChatRate), 1); err != nil {
+func (f *firstPlaces) answers(ctx context.Context) (chat *redis_rate.Result, globals []*redis_rate.Result, err error) {
+	if chat, err = f.lim.AllowAtMost(ctx, f.chatKey, ChatLimit(f.a.o.PerChatRate), f.n); err != nil {
 		return nil, nil, err
 	}
-	if global, err = f.lim.Allow(ctx, GlobalKey(f.a.o.Prefix), GlobalLimit(f.a.o.GlobalRate)); err != nil {
+	if globals, err = f.a.globalAnswers(ctx, f.lim, f.lanes); err != nil {
 		return nil, nil, err
 	}
-	return chat, global, nil
+	return chat, globals, nil
 }
 
 var errQueued = errors.New("queued for a pipeline")

@@ -162,7 +162,7 @@ func TestLimitRoundTripsPerTurn(t *testing.T) {
 	if got := len(r.sent(43, "sendMessage")); got != 3 {
 		t.Fatalf("%d messages after the scripts were flushed, want 3", got)
 	}
-	if n, _ := lim.Exists(context.Background(), "rate:"+telegram.GlobalKey("pl:")).Result(); n != 1 {
+	if n, _ := lim.Exists(context.Background(), "rate:"+telegram.GlobalKey("pl:", 0), "rate:"+telegram.GlobalKey("pl:", 1)).Result(); n == 0 {
 		t.Fatal("no global place taken after the scripts were flushed")
 	}
 	keys, err := lim.Keys(context.Background(), "rate:pl:{rl:c:*").Result()
@@ -171,12 +171,12 @@ func TestLimitRoundTripsPerTurn(t *testing.T) {
 	}
 }
 
-// tenPerSecond is a rig whose engine answers every message with replies, under a global limit of 10
-// messages a second (102 ms apart).
-func tenPerSecond(t *testing.T, replies ...string) *rig {
+// limitedTo is a rig whose engine answers every message with replies, under a global limit of perSecond
+// messages a second, against a fake Bot API that answers 429 beyond perSecond in any one second.
+func limitedTo(t *testing.T, perSecond int, replies ...string) *rig {
 	t.Helper()
-	return newRig(t, newEnv(t), func(o *telegram.Options) {
-		o.PerChatRate, o.GlobalRate = 50, 10
+	r := newRig(t, newEnv(t), func(o *telegram.Options) {
+		o.PerChatRate, o.GlobalRate = 50, perSecond
 		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
 			out := make([]bot.Reply, len(replies))
 			for i, text := range replies {
@@ -185,49 +185,55 @@ func tenPerSecond(t *testing.T, replies ...string) *rig {
 			return out, nil
 		})
 	})
+	r.fake.Limit(perSecond)
+	return r
 }
 
-// checkSpaced fails unless the delivered sends number n and went at least one interval (102 ms) apart.
-func checkSpaced(t *testing.T, r *rig, n int) {
-	t.Helper()
-	if got := spaced(t, r, "sendMessage"); got != n {
-		t.Fatalf("%d messages, want %d", got, n)
-	}
-}
-
-// spaced checks that the delivered requests of methods went at least one interval of a limit of 10 a
-// second (102 ms) apart, and returns how many there were.
-func spaced(t *testing.T, r *rig, methods ...string) int {
+// withinLimit checks that Telegram answered none of the requests of methods with a 429 but the throttled
+// ones, and that no one second held more than perSecond of the delivered ones (the limiter's own doing, not
+// the fake's refusals), and returns how many were delivered.
+func withinLimit(t *testing.T, r *rig, perSecond, throttled int, methods ...string) int {
 	t.Helper()
 	var at []time.Time
+	refused := 0
 	for _, c := range r.fake.Recorded(methods...) {
 		if c.Status == 200 {
 			at = append(at, c.At)
+		} else {
+			refused++
 		}
 	}
-	for i := 1; i < len(at); i++ {
-		if gap := at[i].Sub(at[i-1]); gap < 95*time.Millisecond {
-			t.Errorf("request %d went %v after the one before; want at least 102 ms", i+1, gap)
+	if refused != throttled {
+		t.Errorf("%d requests refused with 429, want %d", refused, throttled)
+	}
+	for i := perSecond; i < len(at); i++ {
+		if span := at[i].Sub(at[i-perSecond]); span < time.Second {
+			t.Errorf("requests %d to %d went within %v; want at most %d in any one second", i-perSecond+1, i+1, span, perSecond)
 		}
 	}
 	return len(at)
 }
 
-// A turn's messages go one global interval apart, and the next turn's after them.
-func TestTurnSpacedByTheGlobalLimit(t *testing.T) {
-	r := tenPerSecond(t, "yksi", "kaksi", "kolme")
+// A turn's messages take their places in the global limit, and the next turn's after them: at 4 a second,
+// two turns of three messages take more than a second.
+func TestTurnWithinTheGlobalLimit(t *testing.T) {
+	r := limitedTo(t, 4, "yksi", "kaksi", "kolme")
 	r.post(r.message(51, "hei"), secret)
 	r.post(r.message(52, "hei"), secret)
-	checkSpaced(t, r, 6)
+	if n := withinLimit(t, r, 4, 0, "sendMessage"); n != 6 {
+		t.Fatalf("%d messages, want 6", n)
+	}
 }
 
 // A turn held up by Telegram's 429 (retry_after 1 s) does not send the rest of its messages at once after
-// the wait: each still takes its place in the global limit, one interval apart.
-func TestTurnAfterA429StaysSpaced(t *testing.T) {
-	r := tenPerSecond(t, "yksi", "kaksi", "kolme", "neljä")
+// the wait: each still takes its place in the global limit.
+func TestTurnAfterA429StaysWithinTheLimit(t *testing.T) {
+	r := limitedTo(t, 2, "yksi", "kaksi", "kolme", "neljä")
 	r.fake.Throttle(1, 1)
 	r.post(r.message(61, "hei"), secret)
-	checkSpaced(t, r, 4)
+	if n := withinLimit(t, r, 2, 1, "sendMessage"); n != 4 {
+		t.Fatalf("%d messages, want 4", n)
+	}
 }
 
 // With the limits' Redis down, a turn's messages still go (fail open), and the turn asks the dead Redis
@@ -253,9 +259,10 @@ func TestLimitsFailOpenOncePerTurn(t *testing.T) {
 	}
 }
 
-// With the real engine, a turn asks for its first message's places in the round trip of its commit: a
+// With the real engine, a turn asks for its first messages' places in the round trip of its commit: a
 // button press answered by an edit and the next question costs the store one round trip (the commit: the
-// session is remembered) and the limiters one of their own (the second message's).
+// session is remembered) and the limiters none of their own (the edit and the question take a global place
+// in each lane, with the commit).
 func TestFirstPlacesRideWithTheCommit(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
@@ -275,31 +282,33 @@ func TestFirstPlacesRideWithTheCommit(t *testing.T) {
 		if n := len(r.fake.Recorded("sendMessage", "editMessageText")) - before; n != 2 {
 			t.Fatalf("turn %d: %d requests, want 2 (the edit and the next question)", i, n)
 		}
-		if s, l := storeTrips.N()-s0, limTrips.N()-l0; s != 1 || l != 1 {
-			t.Errorf("turn %d: %d store and %d limiter round trips, want 1 and 1", i, s, l)
+		if s, l := storeTrips.N()-s0, limTrips.N()-l0; s != 1 || l != 0 {
+			t.Errorf("turn %d: %d store and %d limiter round trips, want 1 and 0", i, s, l)
 		}
 	}
 }
 
-// The places asked with a commit are really taken: under a global limit of 10 a second, every request of
-// a survey's turns goes 102 ms after the one before, the first of each turn included.
+// The places asked with a commit are really taken: under a global limit of 4 a second, a survey's turns
+// (an edit and the next question each, going together) keep within it, the first places of each turn
+// included, and Telegram answers no 429.
 func TestFirstPlacesAreTaken(t *testing.T) {
 	env := newEnv(t)
-	r := newRig(t, env, func(o *telegram.Options) { o.PerChatRate, o.GlobalRate = 1000, 10 })
+	r := newRig(t, env, func(o *telegram.Options) { o.PerChatRate, o.GlobalRate = 1000, 4 })
+	r.fake.Limit(4)
 	const u = 82
 	r.post(r.message(u, "/start u-kotipesa"), secret)
 	for range 3 {
 		data, mid := r.lastButton(u, "🙂")
 		r.post(r.press(u, data, mid), secret)
 	}
-	if n := spaced(t, r, "sendMessage", "editMessageText"); n < 7 {
+	if n := withinLimit(t, r, 4, 0, "sendMessage", "editMessageText"); n < 7 {
 		t.Fatalf("%d requests, want at least 7", n)
 	}
 }
 
 // In polling mode a button press is answered by a request before the turn's messages, so its first places
 // are not taken with the commit (they would be a request old when used): the press's edit and next question
-// ask the limiters themselves (2 round trips), while a text message's first places still ride (/stop: its
+// ask the limiters themselves, together (one round trip), while a text message's first places still ride (/stop: its
 // one message needs no round trip of its own).
 func TestFirstPlacesWaitForAPressAnswerInPolling(t *testing.T) {
 	srv := redistest.Start(t)
@@ -318,8 +327,8 @@ func TestFirstPlacesWaitForAPressAnswerInPolling(t *testing.T) {
 	before := limTrips.N()
 	r.fake.Push(r.press(u, data, mid))
 	waitFor(t, func() bool { return strings.Contains(texts(r.sent(u, "sendMessage")), "(2/7)") })
-	if n := limTrips.N() - before; n != 2 {
-		t.Errorf("a press in polling mode: %d limiter round trips, want 2 (its places asked after the answer)", n)
+	if n := limTrips.N() - before; n != 1 {
+		t.Errorf("a press in polling mode: %d limiter round trips, want 1 (its places asked after the answer)", n)
 	}
 	if got := r.sent(u, "answerCallbackQuery"); len(got) != 1 {
 		t.Fatalf("%d callback answers, want 1", len(got))
@@ -329,5 +338,34 @@ func TestFirstPlacesWaitForAPressAnswerInPolling(t *testing.T) {
 	waitFor(t, func() bool { return len(r.sent(u, "sendMessage")) == sent+1 })
 	if n := limTrips.N() - before; n != 0 {
 		t.Errorf("/stop in polling mode: %d limiter round trips, want its first places with the commit", n)
+	}
+}
+
+// A button press's edit of the answered question and the next question take their global places together
+// (one in each lane) and go together: under a global limit of 2 a second the question does not wait half a
+// second behind the edit. The next press's pair, asked while both lanes are taken, waits for them and again
+// goes together, a second later, and Telegram answers no 429.
+func TestPressEditAndQuestionGoTogether(t *testing.T) {
+	r := newRig(t, newEnv(t), func(o *telegram.Options) {
+		o.PerChatRate, o.GlobalRate = 1000, 2
+		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
+			return []bot.Reply{{Kind: bot.EditAsked, Text: "🙂"}, {Text: "(2/7) seuraava"}}, nil
+		})
+	})
+	r.fake.Limit(2)
+	const u = 84
+	for i := range 2 {
+		before := len(r.fake.Recorded("sendMessage", "editMessageText"))
+		r.post(r.press(u, "x", 10+i), secret)
+		turn := r.fake.Recorded("sendMessage", "editMessageText")[before:]
+		if got := methods(turn); len(got) != 2 || turn[0].Status != 200 || turn[1].Status != 200 {
+			t.Fatalf("press %d: requests %v, want the edit and the next question, delivered", i, got)
+		}
+		if gap := turn[1].At.Sub(turn[0].At); gap > 200*time.Millisecond {
+			t.Fatalf("press %d: the edit and the next question went %v apart, want together (one place in each lane)", i, gap)
+		}
+	}
+	if n := withinLimit(t, r, 2, 0, "sendMessage", "editMessageText"); n != 4 {
+		t.Fatalf("%d requests delivered, want 4", n)
 	}
 }

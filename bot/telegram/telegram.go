@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -79,6 +80,7 @@ type Adapter struct {
 	b       *tg.Bot    // polling, setWebhook, setMyCommands
 	api     *apiClient // the message path
 	limiter *redis_rate.Limiter
+	lanes   atomic.Uint32 // the global lane of the next single ask (see Adapter.lane)
 	shards  []chan *job
 	wg      sync.WaitGroup
 	mu      sync.RWMutex // held for reading while enqueuing, for writing while closing
@@ -103,8 +105,9 @@ type job struct {
 type callbackAnswer struct {
 	ID      string
 	Text    string
-	pending bool      // decided, to go in the webhook's answer, not sent yet
 	since   time.Time // when the press arrived
+	mu      sync.Mutex
+	pending bool // decided, to go in the webhook's answer, not sent yet (an edit going alongside may send it)
 }
 
 // New makes an adapter. Call Run (polling) or serve WebhookHandler; Close waits for the updates in hand.
@@ -442,7 +445,11 @@ func (a *Adapter) handle(ctx context.Context, u *models.Update, at time.Time, in
 	if cbID == "" || inAnswer {
 		// The turn's first send places ride with its commit, unless a button press's answer goes by a
 		// request first (polling mode): places are asked just before they are used, never a request early.
-		first = a.firstPlaces(in.Chat)
+		n := 1
+		if pressEdits(in) {
+			n = Lanes // the edit of the pressed message and the next question go together
+		}
+		first = a.firstPlaces(in.Chat, n)
 		hctx = store.WithRider(ctx, first)
 	}
 	replies, err := a.o.Engine.Handle(hctx, in)
@@ -480,6 +487,17 @@ type outgoing struct {
 // send one; answerCallbackQuery (not an outgoing at all) only stops the button's spinner.
 func (o outgoing) limited() bool { return o.method != "deleteMessages" }
 
+// recoverEdit logs a panic in the goroutine of an edit that goes alongside the next question: the person
+// still gets the question.
+func (a *Adapter) recoverEdit() {
+	if r := recover(); r != nil {
+		a.o.Log.Error("panic while editing a pressed message", slog.String("stack", string(debug.Stack())))
+	}
+}
+
+// pressEdits says whether a turn on in may edit the message whose button was pressed.
+func pressEdits(in bot.Input) bool { return in.MsgID > 0 && in.Kind == bot.KindChoice }
+
 // plan turns the engine's replies into the requests to the chat, in order (a long text is several messages).
 func plan(in bot.Input, cbID string, replies []bot.Reply) []outgoing {
 	var out []outgoing
@@ -498,7 +516,7 @@ func plan(in bot.Input, cbID string, replies []bot.Reply) []outgoing {
 		case bot.Message, bot.Help:
 			text(r.Text, r.Buttons)
 		case bot.EditAsked:
-			if in.MsgID > 0 && in.Kind == bot.KindChoice {
+			if pressEdits(in) {
 				out = append(out, outgoing{method: "editMessageText", text: split(r.Text)[0], buttons: r.Buttons, msgID: in.MsgID})
 			}
 		case bot.Delete:
@@ -526,26 +544,57 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.T
 			}
 		}
 		if inAnswer {
+			// Left for the webhook's answer, unless the turn takes long: then it goes by a request once the
+			// press has waited a noticeable time, whatever the turn is doing (the calls and waits of the turn
+			// also send it first when they would keep it waiting).
 			cb.pending = true
+			answered := make(chan struct{})
+			timer := time.AfterFunc(max(0, noticeable-time.Since(at)), func() {
+				defer close(answered)
+				a.answerIfLate(ctx, &chatBudget{cb: cb}, 0)
+			})
+			defer func() {
+				if !timer.Stop() {
+					<-answered
+				}
+			}()
 		} else {
 			a.answerCallback(ctx, cb.ID, cb.Text)
 		}
 	}
 	out := plan(in, cbID, replies)
-	n := 0
-	for _, o := range out {
+	n, pair := 0, -1
+	for i, o := range out {
 		if o.limited() {
+			if n == 0 && o.method == "editMessageText" && i+1 < len(out) && out[i+1].method == "sendMessage" {
+				pair = i
+			}
 			n++
 		}
 	}
 	budget := a.chatBudget(in.Chat, n)
-	budget.cb, budget.first = cb, first
-	for _, o := range out {
+	budget.cb, budget.first, budget.pair = cb, first, pair >= 0
+	var edits sync.WaitGroup
+	defer edits.Wait()
+	for i, o := range out {
 		switch o.method {
 		case "sendMessage":
 			a.sendPart(ctx, budget, in.Chat, o.text, o.buttons)
 		case "editMessageText":
-			a.edit(ctx, budget, in.Chat, o.msgID, o.text, o.buttons)
+			if i != pair {
+				a.edit(ctx, budget, in.Chat, o.msgID, o.text, o.buttons, false)
+				continue
+			}
+			// The edit echoes the press; it goes alongside the next question, which need not wait for it
+			// (their global places are in different lanes). Its retries after a 429 ask for their own.
+			if !a.allow(ctx, budget, true) {
+				return cb
+			}
+			own := &chatBudget{chat: in.Chat, cb: cb, open: budget.open}
+			edits.Go(func() {
+				defer a.recoverEdit()
+				a.edit(ctx, own, in.Chat, o.msgID, o.text, o.buttons, true)
+			})
 		case "deleteMessages":
 			a.delete(ctx, in.Chat, o.from, o.to)
 		}
@@ -617,12 +666,13 @@ func (a *Adapter) say(ctx context.Context, chat, text string) {
 // sendPart sends one message of at most MaxText characters, within budget (the chat's limit).
 func (a *Adapter) sendPart(ctx context.Context, budget *chatBudget, chat, text string, buttons [][]bot.Button) {
 	params := &sendMessageParams{ChatID: chat, Text: text, ReplyMarkup: keyboard(buttons)}
-	a.do(ctx, budget, "sendMessage", func() error { return a.api.call(ctx, "sendMessage", params) })
+	a.do(ctx, budget, "sendMessage", false, func() error { return a.api.call(ctx, "sendMessage", params) })
 }
 
-func (a *Adapter) edit(ctx context.Context, budget *chatBudget, chat string, msgID int, text string, buttons [][]bot.Button) {
+// edit changes the text and buttons of message msgID; with taken, its places were taken already.
+func (a *Adapter) edit(ctx context.Context, budget *chatBudget, chat string, msgID int, text string, buttons [][]bot.Button, taken bool) {
 	params := &editMessageTextParams{ChatID: chat, MessageID: msgID, Text: text, ReplyMarkup: keyboard(buttons)}
-	a.do(ctx, budget, "editMessageText", func() error { return a.api.call(ctx, "editMessageText", params) })
+	a.do(ctx, budget, "editMessageText", taken, func() error { return a.api.call(ctx, "editMessageText", params) })
 }
 
 func (a *Adapter) delete(ctx context.Context, chat string, from, to int) {
@@ -635,22 +685,23 @@ func (a *Adapter) delete(ctx context.Context, chat string, from, to int) {
 			ids = append(ids, id)
 		}
 		params := &deleteMessagesParams{ChatID: chat, MessageIDs: ids}
-		a.do(ctx, nil, "deleteMessages", func() error { return a.api.call(ctx, "deleteMessages", params) })
+		a.do(ctx, nil, "deleteMessages", false, func() error { return a.api.call(ctx, "deleteMessages", params) })
 	}
 }
 
 func (a *Adapter) answerCallback(ctx context.Context, id, text string) {
 	params := &answerCallbackQueryParams{CallbackQueryID: id, Text: text}
-	a.do(ctx, nil, "answerCallbackQuery", func() error { return a.api.call(ctx, "answerCallbackQuery", params) })
+	a.do(ctx, nil, "answerCallbackQuery", false, func() error { return a.api.call(ctx, "answerCallbackQuery", params) })
 }
 
 // do calls f, and retries it after a 429. A message (budget not nil) first takes its place in the chat's
 // budget and then, before every attempt, in the global limit (Telegram's retry_after, at least a second,
-// also covers the chat's limit). Deleting messages and answering a button press are not messages:
-// Telegram's limits are on messages sent, and a callback answer only stops the button's spinner.
-func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f func() error) {
+// also covers the chat's limit); with taken, the first attempt's were taken already. Deleting messages and
+// answering a button press are not messages: Telegram's limits are on messages sent, and a callback answer
+// only stops the button's spinner.
+func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, taken bool, f func() error) {
 	for attempt := 0; ; attempt++ {
-		if budget != nil && !a.allow(ctx, budget, attempt == 0) {
+		if budget != nil && !(taken && attempt == 0) && !a.allow(ctx, budget, attempt == 0) {
 			return
 		}
 		a.answerIfLate(ctx, budget, 0) // the Bot API may be slow: the spinner should not wait for it
@@ -673,19 +724,27 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f f
 	}
 }
 
-// noticeable is how long a button press may wait for its answer in the webhook's answer. Telegram's
-// global limit spaces messages about 34 ms apart, so a turn of an edit and a question often waits that
-// long; a button that spins longer than a quarter of a second is noticed.
+// noticeable is how long a button press may wait for its answer in the webhook's answer: a turn of an edit
+// and a question takes one Bot API call's time (they go together), often tens of milliseconds; a button
+// that spins longer than a quarter of a second is noticed.
 const noticeable = 250 * time.Millisecond
 
 // answerIfLate sends the turn's answer to a button press by a request, if it is still pending and the
 // press, after a further wait of d, would have waited a noticeable time.
 func (a *Adapter) answerIfLate(ctx context.Context, b *chatBudget, d time.Duration) {
-	if b == nil || b.cb == nil || !b.cb.pending || time.Since(b.cb.since)+d < noticeable {
+	if b == nil || b.cb == nil {
 		return
 	}
-	b.cb.pending = false
-	a.answerCallback(ctx, b.cb.ID, b.cb.Text)
+	cb := b.cb
+	cb.mu.Lock()
+	late := cb.pending && time.Since(cb.since)+d >= noticeable
+	if late {
+		cb.pending = false
+	}
+	cb.mu.Unlock()
+	if late {
+		a.answerCallback(ctx, cb.ID, cb.Text)
+	}
 }
 
 // pause waits d like sleep, first answering a pending button press if the wait would make it late.

@@ -289,10 +289,12 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 			fmt.Fprintf(stdout, "  GET+SET (-t get,set): %.0f rt/s; palaute %.0f rt/s = %.2f x (message path alone %.0f rt/s = %.2f x)\n",
 				rate, ours, ours/rate, oursMsg, oursMsg/rate)
 		}
-		// A turn's first message asks for its places in its commit's pipeline; the second asks for the
-		// chat's limit for the rest of the turn with its global place, in one pipeline; each further one for
-		// a global place (every turn of the survey sends something).
-		pairs := min(float64(msgs), limTrips)
+		// A turn's first message (a button press's edit and next question together) asks for its places in
+		// its commit's pipeline; the next asks for the chat's limit for the rest of the turn with its global
+		// place, in one pipeline; each further one for a global place. In the survey the turns that ask the
+		// limiters themselves are those of three messages (/start and the text answer): a pair and a global
+		// place each.
+		pairs := limTrips / 2
 		mix, err := sameCommands(ctx, url, cfg.Redis.Prefix, min(loads, trips), max(trips-loads, 0), pairs, limTrips-pairs)
 		if err == nil {
 			var rate float64
@@ -505,14 +507,14 @@ func (r *cmdRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 // sameCommands records the commands of a message as palaute's own store and redis_rate send them, on keys
 // named with redis-benchmark's __rand_int__: the load (GET of the session and GET of the marks, pipelined),
 // the commit (EVALSHA of the compare-and-set script whose value is a real session left by the load), and
-// the send limits (EVALSHA of redis_rate's scripts on a chat's key and on the one global key, with the
+// the send limits (EVALSHA of redis_rate's scripts on a chat's key and on a global lane's key, with the
 // load tool's limits). Palaute made loadTrips loads from Redis and commitTrips other round trips on the
 // message path (commits, each with its turn's first send places in the same pipeline, and the little the
 // router and outbox ask), pairTrips asking for a chat's limit and a global place in one pipeline, and
 // globalTrips asking for a global place alone.
 //
 // redis-benchmark pipelines copies of one command only, so a pair is two of the chat's command, and a
-// commit with its places three of the commit's. Its keys
+// commit with its places three of the commit's (a press's has four). Its keys
 // are fresh, so its GETs find nothing and its commits compare against no session: a little less work for
 // Redis than palaute's, where the session exists. A completion's publish script, pipelined with its
 // commit, is left out. All of this makes redis-benchmark's rate, if anything, higher.
@@ -543,7 +545,7 @@ func sameCommands(ctx context.Context, url, prefix string, loadTrips, commitTrip
 	rdb.AddHook(rec)
 	const pid = "loadtest:__rand_int__"
 	defer rdb.Del(context.WithoutCancel(ctx), st.SessionKey(pid), st.MarksKey(pid),
-		"rate:"+telegram.ChatKey(prefix+"loadtest:", "__rand_int__"), "rate:"+telegram.GlobalKey(prefix+"loadtest:"))
+		"rate:"+telegram.ChatKey(prefix+"loadtest:", "__rand_int__"), "rate:"+telegram.GlobalKey(prefix+"loadtest:", 0), "rate:"+telegram.GlobalKey(prefix+"loadtest:", 1))
 	if _, _, err := st.Load(ctx, pid); err != nil {
 		return nil, err
 	}
@@ -568,7 +570,7 @@ func sameCommands(ctx context.Context, url, prefix string, loadTrips, commitTrip
 	if err != nil {
 		return nil, err
 	}
-	if _, err := lim.Allow(ctx, telegram.GlobalKey(prefix+"loadtest:"), telegram.GlobalLimit(loadGlobal)); err != nil {
+	if _, err := lim.Allow(ctx, telegram.GlobalKey(prefix+"loadtest:", 0), telegram.GlobalLimit(loadGlobal, 0)); err != nil {
 		return nil, err
 	}
 	global, err := rec.take("evalsha")
@@ -588,7 +590,7 @@ func sameCommands(ctx context.Context, url, prefix string, loadTrips, commitTrip
 	}
 	return []benchCmd{
 		{what: "GET+GET pipelined", args: load, pipeline: 2, trips: loadTrips},
-		{what: "EVALSHA commit (+ 2 for the first places) pipelined", args: commit, pipeline: 3, trips: commitTrips},
+		{what: "EVALSHA commit (+ 2 for the first places; a press asks 3) pipelined", args: commit, pipeline: 3, trips: commitTrips},
 		{what: "EVALSHA redis_rate chat+global pipelined", args: chat, pipeline: 2, trips: pairTrips},
 		{what: "EVALSHA redis_rate global", args: global, pipeline: 1, trips: globalTrips},
 	}, nil

@@ -82,7 +82,8 @@ func (s *Server) Fail(n int) { s.mu.Lock(); s.fail = n; s.mu.Unlock() }
 // Slow answers every send and edit d later (a Bot API far away or busy).
 func (s *Server) Slow(d time.Duration) { s.mu.Lock(); s.slow = d; s.mu.Unlock() }
 
-// Limit enforces a global rate of sends per second, answering 429 beyond it like Telegram.
+// Limit enforces a global rate of messages (sends and edits) per second in any one second, answering 429
+// beyond it like Telegram. Answers to button presses and deletions are not messages and are not counted.
 func (s *Server) Limit(perSecond int) { s.mu.Lock(); s.perSecond = perSecond; s.mu.Unlock() }
 
 // Push queues an update for getUpdates (its update_id decides when it is confirmed).
@@ -168,7 +169,7 @@ func (s *Server) refuse(w http.ResponseWriter, method string) bool {
 	if s.throttle > 0 {
 		s.throttle--
 		tooMany = true
-	} else if s.perSecond > 0 {
+	} else if s.perSecond > 0 && shows(method) {
 		for len(s.window) > 0 && now.Sub(s.window[0]) >= time.Second {
 			s.window = s.window[1:]
 		}
