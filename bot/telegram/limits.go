@@ -32,8 +32,8 @@ func ChatLimit(perSecond int) redis_rate.Limit {
 }
 
 // GlobalLimit is lane's share of an overall limit of perSecond: its places evenly spaced (no burst: Telegram
-// counts any one second), 4 % under its share so that the sender's delays and network jitter between
-// replicas and Telegram (up to 40 ms) do not push a second over the limit. The shares add up to perSecond,
+// counts any one second), 3 % under its share so that the sender's delays and network jitter between
+// replicas and Telegram (up to 30 ms) do not push a second over the limit. The shares add up to perSecond,
 // and any one second holds at most a lane's share of its places, so at most perSecond in all.
 func GlobalLimit(perSecond, lane int) redis_rate.Limit {
 	n := lanes(perSecond)
@@ -41,7 +41,7 @@ func GlobalLimit(perSecond, lane int) redis_rate.Limit {
 	if lane < perSecond%n {
 		rate++
 	}
-	return redis_rate.Limit{Rate: rate, Burst: 1, Period: time.Second * 104 / 100}
+	return redis_rate.Limit{Rate: rate, Burst: 1, Period: time.Second * 103 / 100}
 }
 
 // lanes is how many lanes an overall limit of perSecond has: Lanes, or fewer for a limit under Lanes a
@@ -189,16 +189,18 @@ func (a *Adapter) lane() int { return int(a.lanes.Add(1) % uint32(lanes(a.o.Glob
 // wait blocks until a lane of the global limit allows one more of b's messages. With places over one it
 // asks every lane at once, and keeps the places it gets beyond the first for the messages that go along.
 func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
-	lane := a.lane()
-	if b.soonest > 0 {
-		lane, b.soonest = b.soonest-1, 0
-	}
-	key, l := GlobalKey(a.o.Prefix, lane), GlobalLimit(a.o.GlobalRate, lane)
 	for {
+		// Each ask goes to the next lane in turn, so that the messages waiting spread over the lanes
+		// however many each lane had: but a message going along with one just sent asks first the lane
+		// that frees first.
+		lane := a.lane()
+		if b.soonest > 0 {
+			lane, b.soonest = b.soonest-1, 0
+		}
 		var allowed int
 		var retry time.Duration
 		if places == 1 {
-			res, err := a.limiter.Allow(ctx, key, l)
+			res, err := a.limiter.Allow(ctx, GlobalKey(a.o.Prefix, lane), GlobalLimit(a.o.GlobalRate, lane))
 			if err != nil {
 				return err // Redis unavailable: the caller decides (the adapter fails open)
 			}
