@@ -381,8 +381,8 @@ func commitAnswer(cmd *redis.Cmd) (ok bool, v, marks string, err error) {
 func isNoScript(err error) bool { return redis.HasErrorPrefix(err, "NOSCRIPT") }
 
 // Rider is another part's work that rides in the round trip of a turn's commit: Ride adds its commands
-// to the commit's pipeline (a rider adds them once, however often the commit is retried), and their
-// answers are in them when Commit returns. Whether the commit succeeds does not depend on them.
+// to the commit's pipeline (again on every attempt, when the commit is retried), and the answers of the
+// last are in them when Commit returns. Whether the commit succeeds does not depend on them.
 // The Telegram adapter asks for its send limits this way.
 type Rider interface {
 	Ride(ctx context.Context, p redis.Pipeliner)

@@ -100,9 +100,10 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 		var globals []*redis_rate.Result
 		var asked []int
 		var err error
+		at := time.Now()
 		if f := b.first; f.rode() {
 			b.first = nil
-			chatKey, asked = f.chatKey, f.lanes
+			chatKey, asked, at = f.chatKey, f.lanes, f.at
 			chat, globals, err = f.answers(ctx)
 		} else {
 			chatKey = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
@@ -125,7 +126,7 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 			return true
 		case chat.Allowed > 0:
 			b.grant(chat.Allowed)
-			if allowed, retry := b.keep(asked, globals); allowed > 0 {
+			if allowed, retry := b.keep(asked, globals, at); allowed > 0 {
 				b.granted--
 				return true
 			} else if !a.pause(ctx, b, retry) {
@@ -208,7 +209,7 @@ func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
 		} else {
 			q := &queued{rdb: a.o.RDB}
 			lim := redis_rate.NewLimiter(q)
-			asked := a.askGlobal(ctx, lim, places)
+			asked, at := a.askGlobal(ctx, lim, places), time.Now()
 			if err := q.exec(ctx); err != nil {
 				return err
 			}
@@ -216,7 +217,7 @@ func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
 			if err != nil {
 				return err
 			}
-			allowed, retry = b.keep(asked, globals)
+			allowed, retry = b.keep(asked, globals, at)
 		}
 		if allowed > 0 {
 			return nil
@@ -227,10 +228,10 @@ func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
 	}
 }
 
-// keep counts the global places allowed of globals (the answers of lanes asked), keeps all but one as
+// keep counts the global places allowed of globals (the answers of lanes asked at at), keeps all but one as
 // spares (for the messages going along, see spareFor), remembers the lane that refused and frees first, and
 // returns the count and, when none was allowed, how long until one may be.
-func (b *chatBudget) keep(asked []int, globals []*redis_rate.Result) (allowed int, retry time.Duration) {
+func (b *chatBudget) keep(asked []int, globals []*redis_rate.Result, at time.Time) (allowed int, retry time.Duration) {
 	b.soonest = 0
 	for i, g := range globals {
 		if g.Allowed > 0 {
@@ -239,7 +240,7 @@ func (b *chatBudget) keep(asked []int, globals []*redis_rate.Result) (allowed in
 			retry, b.soonest = g.RetryAfter, asked[i]+1
 		}
 	}
-	b.spare, b.spareAt = max(allowed-1, 0), time.Now()
+	b.spare, b.spareAt = max(allowed-1, 0), at
 	return allowed, retry
 }
 
@@ -306,7 +307,8 @@ type firstPlaces struct {
 	n       int
 	q       *queued
 	lim     *redis_rate.Limiter
-	lanes   []int // the global lanes asked
+	lanes   []int     // the global lanes asked
+	at      time.Time // when they were asked
 }
 
 var _ store.Rider = (*firstPlaces)(nil)
@@ -316,11 +318,10 @@ func (a *Adapter) firstPlaces(chat string, n int) *firstPlaces {
 	return &firstPlaces{a: a, chatKey: ChatKey(a.o.Prefix, a.o.Hash(chat)), n: n}
 }
 
-// Ride queues the asks in the commit's pipeline, the first time only.
+// Ride queues the asks in the commit's pipeline. A commit tried again asks again: places asked with an
+// earlier attempt would be used a few round trips late (see spareFor), and are let go.
 func (f *firstPlaces) Ride(ctx context.Context, p redis.Pipeliner) {
-	if f.q != nil {
-		return
-	}
+	f.at = time.Now()
 	f.q = &queued{rdb: f.a.o.RDB}
 	f.lim = redis_rate.NewLimiter(f.q)
 	if _, err := f.lim.AllowAtMost(ctx, f.chatKey, ChatLimit(f.a.o.PerChatRate), f.n); !errors.Is(err, errQueued) {

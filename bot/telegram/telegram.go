@@ -487,11 +487,11 @@ type outgoing struct {
 // send one; answerCallbackQuery (not an outgoing at all) only stops the button's spinner.
 func (o outgoing) limited() bool { return o.method != "deleteMessages" }
 
-// recoverEdit logs a panic in the goroutine of an edit that goes alongside the next question: the person
-// still gets the question.
-func (a *Adapter) recoverEdit() {
+// recoverGo logs a panic in a goroutine of a turn (doing what), which would otherwise end the process: the
+// person still gets the turn's other messages.
+func (a *Adapter) recoverGo(doing string) {
 	if r := recover(); r != nil {
-		a.o.Log.Error("panic while editing a pressed message", slog.String("stack", string(debug.Stack())))
+		a.o.Log.Error("panic while "+doing, slog.String("stack", string(debug.Stack())))
 	}
 }
 
@@ -551,6 +551,7 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.T
 			answered := make(chan struct{})
 			timer := time.AfterFunc(max(0, noticeable-time.Since(at)), func() {
 				defer close(answered)
+				defer a.recoverGo("answering a button press")
 				a.answerIfLate(ctx, &chatBudget{cb: cb}, 0)
 			})
 			defer func() {
@@ -592,7 +593,7 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.T
 			}
 			own := &chatBudget{chat: in.Chat, cb: cb, open: budget.open}
 			edits.Go(func() {
-				defer a.recoverEdit()
+				defer a.recoverGo("editing a pressed message")
 				a.edit(ctx, own, in.Chat, o.msgID, o.text, o.buttons, true)
 			})
 		case "deleteMessages":
@@ -704,7 +705,6 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, tak
 		if budget != nil && !(taken && attempt == 0) && !a.allow(ctx, budget, attempt == 0) {
 			return
 		}
-		a.answerIfLate(ctx, budget, 0) // the Bot API may be slow: the spinner should not wait for it
 		err := f()
 		if err == nil {
 			a.o.Metrics.Out()
