@@ -1,9 +1,15 @@
 package telegram
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/palaute/palaute/internal/redistest"
 )
 
 // The global lanes' shares add up to the limit, and however their places fall, no one second holds more
@@ -32,5 +38,43 @@ func TestGlobalLanesKeepEverySecondWithinTheLimit(t *testing.T) {
 	}
 	if lanes(30) != Lanes || lanes(1) != 1 {
 		t.Errorf("lanes(30) = %d, lanes(1) = %d; want %d and 1", lanes(30), lanes(1), Lanes)
+	}
+}
+
+// A commit tried again asks for its first places again, and the turn goes by the last answers: places
+// from an earlier attempt are some round trips old and could crowd a second. Here the first attempt takes
+// both lanes' places (1 a second each), so the second attempt's asks are refused and the turn must wait.
+func TestRetriedCommitAsksForItsPlacesAgain(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	ctx := context.Background()
+	a := &Adapter{o: Options{RDB: rdb, Prefix: "pl:", PerChatRate: 1000, GlobalRate: 2, Hash: func(s string) string { return s }},
+		limiter: redis_rate.NewLimiter(rdb)}
+	// redis_rate's scripts are loaded first, so that both attempts' asks run in their pipelines.
+	if _, err := a.limiter.Allow(ctx, "pl:warm", GlobalLimit(2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.limiter.AllowAtMost(ctx, "pl:warm", ChatLimit(1000), 1); err != nil {
+		t.Fatal(err)
+	}
+	f := a.firstPlaces("42", Lanes)
+	for range 2 { // two attempts of the turn's commit
+		if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error { f.Ride(ctx, p); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !f.rode() {
+		t.Fatal("the places did not ride")
+	}
+	chat, globals, err := f.answers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chat.Allowed != 2 || len(globals) != Lanes {
+		t.Fatalf("chat allowed %d, %d global answers; want 2 and one per lane", chat.Allowed, len(globals))
+	}
+	for lane, g := range globals {
+		if g.Allowed != 0 || g.RetryAfter <= 0 {
+			t.Errorf("lane %d: %d allowed (retry after %v); want the last attempt's answer, refused until the first attempt's place has passed", lane, g.Allowed, g.RetryAfter)
+		}
 	}
 }
