@@ -192,8 +192,8 @@ func (a *Adapter) lane() int { return int(a.lanes.Add(1) % uint32(lanes(a.o.Glob
 func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
 	for {
 		// Each ask goes to the next lane in turn, so that the messages waiting spread over the lanes
-		// however many each lane had: but a message going along with one just sent asks first the lane
-		// that frees first.
+		// however many each lane had; but after a refusal among several asks (a turn's first, or a pair's)
+		// the lane that frees first is asked first.
 		lane := a.lane()
 		if b.soonest > 0 {
 			lane, b.soonest = b.soonest-1, 0
@@ -207,13 +207,8 @@ func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
 			}
 			allowed, retry = res.Allowed, res.RetryAfter
 		} else {
-			q := &queued{rdb: a.o.RDB}
-			lim := redis_rate.NewLimiter(q)
-			asked, at := a.askGlobal(ctx, lim, places), time.Now()
-			if err := q.exec(ctx); err != nil {
-				return err
-			}
-			globals, err := a.globalAnswers(ctx, lim, asked)
+			at := time.Now()
+			_, asked, globals, err := a.allowBoth(ctx, "", redis_rate.Limit{}, 0, places)
 			if err != nil {
 				return err
 			}
@@ -273,22 +268,26 @@ func (a *Adapter) globalAnswers(ctx context.Context, lim *redis_rate.Limiter, as
 	return out, nil
 }
 
-// allowBoth asks redis_rate, in one pipelined round trip, for up to n messages to a chat and for a global
-// place in each of places lanes (see askGlobal).
+// allowBoth asks redis_rate, in one pipelined round trip, for up to n messages to a chat (none with chatKey
+// empty: chat is nil) and for a global place in each of places lanes (see askGlobal).
 func (a *Adapter) allowBoth(ctx context.Context, chatKey string, chatLimit redis_rate.Limit, n, places int) (chat *redis_rate.Result, asked []int, globals []*redis_rate.Result, err error) {
 	q := &queued{rdb: a.o.RDB}
 	lim := redis_rate.NewLimiter(q)
 	// First pass: each call queues its command and stops with errQueued.
-	if _, err := lim.AllowAtMost(ctx, chatKey, chatLimit, n); !errors.Is(err, errQueued) {
-		return nil, nil, nil, err
+	if chatKey != "" {
+		if _, err := lim.AllowAtMost(ctx, chatKey, chatLimit, n); !errors.Is(err, errQueued) {
+			return nil, nil, nil, err
+		}
 	}
 	asked = a.askGlobal(ctx, lim, places)
 	if err := q.exec(ctx); err != nil {
 		return nil, nil, nil, err
 	}
 	// Second pass: the same calls read their answers.
-	if chat, err = lim.AllowAtMost(ctx, chatKey, chatLimit, n); err != nil {
-		return nil, nil, nil, err
+	if chatKey != "" {
+		if chat, err = lim.AllowAtMost(ctx, chatKey, chatLimit, n); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	if globals, err = a.globalAnswers(ctx, lim, asked); err != nil {
 		return nil, nil, nil, err

@@ -107,7 +107,7 @@ type callbackAnswer struct {
 	Text    string
 	since   time.Time // when the press arrived
 	mu      sync.Mutex
-	pending bool // decided, to go in the webhook's answer, not sent yet (an edit going alongside may send it)
+	pending bool // decided, to go in the webhook's answer, not sent yet (the timer or a wait may send it)
 }
 
 // New makes an adapter. Call Run (polling) or serve WebhookHandler; Close waits for the updates in hand.
@@ -545,14 +545,14 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.T
 		}
 		if inAnswer {
 			// Left for the webhook's answer, unless the turn takes long: then it goes by a request once the
-			// press has waited a noticeable time, whatever the turn is doing (the calls and waits of the turn
-			// also send it first when they would keep it waiting).
+			// press has waited a noticeable time, whatever the turn is doing (a wait for a limit also sends
+			// it first when the wait would keep the press waiting).
 			cb.pending = true
 			answered := make(chan struct{})
 			timer := time.AfterFunc(max(0, noticeable-time.Since(at)), func() {
 				defer close(answered)
 				defer a.recoverGo("answering a button press")
-				a.answerIfLate(ctx, &chatBudget{cb: cb}, 0)
+				a.answerIfLate(ctx, cb, 0)
 			})
 			defer func() {
 				if !timer.Stop() {
@@ -729,13 +729,12 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, tak
 // that spins longer than a quarter of a second is noticed.
 const noticeable = 250 * time.Millisecond
 
-// answerIfLate sends the turn's answer to a button press by a request, if it is still pending and the
-// press, after a further wait of d, would have waited a noticeable time.
-func (a *Adapter) answerIfLate(ctx context.Context, b *chatBudget, d time.Duration) {
-	if b == nil || b.cb == nil {
+// answerIfLate sends the turn's answer cb (may be nil) to a button press by a request, if it is still
+// pending and the press, after a further wait of d, would have waited a noticeable time.
+func (a *Adapter) answerIfLate(ctx context.Context, cb *callbackAnswer, d time.Duration) {
+	if cb == nil {
 		return
 	}
-	cb := b.cb
 	cb.mu.Lock()
 	late := cb.pending && time.Since(cb.since)+d >= noticeable
 	if late {
@@ -749,7 +748,9 @@ func (a *Adapter) answerIfLate(ctx context.Context, b *chatBudget, d time.Durati
 
 // pause waits d like sleep, first answering a pending button press if the wait would make it late.
 func (a *Adapter) pause(ctx context.Context, b *chatBudget, d time.Duration) bool {
-	a.answerIfLate(ctx, b, d)
+	if b != nil {
+		a.answerIfLate(ctx, b.cb, d)
+	}
 	return sleep(ctx, d)
 }
 
