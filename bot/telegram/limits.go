@@ -55,9 +55,10 @@ func ChatKey(prefix, hashedChat string) string { return prefix + "{rl:c:" + hash
 // GlobalKey is the key of one lane (0 to Lanes-1) of the limit shared by every chat and replica.
 func GlobalKey(prefix string, lane int) string { return prefix + "{rl:all:" + strconv.Itoa(lane) + "}" }
 
-// spareFor is how long a global place taken for a message that goes alongside another may wait for it. A
-// place used later than it was given could crowd a second (see GlobalLimit): the message asks again instead.
-const spareFor = 5 * time.Millisecond
+// spareFor is how long a global place taken for a message that goes alongside another may wait for it,
+// once its answer has come: normally microseconds. A place used later than it was given could crowd a
+// second (see GlobalLimit): the message asks again instead.
+const spareFor = 10 * time.Millisecond
 
 // chatBudget hands out a chat's limit to the messages of one turn. It is asked for all of them at once (but
 // for the first, when its places rode with the turn's commit); when only some are allowed, those go at
@@ -70,7 +71,7 @@ type chatBudget struct {
 	granted int             // allowed, not yet sent
 	want    int             // not yet allowed
 	spare   int             // global places taken with the last ask and not yet used
-	spareAt time.Time       // when they were taken (see spareFor)
+	spareAt time.Time       // when their answers were read (see spareFor)
 	soonest int             // 1 + the lane that refused the last ask and frees first (0: none): asked next
 	cb      *callbackAnswer // the turn's answer to a button press (see Adapter.answerIfLate)
 	open    bool            // Redis failed this turn: its further messages go without asking (fail open)
@@ -100,10 +101,9 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 		var globals []*redis_rate.Result
 		var asked []int
 		var err error
-		at := time.Now()
 		if f := b.first; f.rode() {
 			b.first = nil
-			chatKey, asked, at = f.chatKey, f.lanes, f.at
+			chatKey, asked = f.chatKey, f.lanes
 			chat, globals, err = f.answers(ctx)
 		} else {
 			chatKey = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
@@ -126,7 +126,7 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 			return true
 		case chat.Allowed > 0:
 			b.grant(chat.Allowed)
-			if allowed, retry := b.keep(asked, globals, at); allowed > 0 {
+			if allowed, retry := b.keep(asked, globals); allowed > 0 {
 				b.granted--
 				return true
 			} else if !a.pause(ctx, b, retry) {
@@ -207,12 +207,11 @@ func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
 			}
 			allowed, retry = res.Allowed, res.RetryAfter
 		} else {
-			at := time.Now()
 			_, asked, globals, err := a.allowBoth(ctx, "", redis_rate.Limit{}, 0, places)
 			if err != nil {
 				return err
 			}
-			allowed, retry = b.keep(asked, globals, at)
+			allowed, retry = b.keep(asked, globals)
 		}
 		if allowed > 0 {
 			return nil
@@ -223,10 +222,10 @@ func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
 	}
 }
 
-// keep counts the global places allowed of globals (the answers of lanes asked at at), keeps all but one as
-// spares (for the messages going along, see spareFor), remembers the lane that refused and frees first, and
+// keep counts the global places allowed of globals (the answers of lanes asked, just read), keeps all but
+// one as spares (for the messages going along, see spareFor), remembers the lane that refused and frees first, and
 // returns the count and, when none was allowed, how long until one may be.
-func (b *chatBudget) keep(asked []int, globals []*redis_rate.Result, at time.Time) (allowed int, retry time.Duration) {
+func (b *chatBudget) keep(asked []int, globals []*redis_rate.Result) (allowed int, retry time.Duration) {
 	b.soonest = 0
 	for i, g := range globals {
 		if g.Allowed > 0 {
@@ -235,7 +234,7 @@ func (b *chatBudget) keep(asked []int, globals []*redis_rate.Result, at time.Tim
 			retry, b.soonest = g.RetryAfter, asked[i]+1
 		}
 	}
-	b.spare, b.spareAt = max(allowed-1, 0), at
+	b.spare, b.spareAt = max(allowed-1, 0), time.Now()
 	return allowed, retry
 }
 
@@ -306,8 +305,7 @@ type firstPlaces struct {
 	n       int
 	q       *queued
 	lim     *redis_rate.Limiter
-	lanes   []int     // the global lanes asked
-	at      time.Time // when they were asked
+	lanes   []int // the global lanes asked
 }
 
 var _ store.Rider = (*firstPlaces)(nil)
@@ -320,7 +318,6 @@ func (a *Adapter) firstPlaces(chat string, n int) *firstPlaces {
 // Ride queues the asks in the commit's pipeline. A commit tried again asks again: places asked with an
 // earlier attempt would be used a few round trips late (see spareFor), and are let go.
 func (f *firstPlaces) Ride(ctx context.Context, p redis.Pipeliner) {
-	f.at = time.Now()
 	f.q = &queued{rdb: f.a.o.RDB}
 	f.lim = redis_rate.NewLimiter(f.q)
 	if _, err := f.lim.AllowAtMost(ctx, f.chatKey, ChatLimit(f.a.o.PerChatRate), f.n); !errors.Is(err, errQueued) {
