@@ -55,6 +55,13 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 	redisURL := fs.String("redis", "", "redis:// URL of a real Redis (default: REDIS_URL)")
 	bench := fs.Bool("redis-benchmark", true, "also run redis-benchmark for the same number of round trips and print the ratio")
 	cpuProfile := fs.String("cpuprofile", "", "write the serving process's CPU profile to this file (go tool pprof)")
+	target := fs.String("target", "", "host:port of a palaute serve (webhook mode) that runs elsewhere, instead of starting one here: it must call this tool's Bot API (-listen) and share its Redis (-redis)")
+	listen := fs.String("listen", ":8081", "with -target: where this tool serves the fake Bot API (the target's telegram.api_url)")
+	hookPath := fs.String("webhook-path", webhookPath, "with -target: the target's telegram.webhook_path")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: palaute loadtest [flags]\n\n%s\n\nFlags:\n", loadtestHelp)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,16 +72,44 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 	if url == "" {
 		return errors.New("loadtest needs a real Redis: -redis redis://127.0.0.1:6379/0 or REDIS_URL")
 	}
-	_, err := runLoad(ctx, loadOpts{config: *cfgPath, redisURL: url, cpuProfile: *cpuProfile, users: *users, conc: *conc,
-		latUsers: *latUsers, latConc: *latConc, active: *active, bench: *bench}, stdout)
+	o := loadOpts{config: *cfgPath, redisURL: url, cpuProfile: *cpuProfile, users: *users, conc: *conc,
+		latUsers: *latUsers, latConc: *latConc, active: *active, bench: *bench}
+	if *target != "" {
+		if *cpuProfile != "" {
+			return errors.New("loadtest: -cpuprofile profiles a palaute serve started here; with -target, use the target's own -cpuprofile")
+		}
+		o.target, o.listen, o.webhookPath, o.secret = *target, *listen, *hookPath, env("TELEGRAM_WEBHOOK_SECRET")
+		if o.secret == "" {
+			return errors.New("loadtest: with -target, set TELEGRAM_WEBHOOK_SECRET to the target's webhook secret")
+		}
+	}
+	_, err := runLoad(ctx, o, stdout)
 	return err
 }
+
+// loadtestHelp says what the load tool does, and how to run it against a palaute serve on another machine.
+const loadtestHelp = `Drives simulated people through the youth survey of the first unit in -config, by webhook, against a
+palaute serve and a fake Bot API, with a real Redis, and prints messages per second, reply latency, Redis
+round trips and memory per session, the process's CPU and RSS, and the ratio to redis-benchmark.
+
+By default it starts the palaute serve itself, on this machine. With -target it drives one that runs
+elsewhere, so that the simulated people and the fake Bot API (Telegram's side) do not share its CPU.
+Start that one in webhook mode with the same config file and Redis, and:
+  telegram.api_url: http://<this machine>:8081    (this tool's -listen)
+  telegram.per_chat_per_second: 1000               (the limits still make their round trips, but never wait)
+  telegram.global_per_second: 1000000
+  TELEGRAM_WEBHOOK_SECRET: the same in both environments
+Then: palaute loadtest -config config.yaml -redis redis://<redis>:6379/0 -target <palaute host>:8080
+Use a Redis with nothing else in it: the memory per session is measured from its used_memory.`
 
 // loadOpts are the load tool's settings (see its flags).
 type loadOpts struct {
 	config, redisURL, cpuProfile           string
 	users, conc, latUsers, latConc, active int
 	bench                                  bool
+	// A palaute serve elsewhere (-target): its host:port, where this tool serves the Bot API, the webhook's
+	// path and secret.
+	target, listen, webhookPath, secret string
 }
 
 // loadResult is what the load tool measured.
@@ -115,46 +150,39 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	}
 
 	fake := fakebot.New()
-	dir, err := os.MkdirTemp("", "palaute-loadtest")
+	tgt, err := startLoadTarget(ctx, o, fake, url)
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(dir)
-	var childArgs []string
-	if o.cpuProfile != "" {
-		p, _ := filepath.Abs(o.cpuProfile)
-		childArgs = []string{"-cpuprofile", p}
-	}
-	child, api, err := newWebhookChild(fake, webhookServe{base: o.config, dir: dir, redisURL: url,
-		pidSecret: "loadtest-pseudonym-secret-0123456789", token: "123:LOAD", hookSecret: loadSecret,
-		set: map[string]any{
-			// The load tool measures palaute, not Telegram's limits: the limiters still make their round trips.
-			"telegram.per_chat_per_second": loadPerChat, "telegram.global_per_second": loadGlobal,
-			"log.level": "warn",
-		},
-		args: childArgs})
-	if err != nil {
-		return res, err
-	}
-	defer api.Close()
-	if err := child.Start(ctx); err != nil {
-		return res, err
-	}
-	defer child.Kill()
-
-	d := &webhookDriver{Hooks: []string{"http://" + child.Addr + webhookPath}, Secret: loadSecret, Fake: fake,
+	defer tgt.close()
+	d := &webhookDriver{Hooks: []string{tgt.hook}, Secret: tgt.secret, Fake: fake,
 		Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(o.conc, o.latConc) * 2}, Timeout: 70 * time.Second}}
+	people := int64(o.users + o.latUsers + o.active + 1)
+	base, err := reserveIDs(ctx, rdb, cfg.Redis.Prefix, people)
+	if err != nil {
+		return res, err
+	}
+	updates, err := reserveIDs(ctx, rdb, cfg.Redis.Prefix, people*64) // a survey ends in under 64 updates
+	if err != nil {
+		return res, err
+	}
+	d.update.Store(updates - 1)
+	if tgt.child == nil {
+		if err := probeTarget(ctx, d, tgt, o.listen, base+people-1, unit); err != nil {
+			return res, err
+		}
+	}
 	roundTrips := func(client string) float64 {
-		v, _ := scrapeMetric(child.Addr, "palaute_redis_round_trips_total", `client="`+client+`"`)
+		v, _ := scrapeMetric(tgt.addr, "palaute_redis_round_trips_total", `client="`+client+`"`)
 		return v
 	}
 	sessionLoads := func(result string) float64 {
-		v, _ := scrapeMetric(child.Addr, "palaute_session_cache_loads_total", `result="`+result+`"`)
+		v, _ := scrapeMetric(tgt.addr, "palaute_session_cache_loads_total", `result="`+result+`"`)
 		return v
 	}
 	survey := answers{choose: func(int, []string) string { return "4" }, text: "Hyvä paikka, kiitos ohjaajille."}
 	var nextUID atomic.Int64
-	nextUID.Store(5_000_000)
+	nextUID.Store(base - 1)
 	// run takes n people through the survey, c at a time.
 	run := func(n, c int) (time.Duration, int64, error) {
 		start := time.Now()
@@ -186,9 +214,9 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	// 1. Throughput: as many messages as `concurrency` people can send.
 	store0, limit0, acked0, api0 := roundTrips("store"), roundTrips("ratelimit"), d.Acked.Load(), fake.Counts()
 	hits0, loads0 := sessionLoads("hit"), sessionLoads("miss")
-	cpu0, rcpu0, tcpu0 := procCPU(child.Pid()), redisCPU(ctx, rdb), procCPU(os.Getpid())
+	cpu0, rcpu0, tcpu0 := tgt.cpu(), redisCPU(ctx, rdb), procCPU(os.Getpid())
 	elapsed, failed, ferr := run(o.users, o.conc)
-	cpu, rcpu, tcpu := procCPU(child.Pid())-cpu0, redisCPU(ctx, rdb)-rcpu0, procCPU(os.Getpid())-tcpu0
+	cpu, rcpu, tcpu := tgt.cpu()-cpu0, redisCPU(ctx, rdb)-rcpu0, procCPU(os.Getpid())-tcpu0
 	msgs := d.Acked.Load() - acked0
 	trips, limTrips := roundTrips("store")-store0, roundTrips("ratelimit")-limit0
 	hits, loads := sessionLoads("hit")-hits0, sessionLoads("miss")-loads0
@@ -263,7 +291,7 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 			}()
 		}
 		for i := 0; i < o.active; i++ {
-			next <- 9_000_000 + int64(i)
+			next <- base + int64(o.users+o.latUsers+i)
 		}
 		close(next)
 		wg.Wait()
@@ -272,9 +300,13 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 		fmt.Fprintf(stdout, "redis memory per active session: %.0f bytes (%d sessions started, %d failed)\n",
 			float64(memAfter-memBefore)/float64(o.active), o.active, afailed.Load())
 	}
-	res.rss = child.RSS()
-	fmt.Fprintf(stdout, "process RSS (palaute serve, pid %d): %.1f MiB now, %.1f MiB at most\n", child.Pid(),
-		float64(res.rss)/(1<<20), float64(procStatus(child.Pid(), "VmHWM"))/(1<<20))
+	res.rss = tgt.rss()
+	if tgt.child != nil {
+		fmt.Fprintf(stdout, "process RSS (palaute serve, pid %d): %.1f MiB now, %.1f MiB at most\n", tgt.child.Pid(),
+			float64(res.rss)/(1<<20), float64(procStatus(tgt.child.Pid(), "VmHWM"))/(1<<20))
+	} else {
+		fmt.Fprintf(stdout, "process RSS (palaute serve at %s, from its /metrics): %.1f MiB now\n", tgt.addr, float64(res.rss)/(1<<20))
+	}
 
 	// 4. redis-benchmark for the same number of round trips and clients against the same server: GET+SET,
 	// and the commands palaute sent, in palaute's proportions.
@@ -306,7 +338,9 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 					rate/(all/float64(msgs)), float64(msgs)/elapsed.Seconds())
 				// The people, the fake Bot API (Telegram's side) and Redis share this machine's cores with palaute:
 				// even a palaute that took no CPU could go no faster than their CPU per message allows.
-				if other := rcpu + tcpu; other > 0 {
+				if tgt.child == nil {
+					fmt.Fprintf(stdout, "  palaute serve ran elsewhere: this machine's CPU sets it no bound (redis-server took %v per message)\n", perMsg(rcpu))
+				} else if other := rcpu + tcpu; other > 0 {
 					most := float64(runtime.NumCPU()) * float64(time.Second) / (float64(other) / float64(msgs))
 					res.ceilingSame = most * (all / float64(msgs)) / rate
 					fmt.Fprintf(stdout, "  the most on this machine: Redis and the load tool take %v of CPU per message on %d cores, so even a palaute taking no CPU would serve at most %.0f msgs/s = %.2f x\n",
@@ -318,9 +352,11 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 			fmt.Fprintf(stdout, "  palaute's own commands: %v\n", err)
 		}
 	}
-	st, err := child.Stop()
-	if err != nil || !st.Success() {
-		return res, fmt.Errorf("palaute serve did not stop cleanly (%v, %v):\n%s", st, err, child.Out.String())
+	if c := tgt.child; c != nil {
+		st, err := c.Stop()
+		if err != nil || !st.Success() {
+			return res, fmt.Errorf("palaute serve did not stop cleanly (%v, %v):\n%s", st, err, c.Out.String())
+		}
 	}
 	if failed > 0 {
 		return res, fmt.Errorf("%d simulated people did not finish", failed)
@@ -629,4 +665,116 @@ func describeMix(mix []benchCmd) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// loadTarget is the palaute serve under load: the load tool's own child process, or one that runs
+// elsewhere (-target) and is measured through its /metrics.
+type loadTarget struct {
+	addr   string      // its http.listen: /metrics, /readyz
+	hook   string      // its webhook's URL
+	secret string      // the webhook's secret token
+	child  *serveChild // nil when it runs elsewhere
+	close  func()      // stops the fake Bot API (and the child)
+}
+
+// startLoadTarget starts the palaute serve under load as a child, calling fake as its Bot API; with
+// o.target, it serves fake on o.listen instead and checks that the target is ready.
+func startLoadTarget(ctx context.Context, o loadOpts, fake *fakebot.Server, url string) (*loadTarget, error) {
+	if o.target != "" {
+		l, err := net.Listen("tcp", o.listen)
+		if err != nil {
+			return nil, fmt.Errorf("loadtest: the fake Bot API cannot listen on %s: %w", o.listen, err)
+		}
+		srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(l) }()
+		t := &loadTarget{addr: o.target, hook: "http://" + o.target + o.webhookPath, secret: o.secret, close: func() { _ = srv.Close() }}
+		resp, err := http.Get("http://" + o.target + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("/readyz answered %d", resp.StatusCode)
+			}
+		}
+		if err != nil {
+			t.close()
+			return nil, fmt.Errorf("loadtest: palaute serve at %s is not ready: %w", o.target, err)
+		}
+		return t, nil
+	}
+	dir, err := os.MkdirTemp("", "palaute-loadtest")
+	if err != nil {
+		return nil, err
+	}
+	var childArgs []string
+	if o.cpuProfile != "" {
+		p, _ := filepath.Abs(o.cpuProfile)
+		childArgs = []string{"-cpuprofile", p}
+	}
+	child, api, err := newWebhookChild(fake, webhookServe{base: o.config, dir: dir, redisURL: url,
+		pidSecret: "loadtest-pseudonym-secret-0123456789", token: "123:LOAD", hookSecret: loadSecret,
+		set: map[string]any{
+			// The load tool measures palaute, not Telegram's limits: the limiters still make their round trips.
+			"telegram.per_chat_per_second": loadPerChat, "telegram.global_per_second": loadGlobal,
+			"log.level": "warn",
+		},
+		args: childArgs})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	t := &loadTarget{addr: child.Addr, hook: "http://" + child.Addr + webhookPath, secret: loadSecret, child: child,
+		close: func() { child.Kill(); api.Close(); os.RemoveAll(dir) }}
+	if err := child.Start(ctx); err != nil {
+		t.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// cpu is the CPU time the target has used.
+func (t *loadTarget) cpu() time.Duration {
+	if t.child != nil {
+		return procCPU(t.child.Pid())
+	}
+	v, _ := scrapeMetric(t.addr, "process_cpu_seconds_total")
+	return time.Duration(v * float64(time.Second))
+}
+
+// rss is the target's resident memory in bytes.
+func (t *loadTarget) rss() int64 {
+	if t.child != nil {
+		return t.child.RSS()
+	}
+	v, _ := scrapeMetric(t.addr, "process_resident_memory_bytes")
+	return int64(v)
+}
+
+// probeTarget starts the survey for one person on a target that runs elsewhere and checks that its reply
+// came to this tool's Bot API: a target that calls another Bot API, or has another webhook secret, is told
+// apart from a slow one before the load begins.
+func probeTarget(ctx context.Context, d *webhookDriver, t *loadTarget, listen string, uid int64, unit string) error {
+	sent, err := d.Send(ctx, uid, "fi", "/start u-"+unit)
+	if err == nil && len(sent) == 0 {
+		err = fmt.Errorf("it took the update but sent nothing to this tool's Bot API on %s (its telegram.api_url?)", listen)
+	}
+	if err != nil {
+		return fmt.Errorf("loadtest: palaute serve at %s: %w\n\n%s", t.addr, err, loadtestHelp)
+	}
+	return nil
+}
+
+// reserveIDs reserves n ids on the Redis under load and returns the first: update ids and people of earlier
+// runs on the same Redis are remembered there (dedupe, sessions), so each run takes new ones.
+func reserveIDs(ctx context.Context, rdb redis.UniversalClient, prefix string, n int64) (int64, error) {
+	key := prefix + "loadtest:ids"
+	var last *redis.IntCmd
+	_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		last = p.IncrBy(ctx, key, n)
+		p.Expire(ctx, key, 30*24*time.Hour)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("loadtest: reserving ids: %w", err)
+	}
+	return 5_000_000 + last.Val() - n + 1, nil
 }

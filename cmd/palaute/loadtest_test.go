@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +100,62 @@ func TestSameCommandsRun(t *testing.T) {
 	got, _, err := st.Load(ctx, "loadtest:000000000042")
 	if err != nil || got == nil || got.Unit != "kotipesa" || got.Answers["help"] != "4" {
 		t.Fatalf("the benchmark's commit wrote %+v (%v), want a copy of the session", got, err)
+	}
+}
+
+// The load tool drives a palaute serve that runs elsewhere (-target) the same way as its own child: the
+// people finish their surveys, the figures come from the target's /metrics, and a second run on the same
+// Redis takes new people and update ids. A target that calls another Bot API, or has another webhook secret,
+// is refused before the load with what to set.
+func TestLoadtestAgainstATargetElsewhere(t *testing.T) {
+	srv := redistest.Start(t)
+	api, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, procOpts{redisURL: srv.URL(), set: map[string]any{"telegram.api_url": "http://" + api, "log.level": "warn"}})
+	ctx := context.Background()
+	args := func(listen string) []string {
+		return []string{"loadtest", "-config", "../../config.yaml", "-redis", srv.URL(), "-target", p.Addr, "-listen", listen,
+			"-users", "20", "-concurrency", "4", "-latency-users", "4", "-active", "20", "-redis-benchmark=false"}
+	}
+	for i := range 2 {
+		var out bytes.Buffer
+		if err := run(ctx, args(api), env(map[string]string{"TELEGRAM_WEBHOOK_SECRET": testHookSecret}), nil, &out); err != nil {
+			t.Fatalf("run %d: %v\n%s", i, err, out.String())
+		}
+		t.Logf("run %d:\n%s", i, out.String())
+		for _, want := range []string{"users 20, concurrency 4, failed 0", "messages: 160 in", "redis round trips per message: 1.",
+			"process RSS (palaute serve at " + p.Addr + ", from its /metrics): "} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("run %d: output lacks %q:\n%s", i, want, out.String())
+			}
+		}
+		if m := regexp.MustCompile(`CPU per message: palaute serve (\S+),`).FindStringSubmatch(out.String()); m == nil || m[1] == "0s" {
+			t.Errorf("run %d: no CPU figure from the target's /metrics:\n%s", i, out.String())
+		}
+		if m := regexp.MustCompile(`from its /metrics\): ([0-9.]+) MiB`).FindStringSubmatch(out.String()); m == nil || m[1] == "0.0" {
+			t.Errorf("run %d: no RSS figure from the target's /metrics:\n%s", i, out.String())
+		}
+	}
+
+	elsewhere, err := freeAddr() // the target's telegram.api_url is not where this tool listens
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		listen, secret, want string
+	}{
+		"another Bot API": {elsewhere, testHookSecret, "sent nothing to this tool's Bot API on " + elsewhere + " (its telegram.api_url?)"},
+		"another secret":  {api, "not-the-secret", "webhook answered 401"},
+	} {
+		var out bytes.Buffer
+		err := run(ctx, args(c.listen), env(map[string]string{"TELEGRAM_WEBHOOK_SECRET": c.secret}), nil, &out)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "telegram.api_url: http://<this machine>") {
+			t.Errorf("%s: %v, want an error with %q and the target's settings", name, err, c.want)
+		}
+	}
+	if err := run(ctx, args(api), env(nil), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "TELEGRAM_WEBHOOK_SECRET") {
+		t.Errorf("no secret: %v", err)
 	}
 }
