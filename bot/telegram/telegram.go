@@ -88,8 +88,9 @@ type Adapter struct {
 }
 
 // job is one update in a chat's queue. It carries no context: an update in hand is finished even when the
-// request or the poll that brought it has ended, within safeHandle's own deadline. A webhook's job (done
-// not nil) may leave its answer to a button press in answer, for the webhook's answer to carry.
+// request or the poll that brought it has ended, within safeHandle's own deadline. A button press's answer
+// is in answer from the start of its handling (nil after a panic); a webhook's job (done not nil) may leave
+// it pending there, for the webhook's answer to carry.
 type job struct {
 	upd    *models.Update
 	at     time.Time // when it arrived
@@ -98,16 +99,47 @@ type job struct {
 }
 
 // callbackAnswer is a turn's answer to a button press (it stops the button's spinner, and shows text
-// when there is any). Telegram runs one method given in the answer to a webhook request, so in webhook mode
-// the answer goes there, one Bot API request less per press. A turn that would keep the person waiting a
-// noticeable time (its update arrived long ago, or a rate limit or a slow Bot API holds it up) sends it by
-// a request instead, so that the spinner never turns for long.
+// when there is any), sent exactly once: whoever claims it (under mu) sends it. Telegram runs one method
+// given in the answer to a webhook request, so in webhook mode the answer goes there, one Bot API request
+// less per press. A timer started when the press's handling starts sends it by a request instead once the
+// press has waited a noticeable time (its update arrived long ago, or a slow engine, a rate limit or a slow
+// Bot API holds the turn up), in either mode, so that the spinner never turns for long; a wait for a limit
+// also sends it first when the wait would make it late. In polling mode a turn whose engine returns in time
+// sends it by a request before its messages.
+//
+// Text is the engine's notice for the press (a bot.Answer reply), known only once the engine has returned:
+// an answer sent while the engine runs has no text, and the notice then goes to the chat as a message (see
+// settle and plan).
 type callbackAnswer struct {
 	ID      string
-	Text    string
 	since   time.Time // when the press arrived
 	mu      sync.Mutex
-	pending bool // decided, to go in the webhook's answer, not sent yet (the timer or a wait may send it)
+	Text    string // the engine's notice, once settled ("" before)
+	pending bool   // not answered yet: the timer, a wait, the turn (polling) or the webhook's answer may send it
+}
+
+// settle gives the press the engine's notice text. It is false when the press was answered already, without
+// text, while the engine ran: the notice must then reach the person some other way.
+func (cb *callbackAnswer) settle(text string) bool {
+	cb.mu.Lock()
+	defer cb.mu.Unlock()
+	if !cb.pending {
+		return false
+	}
+	cb.Text = text
+	return true
+}
+
+// claim takes the answer for the caller to send (its text), if it is still pending and the press, after a
+// further wait of d, would have waited at least least. Once claimed, nothing else sends it.
+func (cb *callbackAnswer) claim(least, d time.Duration) (text string, ok bool) {
+	cb.mu.Lock()
+	defer cb.mu.Unlock()
+	if !cb.pending || time.Since(cb.since)+d < least {
+		return "", false
+	}
+	cb.pending = false
+	return cb.Text, true
 }
 
 // New makes an adapter. Call Run (polling) or serve WebhookHandler; Close waits for the updates in hand.
@@ -249,9 +281,10 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
 		}
-		if cb := j.answer; cb != nil && cb.pending {
-			b, err := json.Marshal(answerCallbackQueryParams{Method: "answerCallbackQuery", CallbackQueryID: cb.ID, Text: cb.Text})
-			if err == nil {
+		if cb := j.answer; cb != nil {
+			text, pending := cb.claim(0, 0) // the turn is over: nothing else sends it now
+			b, err := json.Marshal(answerCallbackQueryParams{Method: "answerCallbackQuery", CallbackQueryID: cb.ID, Text: text})
+			if pending && err == nil {
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 				w.WriteHeader(http.StatusOK)
@@ -341,31 +374,33 @@ func (a *Adapter) enqueue(ctx context.Context, u *models.Update, wait bool) (*jo
 func (a *Adapter) worker(q chan *job) {
 	defer a.wg.Done()
 	for j := range q {
-		j.answer = a.safeHandle(context.Background(), j, j.done != nil)
+		a.safeHandle(context.Background(), j, j.done != nil)
 		if j.done != nil {
 			close(j.done)
 		}
 	}
 }
 
-// safeHandle handles j's update. With inAnswer, it returns the answer to a button press left for the
-// webhook's answer, if any.
-func (a *Adapter) safeHandle(ctx context.Context, j *job, inAnswer bool) (cb *callbackAnswer) {
+// safeHandle handles j's update. With inAnswer, an answer to a button press may be left pending in
+// j.answer for the webhook's answer.
+func (a *Adapter) safeHandle(ctx context.Context, j *job, inAnswer bool) {
 	u := j.upd
 	defer func() {
 		if r := recover(); r != nil {
 			a.o.Log.Error("panic while handling an update", slog.Int64("update_id", u.ID), slog.String("stack", string(debug.Stack())))
-			a.apologise(ctx, u)
-			cb = nil
+			a.apologise(ctx, u, j.answer)
+			j.answer = nil
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 55*time.Second) // under Telegram's 60 s webhook limit
 	defer cancel()
-	return a.handle(ctx, u, j.at, inAnswer)
+	a.handle(ctx, j, inAnswer)
 }
 
-// apologise tells the person, after a panic, to try again: better than silence or a spinning button.
-func (a *Adapter) apologise(ctx context.Context, u *models.Update) {
+// apologise tells the person, after a panic, to try again: better than silence or a spinning button. A
+// button press (its answer cb, nil if the turn had not made it) gets it as the answer's text, or, when the
+// press was answered already, as a message.
+func (a *Adapter) apologise(ctx context.Context, u *models.Update, cb *callbackAnswer) {
 	defer func() { _ = recover() }()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second) // the handler's ctx has ended
 	defer cancel()
@@ -375,8 +410,14 @@ func (a *Adapter) apologise(ctx context.Context, u *models.Update) {
 	}
 	text := a.o.Catalog.T(locales.Lang(in.Lang), "try_again")
 	if cbID != "" {
-		a.answerCallback(ctx, cbID, text)
-		return
+		pending := cb == nil // not made yet: not answered
+		if cb != nil {
+			_, pending = cb.claim(0, 0) // the turn's timer and waits are over
+		}
+		if pending {
+			a.answerCallback(ctx, cbID, text)
+			return
+		}
 	}
 	a.say(ctx, in.Chat, text)
 }
@@ -428,17 +469,24 @@ func kindName(k bot.Kind) string {
 	return [...]string{"text", "choice", "unsupported", "edited", "group"}[k]
 }
 
-// handle runs the engine on u and sends its replies. With inAnswer, an answer to a button press is left
-// pending for the webhook's answer (see callbackAnswer) and returned.
-func (a *Adapter) handle(ctx context.Context, u *models.Update, at time.Time, inAnswer bool) *callbackAnswer {
-	in, cbID, ok := input(u)
+// handle runs the engine on j's update and sends its replies. A button press's answer (j.answer) is made
+// before the engine runs, and its timer started then (see callbackAnswer): a slow engine does not keep the
+// button spinning. With inAnswer, the answer may be left pending for the webhook's answer.
+func (a *Adapter) handle(ctx context.Context, j *job, inAnswer bool) {
+	in, cbID, ok := input(j.upd)
 	if !ok {
-		return nil
+		return
 	}
 	a.o.Metrics.In(kindName(in.Kind))
 	if in.Kind == bot.KindGroup {
 		a.group(ctx, in, cbID)
-		return nil
+		return
+	}
+	var cb *callbackAnswer
+	if cbID != "" {
+		cb = &callbackAnswer{ID: cbID, since: j.at, pending: true}
+		j.answer = cb
+		defer a.answerWhenLate(ctx, cb)() // the turn ends with the timer stopped, or its answer sent
 	}
 	start := time.Now()
 	hctx, first := ctx, (*firstPlaces)(nil)
@@ -457,7 +505,23 @@ func (a *Adapter) handle(ctx context.Context, u *models.Update, at time.Time, in
 	if err != nil {
 		a.o.Log.Warn("handle", slog.String("err", err.Error()), slog.String("kind", kindName(in.Kind)))
 	}
-	return a.send(ctx, in, cbID, at, replies, inAnswer, first)
+	a.send(ctx, in, cb, replies, inAnswer, first)
+}
+
+// answerWhenLate starts cb's timer: once the press has waited a noticeable time, it sends the answer by a
+// request if it is still pending then. stop stops the timer, or waits for the answer it is sending.
+func (a *Adapter) answerWhenLate(ctx context.Context, cb *callbackAnswer) (stop func()) {
+	fired := make(chan struct{})
+	timer := time.AfterFunc(max(0, noticeable-time.Since(cb.since)), func() {
+		defer close(fired)
+		defer a.recoverGo("answering a button press")
+		a.answerIfLate(ctx, cb, 0)
+	})
+	return func() {
+		if !timer.Stop() {
+			<-fired
+		}
+	}
 }
 
 // group says once per group that the bot talks only in private chats.
@@ -522,7 +586,7 @@ func plan(in bot.Input, cbID string, replies []bot.Reply) []outgoing {
 		case bot.Delete:
 			out = append(out, outgoing{method: "deleteMessages", from: r.From, to: r.To})
 		case bot.Answer:
-			if cbID == "" {
+			if cbID == "" && r.Text != "" {
 				text(r.Text, nil)
 			}
 		}
@@ -530,37 +594,29 @@ func plan(in bot.Input, cbID string, replies []bot.Reply) []outgoing {
 	return out
 }
 
-// send answers the button press cbID (when not empty; it arrived at at) and sends the replies to the chat,
-// in order. With inAnswer the press's answer is left pending for the webhook's answer, unless the turn
-// keeps the person waiting a noticeable time (see Adapter.answerIfLate); the answer is returned.
-func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.Time, replies []bot.Reply, inAnswer bool, first *firstPlaces) *callbackAnswer {
-	var cb *callbackAnswer
-	if cbID != "" {
-		cb = &callbackAnswer{ID: cbID, since: at}
+// send gives the engine's notice for the button press cb (nil for a message) to its answer, and sends the
+// replies to the chat, in order. A press still unanswered when the engine returned gets the notice as its
+// answer's text: in polling mode the answer goes by a request at once, before the messages; with inAnswer it
+// is left pending for the webhook's answer, unless the turn keeps the person waiting a noticeable time (the
+// timer of Adapter.answerWhenLate, or a wait: see Adapter.answerIfLate). A press answered already, while the
+// engine ran, gets the notice as a message instead, in its place among the turn's messages (see plan).
+func (a *Adapter) send(ctx context.Context, in bot.Input, cb *callbackAnswer, replies []bot.Reply, inAnswer bool, first *firstPlaces) {
+	cbID := ""
+	if cb != nil {
+		notice := ""
 		for _, r := range replies {
 			if r.Kind == bot.Answer {
-				cb.Text = r.Text
+				notice = r.Text
 				break
 			}
 		}
-		if inAnswer {
-			// Left for the webhook's answer, unless the turn takes long: then it goes by a request once the
-			// press has waited a noticeable time, whatever the turn is doing (a wait for a limit also sends
-			// it first when the wait would keep the press waiting).
-			cb.pending = true
-			answered := make(chan struct{})
-			timer := time.AfterFunc(max(0, noticeable-time.Since(at)), func() {
-				defer close(answered)
-				defer a.recoverGo("answering a button press")
-				a.answerIfLate(ctx, cb, 0)
-			})
-			defer func() {
-				if !timer.Stop() {
-					<-answered
+		if cb.settle(notice) {
+			cbID = cb.ID // the notice goes with the answer, not as a message
+			if !inAnswer {
+				if text, ok := cb.claim(0, 0); ok {
+					a.answerCallback(ctx, cb.ID, text)
 				}
-			}()
-		} else {
-			a.answerCallback(ctx, cb.ID, cb.Text)
+			}
 		}
 	}
 	out := plan(in, cbID, replies)
@@ -589,7 +645,7 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.T
 			// The edit echoes the press; it goes alongside the next question, which need not wait for it
 			// (their global places are in different lanes). Its retries after a 429 ask for their own.
 			if !a.allow(ctx, budget, true) {
-				return cb
+				return
 			}
 			own := &chatBudget{chat: in.Chat, cb: cb, open: budget.open}
 			edits.Go(func() {
@@ -600,7 +656,6 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cbID string, at time.T
 			a.delete(ctx, in.Chat, o.from, o.to)
 		}
 	}
-	return cb
 }
 
 // inlineKeyboard is Telegram's InlineKeyboardMarkup with callback buttons only. (The library's button type
@@ -724,9 +779,12 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, tak
 	}
 }
 
-// noticeable is how long a button press may wait for its answer in the webhook's answer: a turn of an edit
-// and a question takes one Bot API call's time (they go together), often tens of milliseconds; a button
-// that spins longer than a quarter of a second is noticed.
+// noticeable is how long a button press may wait for its answer, counted from its arrival, whatever holds
+// it up (the chat's queue, the engine, a limit, the Bot API): a turn of an edit and a question takes its
+// commit's and one Bot API call's time (the two go together), often tens of milliseconds, and its answer
+// then goes in the webhook's answer (or, polling, by a request after the engine); a button that spins
+// longer than a quarter of a second is noticed, so by then the answer goes by a request, without text if
+// the engine has not returned yet (see callbackAnswer).
 const noticeable = 250 * time.Millisecond
 
 // answerIfLate sends the turn's answer cb (may be nil) to a button press by a request, if it is still
@@ -735,14 +793,8 @@ func (a *Adapter) answerIfLate(ctx context.Context, cb *callbackAnswer, d time.D
 	if cb == nil {
 		return
 	}
-	cb.mu.Lock()
-	late := cb.pending && time.Since(cb.since)+d >= noticeable
-	if late {
-		cb.pending = false
-	}
-	cb.mu.Unlock()
-	if late {
-		a.answerCallback(ctx, cb.ID, cb.Text)
+	if text, ok := cb.claim(noticeable, d); ok {
+		a.answerCallback(ctx, cb.ID, text)
 	}
 }
 
