@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -46,7 +47,30 @@ func Connect(ctx context.Context, rawURL string, log *slog.Logger) (redis.Univer
 //     (rediss+sentinel:// for TLS): the master that Sentinel names; the user and password are the master's;
 //   - redis://[user:password@]h1:7000,h2:7001,... (rediss:// for TLS), or bare h1:7000,h2:7001: a Cluster;
 //   - a bare host:port: one node.
+//
+// Palaute fails fast when Redis cannot be reached, so that people hear "try again in a moment" at once
+// rather than after seconds: a connection is dialled once per attempt (go-redis tries 5 times, 100 ms apart,
+// and again on each of a command's retries) within DialTimeout (1 s unless the URL says dial_timeout=).
+// go-redis still retries a command (max_retries, 3) on a fresh connection, which a restarted Redis needs.
 func ParseURL(raw string) (*redis.UniversalOptions, error) {
+	o, err := parseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	if o.DialTimeout == 0 {
+		o.DialTimeout = DialTimeout
+	}
+	if o.DialerRetries == 0 {
+		o.DialerRetries = 1
+	}
+	return o, nil
+}
+
+// DialTimeout is how long palaute waits for a connection to Redis, unless redis.url says otherwise: Redis is
+// near (a round trip of a millisecond or less), and someone is waiting for an answer.
+const DialTimeout = time.Second
+
+func parseURL(raw string) (*redis.UniversalOptions, error) {
 	scheme, rest, hasScheme := strings.Cut(raw, "://")
 	if !hasScheme {
 		switch {

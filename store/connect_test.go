@@ -1,12 +1,16 @@
 package store_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/store"
@@ -54,7 +58,8 @@ func TestParseURLForms(t *testing.T) {
 			t.Errorf("ParseURL(%q): TLS checks every node as %q, from TLS %x", tt.in, o.TLSConfig.ServerName, o.TLSConfig.MinVersion)
 		}
 		if len(o.Addrs) != len(tt.addrs) || o.DB != tt.db || o.Username != tt.user || o.Password != tt.pass || o.MasterName != tt.master ||
-			o.SentinelPassword != tt.sen || o.IsClusterMode != tt.cluster || (o.TLSConfig != nil) != tt.tls || o.DialTimeout != tt.dial {
+			o.SentinelPassword != tt.sen || o.IsClusterMode != tt.cluster || (o.TLSConfig != nil) != tt.tls || o.DialTimeout != cmp.Or(tt.dial, store.DialTimeout) ||
+			o.DialerRetries != 1 {
 			t.Errorf("ParseURL(%q) = %+v", tt.in, o)
 			continue
 		}
@@ -112,5 +117,45 @@ func TestConnectForms(t *testing.T) {
 			t.Errorf("Connect(%q): %v", u, err)
 		}
 		closeFn()
+	}
+}
+
+// BenchmarkUnreachable is how long a person's turn waits for the store to fail when Redis refuses
+// connections (it is down): a session load, with redis.url's options as ParseURL sets them, and with
+// go-redis's own defaults (5 dials 100 ms apart on each of 4 tries) for comparison:
+//
+//	go test -run '^$' -bench Unreachable -benchtime 20x ./store/
+func BenchmarkUnreachable(b *testing.B) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nobody listens there now: connections are refused
+	for _, bc := range []struct {
+		name string
+		opts func() *redis.UniversalOptions
+	}{
+		{"palaute", func() *redis.UniversalOptions {
+			o, err := store.ParseURL("redis://" + addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return o
+		}},
+		{"go-redis-defaults", func() *redis.UniversalOptions { return &redis.UniversalOptions{Addrs: []string{addr}} }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			rdb := redis.NewUniversalClient(bc.opts())
+			defer rdb.Close()
+			st := store.New(rdb, "bench:")
+			ctx := context.Background()
+			for b.Loop() {
+				if _, _, err := st.LoadFresh(ctx, "p"); err == nil {
+					b.Fatal("a load with Redis down did not fail")
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/load")
+		})
 	}
 }
