@@ -29,7 +29,7 @@ func Connect(ctx context.Context, rawURL string, log *slog.Logger) (redis.Univer
 			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
 		}
 		log.Warn("redis.url is empty: using an embedded in-memory Redis; nothing is kept when palaute stops")
-		c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+		c := redis.NewClient(&redis.Options{Addr: m.Addr(), ContextTimeoutEnabled: true})
 		return c, func() { c.Close(); m.Close() }, nil
 	}
 	opts, err := ParseURL(rawURL)
@@ -63,6 +63,9 @@ func ParseURL(raw string) (*redis.UniversalOptions, error) {
 	if o.DialerRetries == 0 {
 		o.DialerRetries = 1
 	}
+	// A caller's deadline bounds go-redis's dials, reads and writes (by default it only stops waiting for a
+	// free connection): a turn with someone waiting gives Redis seconds, not go-redis's 3 s on every try.
+	o.ContextTimeoutEnabled = true
 	return o, nil
 }
 

@@ -146,7 +146,9 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 			if chatKey == "" {
 				chatKey = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
 			}
-			res, err := a.limiter.AllowAtMost(ctx, chatKey, chatLimit, b.want)
+			rctx, cancel := context.WithTimeout(ctx, limitWait)
+			res, err := a.limiter.AllowAtMost(rctx, chatKey, chatLimit, b.want)
+			cancel()
 			if err != nil {
 				if ctx.Err() != nil {
 					return false
@@ -201,7 +203,9 @@ func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
 		var allowed int
 		var retry time.Duration
 		if places == 1 {
-			res, err := a.limiter.Allow(ctx, GlobalKey(a.o.Prefix, lane), GlobalLimit(a.o.GlobalRate, lane))
+			rctx, cancel := context.WithTimeout(ctx, limitWait)
+			res, err := a.limiter.Allow(rctx, GlobalKey(a.o.Prefix, lane), GlobalLimit(a.o.GlobalRate, lane))
+			cancel()
 			if err != nil {
 				return err // Redis unavailable: the caller decides (the adapter fails open)
 			}
@@ -279,7 +283,9 @@ func (a *Adapter) allowBoth(ctx context.Context, chatKey string, chatLimit redis
 		}
 	}
 	asked = a.askGlobal(ctx, lim, places)
-	if err := q.exec(ctx); err != nil {
+	rctx, cancel := context.WithTimeout(ctx, limitWait)
+	defer cancel()
+	if err := q.exec(rctx); err != nil {
 		return nil, nil, nil, err
 	}
 	// Second pass: the same calls read their answers.

@@ -500,7 +500,9 @@ func (a *Adapter) handle(ctx context.Context, j *job, inAnswer bool) {
 		first = a.firstPlaces(in.Chat, n)
 		hctx = store.WithRider(ctx, first)
 	}
+	hctx, cancel := context.WithTimeout(hctx, storeWait)
 	replies, err := a.o.Engine.Handle(hctx, in)
+	cancel()
 	a.o.Metrics.Handled(time.Since(start))
 	if err != nil {
 		a.o.Log.Warn("handle", slog.String("err", err.Error()), slog.String("kind", kindName(in.Kind)))
@@ -530,7 +532,9 @@ func (a *Adapter) group(ctx context.Context, in bot.Input, cbID string) {
 		a.answerCallback(ctx, cbID, "")
 	}
 	key := a.o.Prefix + "{g:" + a.o.Hash(in.Chat) + "}"
-	first, err := a.o.RDB.SetNX(ctx, key, 1, 30*24*time.Hour).Result()
+	rctx, cancel := context.WithTimeout(ctx, limitWait)
+	defer cancel()
+	first, err := a.o.RDB.SetNX(rctx, key, 1, 30*24*time.Hour).Result()
 	if err != nil || !first {
 		return
 	}
@@ -778,6 +782,17 @@ func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, tak
 		return
 	}
 }
+
+// A person waits for Redis at most storeWait for the engine's turn and limitWait for each round trip of the
+// send limits (go-redis bounds its reads and dials by the context's deadline: store.ParseURL). Redis answers
+// in a millisecond or so; one that does not answer at all (its host gone, a network cut, a failover) would
+// otherwise hold each turn for go-redis's read timeout on every try, about 40 s before the "try again". A
+// turn that runs out of time is told to try again (the engine's answer when the store is unavailable), and a
+// limit that cannot be asked lets the message go (fail open: Telegram's 429s are still honoured).
+const (
+	storeWait = 2 * time.Second
+	limitWait = 500 * time.Millisecond
+)
 
 // noticeable is how long a button press may wait for its answer, counted from its arrival, whatever holds
 // it up (the chat's queue, the engine, a limit, the Bot API): a turn of an edit and a question takes its

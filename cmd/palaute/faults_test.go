@@ -130,9 +130,31 @@ func TestRedisDown30sThenBackFromAOF(t *testing.T) {
 		outage = 5 * time.Second
 	}
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "everysec")
+	redisOutage(t, srv, srv.URL(), outage, 0, func() { srv.Down(t) }, func() { srv.Up(t) })
+}
+
+// A Redis that answers nothing (its host gone, a network cut, a failover under way): people are told in their
+// language to try again, and patience, how long a person waits for that, is a few seconds, not go-redis's
+// read timeout on every try of every command (35-40 s before the turn had a deadline); /readyz says 503 and
+// palaute goes on by itself when Redis answers again.
+func TestRedisCutOffThenBack(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	px := redistest.NewProxy(t, srv.Addr)
+	redisOutage(t, srv, px.URL(), 0, 10*time.Second, px.Cut, px.Heal)
+}
+
+// redisOutage starts palaute serve on url (srv, or a way to it) and takes three people to question 3. Then,
+// between down and up, at least once and for outage, they press and write and are told to try again, each in
+// their language (within patience, when not 0: an update not answered by then is a failure, never sent
+// again); palaute is alive but not ready. After up, every survey goes on from question 3, counted once.
+func redisOutage(t *testing.T, srv *redistest.Server, url string, outage, patience time.Duration, down, up func()) {
 	slack := newFakeSlack(t) // the sender, scheduler and router run through the outage too
-	p := startServe(t, procOpts{redisURL: srv.URL(), slack: slack})
+	p := startServe(t, procOpts{redisURL: url, slack: slack})
 	d := newDriver(p.fake, p.hook)
+	if patience > 0 {
+		d.Client.Timeout, d.Redeliver = patience, 0
+	}
 	ctx := context.Background()
 	type person struct {
 		uid       int64
@@ -164,9 +186,9 @@ func TestRedisDown30sThenBackFromAOF(t *testing.T) {
 	}
 	errors0 := p.metric(t, "palaute_redis_errors_total")
 
-	srv.Down(t)
+	down()
 	downAt := time.Now()
-	for round := 0; time.Since(downAt) < outage; round++ {
+	for round := 0; round == 0 || time.Since(downAt) < outage; round++ {
 		for _, pp := range ps {
 			// A button press is answered once: with the notice in the callback's toast, or, when the
 			// store took so long to fail that the press was answered first (250 ms), with the notice as a
@@ -196,12 +218,17 @@ func TestRedisDown30sThenBackFromAOF(t *testing.T) {
 		if s := get(p.Addr, "/healthz"); s != 200 {
 			t.Fatalf("/healthz = %d while Redis is down, want 200 (the process is alive)", s)
 		}
-		time.Sleep(3 * time.Second)
+		if outage > 0 {
+			time.Sleep(3 * time.Second)
+		}
 	}
 	if n := p.metric(t, "palaute_redis_errors_total", `client="store"`); n <= errors0 {
 		t.Errorf("palaute_redis_errors_total did not move during the outage: %v", n)
 	}
-	srv.Up(t)
+	up()
+	if patience > 0 {
+		d.Client.Timeout, d.Redeliver = 60*time.Second, 50*time.Millisecond
+	}
 	eventually(t, 20*time.Second, "/readyz after Redis came back", func() bool { return get(p.Addr, "/readyz") == 200 })
 
 	for _, pp := range ps {
