@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -188,13 +189,16 @@ func redisOutage(t *testing.T, srv *redistest.Server, url string, outage, patien
 
 	down()
 	downAt := time.Now()
+	var longest time.Duration // the longest a person waited for "try again"
 	for round := 0; round == 0 || time.Since(downAt) < outage; round++ {
 		for _, pp := range ps {
 			// A button press is answered once: with the notice in the callback's toast, or, when the
 			// store took so long to fail that the press was answered first (250 ms), with the notice as a
 			// message. A message is answered with a message.
 			calls := len(p.fake.Recorded("answerCallbackQuery"))
+			t0 := time.Now()
 			sent, err := d.Press(ctx, pp.uid, pp.lang, pp.data)
+			longest = max(longest, time.Since(t0))
 			if err != nil {
 				t.Fatalf("%s: a press while Redis is down was not answered 200: %v", pp.lang, err)
 			}
@@ -204,7 +208,9 @@ func redisOutage(t *testing.T, srv *redistest.Server, url string, outage, patien
 			if !inToast && !inMessage {
 				t.Fatalf("%s: press while Redis is down answered %v and sent %v, want %q once", pp.lang, cb, sent, pp.msg)
 			}
+			t0 = time.Now()
 			out, err := d.Send(ctx, pp.uid, pp.lang, "5")
+			longest = max(longest, time.Since(t0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,10 +224,18 @@ func redisOutage(t *testing.T, srv *redistest.Server, url string, outage, patien
 		if s := get(p.Addr, "/healthz"); s != 200 {
 			t.Fatalf("/healthz = %d while Redis is down, want 200 (the process is alive)", s)
 		}
+		// A scrape answers (get waits 5 s) with what palaute knows, and says the outbox depth is unknown.
+		if s := get(p.Addr, "/metrics"); s != 200 {
+			t.Fatalf("/metrics = %d while Redis is down, want 200: every metric would go missing in the outage", s)
+		}
+		if v := p.metric(t, "palaute_outbox_depth"); !math.IsNaN(v) {
+			t.Fatalf("palaute_outbox_depth = %v while Redis is down, want NaN (unknown)", v)
+		}
 		if outage > 0 {
 			time.Sleep(3 * time.Second)
 		}
 	}
+	t.Logf("the longest wait for \"try again\" while Redis was out: %v", longest.Round(time.Millisecond))
 	if n := p.metric(t, "palaute_redis_errors_total", `client="store"`); n <= errors0 {
 		t.Errorf("palaute_redis_errors_total did not move during the outage: %v", n)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -159,12 +160,21 @@ func warnMissingChannels(log *slog.Logger, cfg config.Config) {
 	}
 }
 
+// scrapeWait is how long /metrics waits for Redis (Prometheus's scrape timeout is 10 s by default).
+const scrapeWait = time.Second
+
 func wireSlack(ctx context.Context, w *wiring) error {
 	a := w.app
 	cfg := a.cfg
 	ob := store.NewOutbox(a.rdb, cfg.Redis.Prefix)
-	w.metrics.Gauge("palaute_outbox_depth", "Slack posts waiting in the outbox.", func() float64 {
-		n, _ := ob.Depth(context.Background())
+	w.metrics.Gauge("palaute_outbox_depth", "Slack posts waiting in the outbox (NaN: Redis did not say).", func() float64 {
+		// A scrape must answer when Redis does not, or every metric goes missing just when it matters.
+		ctx, cancel := context.WithTimeout(context.Background(), scrapeWait)
+		defer cancel()
+		n, err := ob.Depth(ctx)
+		if err != nil {
+			return math.NaN()
+		}
 		return float64(n)
 	})
 	cat := locales.Must()
