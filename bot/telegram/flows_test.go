@@ -46,10 +46,7 @@ func TestEveryDefaultFlowThroughBothModes(t *testing.T) {
 					}
 				}
 				if mode == "polling" {
-					ctx, cancel := context.WithCancel(context.Background())
-					done := make(chan error, 1)
-					go func() { done <- r.ad.Run(ctx) }()
-					t.Cleanup(func() { cancel(); <-done })
+					r.poll(t)
 					deliver = func(up map[string]any) { r.fake.Push(up) }
 				}
 				u := int64(60000 + i)

@@ -114,10 +114,7 @@ func TestSlowEngineWebhookPressNoNotice(t *testing.T) {
 // answered by a request with its notice, and no message carries it.
 func TestSlowEnginePollingPressAnsweredWhileItRuns(t *testing.T) {
 	r, e := slowRig(t, "Kokeile hetken päästä uudelleen.")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.ad.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	r.poll(t)
 	const u = 4353
 	r.fake.Push(r.press(u, "fast", 9))
 	waitFor(t, func() bool { return len(r.sent(u, "sendMessage")) == 1 })
@@ -130,10 +127,7 @@ func TestSlowEnginePollingPressAnsweredWhileItRuns(t *testing.T) {
 	}
 
 	r2, e2 := slowRig(t, "Kokeile hetken päästä uudelleen.")
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	done2 := make(chan error, 1)
-	go func() { done2 <- r2.ad.Run(ctx2) }()
-	defer func() { cancel2(); <-done2 }()
+	r2.poll(t)
 	r2.fake.Push(r2.press(u, "slow", 10))
 	// The next question is the turn's last message.
 	waitFor(t, func() bool { return strings.Contains(texts(r2.sent(u, "sendMessage")), "(2/7)") })

@@ -316,10 +316,7 @@ func TestFirstPlacesWaitForAPressAnswerInPolling(t *testing.T) {
 	lim := srv.Client(t)
 	limTrips := redistest.Count(lim)
 	r := newRig(t, env, func(o *telegram.Options) { o.RDB, o.PerChatRate, o.GlobalRate = lim, 1000, 1_000_000 })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.ad.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	r.poll(t)
 	const u = 83
 	r.fake.Push(r.message(u, "/start u-kotipesa"))
 	waitFor(t, func() bool { return strings.Contains(texts(r.sent(u, "sendMessage")), "(1/7)") })

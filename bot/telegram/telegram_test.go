@@ -37,6 +37,15 @@ type rig struct {
 	msg  atomic.Int64
 }
 
+// poll runs the adapter in polling mode until the test ends.
+func (r *rig) poll(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.ad.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
 func newRig(t testing.TB, env *testenv.Env, mod ...func(*telegram.Options)) *rig {
 	t.Helper()
 	r := &rig{t: t, env: env, fake: fakebot.New().Record()}
