@@ -82,6 +82,9 @@ type Slack struct {
 	SigningSecret string `yaml:"-"` // env SLACK_SIGNING_SECRET only
 	APIURL        string `yaml:"api_url"`
 	AllChannel    string `yaml:"all_channel"` // management channel for the organisation-wide summary
+	// Timeout bounds each Slack API request: a Slack that takes the request and never answers would
+	// otherwise hold the outbox sender, and every alert behind it, for good.
+	Timeout Duration `yaml:"timeout"`
 }
 
 type HTTP struct {
@@ -163,6 +166,7 @@ func Default() Config {
 	return Config{
 		Redis:     Redis{Prefix: "pl:", SessionCache: 4096},
 		Telegram:  Telegram{Mode: "polling", APIURL: "https://api.telegram.org", BotName: "palaute_bot", WebhookPath: "/telegram", PerChatRate: 1, GlobalRate: 30, MaxBodyBytes: 1 << 20},
+		Slack:     Slack{Timeout: Duration(30 * time.Second)},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Anonymity: Anonymity{MinResponses: 5, MinComments: 10},
 		Privacy:   Privacy{RetentionDays: 400},
@@ -295,6 +299,9 @@ func (c *Config) Validate() error {
 		if _, err := url.ParseRequestURI(c.Slack.APIURL); err != nil {
 			bad("slack.api_url", "not a URL: %q", c.Slack.APIURL)
 		}
+	}
+	if c.Slack.Timeout.D() <= 0 {
+		bad("slack.timeout", "must be above 0, like 30s")
 	}
 	if c.Anonymity.MinResponses < 3 {
 		bad("anonymity.min_responses", "must be at least 3, not %d", c.Anonymity.MinResponses)

@@ -291,7 +291,8 @@ func lastQuestion(sent []fakebot.Sent) (question, bool) {
 	return q, ok
 }
 
-// (d) Slack answering 500 and 429 for a while: afterwards every summary and every alert is in Slack exactly once.
+// (d) Slack answering 500 and 429 for a while, and once taking a post and never answering: afterwards every
+// summary and every alert is in Slack exactly once.
 func TestSlackFailingThenBackPostsEachOnce(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
@@ -311,13 +312,17 @@ func TestSlackFailingThenBackPostsEachOnce(t *testing.T) {
 		if time.Now().After(refuseUntil) {
 			return 0
 		}
+		if try == 1 {
+			return hang // taken and never answered: slack.timeout lets the sender go on
+		}
 		if try%2 == 0 {
 			return 429
 		}
 		return 500
 	}
 	// Monday 2026-11-23 07:00 in Helsinki: the weekly summaries of 2026-W47 are due.
-	p := startServe(t, procOpts{redisURL: srv.URL(), slack: slack, env: map[string]string{"PALAUTE_TEST_CLOCK": "2026-11-23T07:00:00+02:00"}})
+	p := startServe(t, procOpts{redisURL: srv.URL(), slack: slack, env: map[string]string{"PALAUTE_TEST_CLOCK": "2026-11-23T07:00:00+02:00"},
+		set: map[string]any{"slack.timeout": "2s"}})
 
 	var summaries, alerts int
 	eventually(t, 90*time.Second, "every summary and alert posted", func() bool {
@@ -342,6 +347,12 @@ func TestSlackFailingThenBackPostsEachOnce(t *testing.T) {
 		if n != 1 {
 			t.Errorf("posted %d times: %q", n, strings.ReplaceAll(k, "\x00", ": "))
 		}
+	}
+	slack.mu.Lock()
+	hung := slack.hung
+	slack.mu.Unlock()
+	if hung != 1 {
+		t.Errorf("Slack held %d posts unanswered, want 1: the test did not test a Slack that never answers", hung)
 	}
 	if slack.Tries() <= len(slack.Posts()) {
 		t.Fatalf("Slack refused nothing (%d tries, %d posts): the test did not test", slack.Tries(), len(slack.Posts()))

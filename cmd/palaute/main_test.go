@@ -82,10 +82,10 @@ func TestValidate(t *testing.T) {
 
 func TestConfigErrorNamesKey(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(p, []byte("anonymity:\n  min_responses: 2\ntelegram:\n  mode: carrier-pigeon\nredis:\n  session_cache: -1\n"), 0o600)
+	os.WriteFile(p, []byte("anonymity:\n  min_responses: 2\ntelegram:\n  mode: carrier-pigeon\nredis:\n  session_cache: -1\nslack:\n  timeout: 0s\n"), 0o600)
 	err := run(context.Background(), []string{"demo", "-config", p}, env(nil), strings.NewReader(""), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "anonymity.min_responses: must be at least 3") || !strings.Contains(err.Error(), "telegram.mode") ||
-		!strings.Contains(err.Error(), "redis.session_cache: must be 0") {
+		!strings.Contains(err.Error(), "redis.session_cache: must be 0") || !strings.Contains(err.Error(), "slack.timeout: must be above 0") {
 		t.Fatalf("err = %v", err)
 	}
 	os.WriteFile(p, []byte("redis:\n  prefx: x\n"), 0o600)

@@ -259,8 +259,12 @@ type fakeSlack struct {
 	mu     sync.Mutex
 	posts  []url.Values
 	tries  int
-	refuse func(try int) int // status to answer the try-th post attempt with (0: accept)
+	hung   int
+	refuse func(try int) int // status to answer the try-th post attempt with (0: accept; hang: never)
 }
+
+// hang, as a status to answer with, is no answer at all: the request is held until its client gives up.
+const hang = -1
 
 func newFakeSlack(t *testing.T) *fakeSlack {
 	f := &fakeSlack{}
@@ -271,7 +275,13 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 			defer f.mu.Unlock()
 			f.tries++
 			if f.refuse != nil {
-				if code := f.refuse(f.tries); code != 0 {
+				if code := f.refuse(f.tries); code == hang {
+					f.hung++
+					f.mu.Unlock()
+					<-r.Context().Done()
+					f.mu.Lock()
+					return
+				} else if code != 0 {
 					if code == http.StatusTooManyRequests {
 						w.Header().Set("Retry-After", "1")
 					}

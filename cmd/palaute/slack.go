@@ -207,7 +207,7 @@ func wireSlack(ctx context.Context, w *wiring) error {
 		return nil
 	}
 	warnMissingChannels(a.log, cfg)
-	opts := []slackapi.Option{}
+	opts := []slackapi.Option{slackapi.OptionHTTPClient(&http.Client{Timeout: cfg.Slack.Timeout.D()})}
 	if cfg.Slack.APIURL != "" {
 		opts = append(opts, slackapi.OptionAPIURL(strings.TrimSuffix(cfg.Slack.APIURL, "/")+"/"))
 	}
