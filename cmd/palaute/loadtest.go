@@ -157,16 +157,14 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	defer tgt.close()
 	d := &webhookDriver{Hooks: []string{tgt.hook}, Secret: tgt.secret, Fake: fake,
 		Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(o.conc, o.latConc) * 2}, Timeout: 70 * time.Second}}
+	// People are base..base+people-1; their updates are numbered from base+people (a survey ends in under
+	// 64 updates).
 	people := int64(o.users + o.latUsers + o.active + 1)
-	base, err := reserveIDs(ctx, rdb, cfg.Redis.Prefix, people)
+	base, err := reserveIDs(ctx, rdb, cfg.Redis.Prefix, people*65)
 	if err != nil {
 		return res, err
 	}
-	updates, err := reserveIDs(ctx, rdb, cfg.Redis.Prefix, people*64) // a survey ends in under 64 updates
-	if err != nil {
-		return res, err
-	}
-	d.update.Store(updates - 1)
+	d.update.Store(base + people - 1)
 	if tgt.child == nil {
 		if err := probeTarget(ctx, d, tgt, o.listen, base+people-1, unit); err != nil {
 			return res, err
