@@ -16,7 +16,8 @@ import (
 // second to one chat, and GlobalRate a second overall. The global limit is two lanes, each half the rate
 // with its places evenly spaced, so that two messages can take their places together and still no second
 // holds more than GlobalRate: an edit that echoes a button press goes alongside the next question. A turn
-// of n messages costs about n-2 limiter round trips of its own when the chat is under its limit: the first
+// of n messages costs n-1 limiter round trips of its own (n-2 when it begins with a button press's edit and
+// question) when the chat is under its limit: the first
 // messages' places (in the chat's limit, and one global place, or one in each lane for a button press's
 // edit and question) ride in the round trip of the turn's commit (firstPlaces); the next message asks for
 // the chat's limit for the rest of the turn in one pipeline with its global place; each further message
@@ -97,6 +98,9 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 	if first && b.granted == 0 && b.want > 0 {
 		// One round trip for both: usually both allow, and the message goes. The first messages' were
 		// asked in the round trip of the turn's commit, when it had one.
+		if b.pair {
+			places = Lanes
+		}
 		var chat *redis_rate.Result
 		var globals []*redis_rate.Result
 		var asked []int
@@ -107,14 +111,7 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 			chat, globals, err = f.answers(ctx)
 		} else {
 			chatKey = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
-			n := 1
-			if b.pair {
-				n = Lanes
-			}
-			chat, asked, globals, err = a.allowBoth(ctx, chatKey, chatLimit, b.want, n)
-		}
-		if b.pair {
-			places = Lanes
+			chat, asked, globals, err = a.allowBoth(ctx, chatKey, chatLimit, b.want, places)
 		}
 		b.pair, b.spare = false, 0
 		switch {
@@ -196,13 +193,13 @@ func (a *Adapter) wait(ctx context.Context, b *chatBudget, places int) error {
 		// Each ask goes to the next lane in turn, so that the messages waiting spread over the lanes
 		// however many each lane had; but after a refusal among several asks (a turn's first, or a pair's)
 		// the lane that frees first is asked first.
-		lane := a.lane()
-		if b.soonest > 0 {
-			lane, b.soonest = b.soonest-1, 0
-		}
 		var allowed int
 		var retry time.Duration
 		if places == 1 {
+			lane := a.lane()
+			if b.soonest > 0 {
+				lane, b.soonest = b.soonest-1, 0
+			}
 			rctx, cancel := context.WithTimeout(ctx, limitWait)
 			res, err := a.limiter.Allow(rctx, GlobalKey(a.o.Prefix, lane), GlobalLimit(a.o.GlobalRate, lane))
 			cancel()
@@ -288,13 +285,14 @@ func (a *Adapter) allowBoth(ctx context.Context, chatKey string, chatLimit redis
 	if err := q.exec(rctx); err != nil {
 		return nil, nil, nil, err
 	}
-	// Second pass: the same calls read their answers.
+	// Second pass: the same calls read their answers (a script Redis no longer had is sent again, within
+	// the same deadline).
 	if chatKey != "" {
-		if chat, err = lim.AllowAtMost(ctx, chatKey, chatLimit, n); err != nil {
+		if chat, err = lim.AllowAtMost(rctx, chatKey, chatLimit, n); err != nil {
 			return nil, nil, nil, err
 		}
 	}
-	if globals, err = a.globalAnswers(ctx, lim, asked); err != nil {
+	if globals, err = a.globalAnswers(rctx, lim, asked); err != nil {
 		return nil, nil, nil, err
 	}
 	return chat, asked, globals, nil
@@ -322,7 +320,8 @@ func (a *Adapter) firstPlaces(chat string, n int) *firstPlaces {
 }
 
 // Ride queues the asks in the commit's pipeline. A commit tried again asks again: places asked with an
-// earlier attempt would be used a few round trips late (see spareFor), and are let go.
+// earlier attempt would be used a few round trips late (see spareFor), and are let go. (After a lost race
+// whose next attempt has nothing to commit, the last attempt's answers are used, a load later.)
 func (f *firstPlaces) Ride(ctx context.Context, p redis.Pipeliner) {
 	f.q = &queued{rdb: f.a.o.RDB}
 	f.lim = redis_rate.NewLimiter(f.q)
@@ -340,8 +339,11 @@ func (f *firstPlaces) Ride(ctx context.Context, p redis.Pipeliner) {
 // rode says whether the asks went with a commit (f may be nil).
 func (f *firstPlaces) rode() bool { return f != nil && f.q != nil && len(f.q.cmds) == 1+len(f.lanes) }
 
-// answers reads what the asks got (redis_rate runs a script Redis no longer had again, at once).
+// answers reads what the asks got (redis_rate runs a script Redis no longer had again, at once, within
+// limitWait).
 func (f *firstPlaces) answers(ctx context.Context) (chat *redis_rate.Result, globals []*redis_rate.Result, err error) {
+	ctx, cancel := context.WithTimeout(ctx, limitWait)
+	defer cancel()
 	if chat, err = f.lim.AllowAtMost(ctx, f.chatKey, ChatLimit(f.a.o.PerChatRate), f.n); err != nil {
 		return nil, nil, err
 	}

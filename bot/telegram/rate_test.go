@@ -8,10 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/bot/telegram"
 	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/internal/testenv"
+	"github.com/palaute/palaute/store"
 )
 
 // burst sends one reply to each of n chats at once through the webhook, against a fake Bot API that answers
@@ -364,5 +367,41 @@ func TestPressEditAndQuestionGoTogether(t *testing.T) {
 	}
 	if n := withinLimit(t, r, 2, 0, "sendMessage", "editMessageText"); n != 4 {
 		t.Fatalf("%d requests delivered, want 4", n)
+	}
+}
+
+// A send limit whose Redis answers nothing (cut off, not refusing) holds a turn's messages at most
+// limitWait (half a second) before they go without it; a group's one-time notice waits as long. Without
+// that deadline each ask waits for go-redis's read timeout on every try, over 10 s.
+func TestLimitsCutOffFailOpenWithinAMoment(t *testing.T) {
+	env := newEnv(t)
+	srv := redistest.Start(t)
+	px := redistest.NewProxy(t, srv.Addr)
+	opts, err := store.ParseURL(px.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := redis.NewUniversalClient(opts)
+	t.Cleanup(func() { lim.Close() })
+	r := newRig(t, env, func(o *telegram.Options) {
+		o.RDB, o.PerChatRate, o.GlobalRate = lim, 1000, 1_000_000
+		o.Engine = handlerFunc(func(ctx context.Context, in bot.Input) ([]bot.Reply, error) {
+			return []bot.Reply{{Text: "yksi"}, {Text: "kaksi"}, {Text: "kolme"}}, nil
+		})
+	})
+	px.Cut()
+	group := r.message(72, "hei")
+	group["message"].(map[string]any)["chat"] = map[string]any{"id": -100124, "type": "group", "title": "x"}
+	for name, up := range map[string]map[string]any{"private": r.message(72, "hei"), "group": group} {
+		start := time.Now()
+		if s := r.post(up, secret); s != 200 {
+			t.Fatalf("%s: webhook answered %d", name, s)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("%s: the turn took %v with the limits' Redis cut off, want about limitWait (0.5 s)", name, took.Round(time.Millisecond))
+		}
+	}
+	if got := len(r.sent(72, "sendMessage")); got != 3 {
+		t.Fatalf("%d messages with the limits' Redis cut off, want 3", got)
 	}
 }

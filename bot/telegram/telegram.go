@@ -107,14 +107,14 @@ type job struct {
 // also sends it first when the wait would make it late. In polling mode a turn whose engine returns in time
 // sends it by a request before its messages.
 //
-// Text is the engine's notice for the press (a bot.Answer reply), known only once the engine has returned:
+// text is the engine's notice for the press (a bot.Answer reply), known only once the engine has returned:
 // an answer sent while the engine runs has no text, and the notice then goes to the chat as a message (see
 // settle and plan).
 type callbackAnswer struct {
 	ID      string
 	since   time.Time // when the press arrived
 	mu      sync.Mutex
-	Text    string // the engine's notice, once settled ("" before)
+	text    string // the engine's notice, once settled ("" before)
 	pending bool   // not answered yet: the timer, a wait, the turn (polling) or the webhook's answer may send it
 }
 
@@ -126,7 +126,7 @@ func (cb *callbackAnswer) settle(text string) bool {
 	if !cb.pending {
 		return false
 	}
-	cb.Text = text
+	cb.text = text
 	return true
 }
 
@@ -139,7 +139,7 @@ func (cb *callbackAnswer) claim(least, d time.Duration) (text string, ok bool) {
 		return "", false
 	}
 	cb.pending = false
-	return cb.Text, true
+	return cb.text, true
 }
 
 // New makes an adapter. Call Run (polling) or serve WebhookHandler; Close waits for the updates in hand.
@@ -282,15 +282,16 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			return
 		}
 		if cb := j.answer; cb != nil {
-			text, pending := cb.claim(0, 0) // the turn is over: nothing else sends it now
-			b, err := json.Marshal(answerCallbackQueryParams{Method: "answerCallbackQuery", CallbackQueryID: cb.ID, Text: text})
-			if pending && err == nil {
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-				w.WriteHeader(http.StatusOK)
-				w.Write(b)
-				a.o.Metrics.Out()
-				return
+			if text, pending := cb.claim(0, 0); pending { // the turn is over: nothing else sends it now
+				b, err := json.Marshal(answerCallbackQueryParams{Method: "answerCallbackQuery", CallbackQueryID: cb.ID, Text: text})
+				if err == nil {
+					w.Header().Set("Content-Type", "application/json")
+					w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+					w.WriteHeader(http.StatusOK)
+					w.Write(b)
+					a.o.Metrics.Out()
+					return
+				}
 			}
 		}
 		w.WriteHeader(http.StatusOK)
