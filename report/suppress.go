@@ -211,7 +211,8 @@ func (f figure) value() float64 {
 	return float64(f.tenths) / 10
 }
 
-func dist(c map[string]int64, mt metric, values []string, n int64) []Bar {
+func dist(c map[string]int64, mt metric, n int64) []Bar {
+	values := mt.q.Values()
 	out := make([]Bar, 0, len(values))
 	for _, v := range values {
 		x := c[mt.counter(v)]
@@ -270,7 +271,7 @@ func (m *model) question(unit, aud string, mt metric, cell, pc Cell, cur, prev *
 		return q
 	}
 	c := cur.counters(unit, aud)
-	q.Dist = dist(c, mt, mt.q.Values(), int64(cell.N))
+	q.Dist = dist(c, mt, int64(cell.N))
 	f := mt.figure(c)
 	if !f.ok {
 		return q

@@ -41,7 +41,8 @@ func Connect(ctx context.Context, rawURL string, log *slog.Logger) (redis.Univer
 }
 
 // ParseURL turns redis.url into UniversalOptions (see Connect). Every form takes go-redis's URL options
-// (?dial_timeout=1s&pool_size=20...); an option go-redis does not know is refused, not ignored.
+// (?dial_timeout=1s&pool_size=20...); an option go-redis does not know is refused, not ignored, and so are
+// the options that read from replicas (read_only, route_by_latency, route_randomly, replica_only), given any value.
 //   - redis://[user:password@]host[:6379][/db] (rediss:// for TLS): one node, read by redis.ParseURL;
 //   - redis+sentinel://[user:password@]h1[:26379],h2/master[/db][?db=N&sentinel_password=...]
 //     (rediss+sentinel:// for TLS): the master that Sentinel names; the user and password are the master's;

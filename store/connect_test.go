@@ -59,7 +59,7 @@ func TestParseURLForms(t *testing.T) {
 		}
 		if len(o.Addrs) != len(tt.addrs) || o.DB != tt.db || o.Username != tt.user || o.Password != tt.pass || o.MasterName != tt.master ||
 			o.SentinelPassword != tt.sen || o.IsClusterMode != tt.cluster || (o.TLSConfig != nil) != tt.tls || o.DialTimeout != cmp.Or(tt.dial, store.DialTimeout) ||
-			o.DialerRetries != 1 {
+			o.DialerRetries != 1 || !o.ContextTimeoutEnabled {
 			t.Errorf("ParseURL(%q) = %+v", tt.in, o)
 			continue
 		}
@@ -124,7 +124,7 @@ func TestConnectForms(t *testing.T) {
 // connections (it is down): a session load, with redis.url's options as ParseURL sets them, and with
 // go-redis's own defaults (5 dials 100 ms apart on each of 4 tries) for comparison:
 //
-//	go test -run '^$' -bench Unreachable -benchtime 20x ./store/
+//	go test -run '^$' -bench Unreachable -benchtime 10x ./store/
 func BenchmarkUnreachable(b *testing.B) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -36,11 +36,7 @@ func testSweep(t *testing.T, b redistest.Backend) {
 				{Unit: unit, Audience: "youth", Week: w, Marker: "r" + w.String(), Stream: "resp", Fields: []string{"a.words", "secret text"}, Counts: []string{"n"}},
 				{Unit: unit, Audience: "youth", Week: w, Marker: "f" + w.String(), Stream: "fb", Fields: []string{"text", "old feedback", "pol", "positive"}, Counts: []string{"fb.n", "fb.pol=positive"}},
 			}
-			s, _, _ := st.Load(ctx, "p")
-			prev := int64(0)
-			if s != nil {
-				prev = s.Version
-			}
+			prev := version(t, st, "p")
 			if err := st.Commit(ctx, bot.Commit{PID: "p", Prev: prev, Session: &bot.Session{}, TTL: time.Hour, Publish: pubs}); err != nil {
 				t.Fatal(err)
 			}
