@@ -201,13 +201,18 @@ func decodeSession(raw string) (*bot.Session, error) {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	if s.Anchors == nil && strings.Contains(body, `"m":`) {
-		// Written before anchors: the first message id of the window /forget deletes, and its time.
+		// Written by an older version (sessions live session_ttl + 48 h, so this can go a few days after
+		// every replica runs the new one): "m" held the anchors themselves, and before that the first
+		// message id of the window /forget deletes, with its time in "mt".
 		var old struct {
-			First   int64 `json:"m"`
-			FirstAt int64 `json:"mt"`
+			M       json.RawMessage `json:"m"`
+			FirstAt int64           `json:"mt"`
 		}
-		if json.Unmarshal([]byte(body), &old) == nil && old.First > 0 {
-			s.Anchors = [][2]int64{{old.First, old.FirstAt}}
+		if json.Unmarshal([]byte(body), &old) == nil {
+			var first int64
+			if json.Unmarshal(old.M, &s.Anchors) != nil && json.Unmarshal(old.M, &first) == nil && first > 0 {
+				s.Anchors = [][2]int64{{first, old.FirstAt}}
+			}
 		}
 	}
 	s.Version = ver

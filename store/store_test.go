@@ -80,6 +80,11 @@ func testSession(t *testing.T, b redistest.Backend) {
 	if err != nil || old.Version != 4 || old.Step != 2 || len(old.Anchors) != 1 || old.Anchors[0] != [2]int64{812, 1700000000} {
 		t.Fatalf("session in the old format: %+v, %v", old, err)
 	}
+	// Written when the anchors themselves were "m": they load as they were.
+	st.Client().Set(ctx, st.SessionKey("mid"), `2 {"l":"fi","i":1,"m":[[700,1700000000],[760,1700050000]]}`, 0)
+	if mid, _, err := st.Load(ctx, "mid"); err != nil || len(mid.Anchors) != 2 || mid.Anchors[1] != [2]int64{760, 1700050000} {
+		t.Fatalf("session with the anchors in \"m\": %+v, %v", mid, err)
+	}
 	st.Client().Set(ctx, st.SessionKey("q"), `1 {"l":"fi","i":1,"q":{"m":"3"}}`, 0)
 	if q, _, err := st.Load(ctx, "q"); err != nil || q.Anchors != nil || q.Answers["m"] != "3" {
 		t.Fatalf("a question named m: %+v, %v", q, err)
