@@ -136,7 +136,8 @@ type Store interface {
 // A commit's compare-and-set catches a remembered session that is out of date. A turn that commits
 // nothing has none, and the compare-and-set may not hold back what a turn publishes (PublishesChecked):
 // for those the engine reads the store itself with LoadFresh, and runs the turn again if the session
-// differs.
+// differs. A commit refused with ErrConflict leaves what the store held then for the next Load, which the
+// engine takes as fresh: the retry needs no read first.
 type FreshLoader interface {
 	LoadFresh(ctx context.Context, pid string) (*Session, Marks, error)
 	// PublishesChecked says whether Commit itself publishes nothing for a session that has changed

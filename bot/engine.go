@@ -143,6 +143,9 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 	var fresh *Session // read from the store after a turn on a remembered session
 	var freshMarks Marks
 	haveFresh := false
+	// lost: the last commit lost its race; the store gave back what Redis holds with the refusal, and a load
+	// now answers with it, as fresh as a read.
+	lost := false
 	for attempt := 0; ; attempt++ {
 		s, marks, err := fresh, freshMarks, error(nil)
 		if !haveFresh {
@@ -151,7 +154,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 				load = fl.LoadFresh // the last try acts on the store's own copy, with no check after it
 			}
 			if s, marks, err = load(ctx, pid); err != nil {
-				return e.unavailable(in, locales.Lang(in.Lang), err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
+				return e.unavailable(in, "", err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
 			}
 		}
 		haveFresh = false
@@ -162,21 +165,23 @@ func (e *Engine) Handle(ctx context.Context, in Input) ([]Reply, error) {
 		// back by it. For those the store's own copy is read first, and the turn is run again only if it
 		// differs (a turn may have used an invitation). (A Mark is written by the compare-and-set itself.)
 		unchecked := t.commit != nil && len(t.commit.Publish) > 0 && fl != nil && !fl.PublishesChecked()
-		if fl != nil && s != nil && s.Cached && (t.commit == nil || unchecked) {
+		if fl != nil && s != nil && s.Cached && !lost && (t.commit == nil || unchecked) {
 			if fresh, freshMarks, err = fl.LoadFresh(ctx, pid); err != nil {
-				return e.unavailable(in, locales.Lang(in.Lang), err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
+				return e.unavailable(in, "", err), fmt.Errorf("load session: %w: %w", ErrUnavailable, err)
 			}
 			if fresh == nil || fresh.Version != s.Version {
 				haveFresh = true
 				continue
 			}
 		}
+		lost = false
 		if t.commit == nil {
 			return t.out, nil
 		}
 		t.commit.PID = pid
 		err = e.o.Store.Commit(ctx, *t.commit)
 		if errors.Is(err, ErrConflict) && attempt < maxAttempts-1 {
+			lost = true
 			continue
 		}
 		if err != nil {

@@ -699,3 +699,30 @@ func TestRememberedSessionGoneFromRedis(t *testing.T) {
 		t.Fatalf("alerts of someone with no unit: %v", fb)
 	}
 }
+
+// A replica whose memory is out of date and gets an update another replica has handled (a redelivery that
+// raced the first delivery) makes one round trip: its commit loses, the store gives back the session in
+// Redis with the refusal, and the retry recognises the update from it, without reading Redis again.
+func TestLostCommitRetriesOnWhatTheStoreGaveBack(t *testing.T) {
+	srv := redistest.Start(t)
+	rdbA := srv.Client(t)
+	trips := redistest.Count(rdbA)
+	a, b := testenv.New(t, rdbA), testenv.New(t, srv.Client(t))
+	c := a.Chat(t, "u-redelivered", "en")
+	c.Send("/start u-kotipesa") // a remembers the first question open
+	data, ok := c.Button("🙂")
+	if !ok {
+		t.Fatalf("no first question:\n%s", testenv.Dump(c.Last))
+	}
+	press := bot.Input{Kind: bot.KindChoice, Data: data, EventID: "press-1", MsgID: 40}
+	c.Env = b
+	c.Input(press) // b answers it first
+	c.Env = a
+	n0 := trips.N()
+	if r := c.Input(press); len(r) != 0 {
+		t.Fatalf("the redelivered press answered again:\n%s", testenv.Dump(r))
+	}
+	if n := trips.N() - n0; n != 1 {
+		t.Fatalf("the redelivered press took %d round trips on the replica that remembered the old session, want 1 (the lost commit)", n)
+	}
+}
