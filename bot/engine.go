@@ -70,7 +70,7 @@ type Options struct {
 // Engine handles inputs. It is safe for concurrent use; all state is in the Store.
 type Engine struct {
 	o     Options
-	fresh FreshLoader // the store, when its Load may answer from memory
+	fresh FreshLoader // the store, when it can read its own copy and say how it publishes (store.Store)
 }
 
 // New checks the options and returns an engine.
@@ -851,8 +851,8 @@ func (t *turn) crisisAnswer(v string) {
 const refAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 // refCode is the reference code a young person who asked to be contacted is given. It comes from the
-// event (an HMAC, like the publication markers), so a turn run again gives the same code and its alert
-// is published once.
+// event (an HMAC, like the publication markers), so a turn run again gives the same code: the code the
+// person was told is the one in the alert, which the marker publishes once.
 func (t *turn) refCode() string {
 	b := []byte(t.marker("ref")[:6])
 	for i := range b {
