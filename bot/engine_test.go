@@ -17,6 +17,7 @@ import (
 	"github.com/palaute/palaute/flows"
 	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/internal/testenv"
+	"github.com/palaute/palaute/store"
 )
 
 func mini(tb testing.TB) redis.UniversalClient {
@@ -725,4 +726,35 @@ func TestLostCommitRetriesOnWhatTheStoreGaveBack(t *testing.T) {
 	if n := trips.N() - n0; n != 1 {
 		t.Fatalf("the redelivered press took %d round trips on the replica that remembered the old session, want 1 (the lost commit)", n)
 	}
+}
+
+// staleStore is a store whose memory never learns: Load answers with old, the session as it was.
+type staleStore struct {
+	*store.Store
+	old *bot.Session
+}
+
+func (s *staleStore) Load(ctx context.Context, pid string) (*bot.Session, bot.Marks, error) {
+	_, marks, err := s.Store.Load(ctx, pid)
+	cp := *s.old
+	cp.Cached = true
+	return &cp, marks, err
+}
+
+// A process whose memory keeps answering with an old session loses every commit; its last try reads the
+// store's own copy and goes by it, so the person gets an answer, not "try again".
+func TestLastTryReadsTheStoredSession(t *testing.T) {
+	rdb := mini(t)
+	a := testenv.New(t, rdb)
+	c := a.Chat(t, "u-stale", "en")
+	c.Send("/start u-kotipesa")
+	first := c.Last
+	old, _, err := a.Store.Load(context.Background(), a.Engine.PID("test", "u-stale"))
+	if err != nil || old == nil {
+		t.Fatalf("no session: %v", err)
+	}
+	c.Press("🙂") // stored: the first question answered
+	c.Env = testenv.New(t, rdb, func(o *bot.Options) { o.Store = &staleStore{Store: o.Store.(*store.Store), old: old} })
+	c.Last = first
+	mustHave(t, c.Press("😄"), "That question has already been answered.")
 }
