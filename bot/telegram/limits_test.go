@@ -2,7 +2,10 @@ package telegram
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,6 +78,88 @@ func TestRetriedCommitAsksForItsPlacesAgain(t *testing.T) {
 	for lane, g := range globals {
 		if g.Allowed != 0 || g.RetryAfter <= 0 {
 			t.Errorf("lane %d: %d allowed (retry after %v); want the last attempt's answer, refused until the first attempt's place has passed", lane, g.Allowed, g.RetryAfter)
+		}
+	}
+}
+
+// keyRecorder records the first key of each command sent.
+type keyRecorder struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (r *keyRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (r *keyRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		r.add(cmd)
+		return next(ctx, cmd)
+	}
+}
+func (r *keyRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			r.add(c)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// add keeps the key of an EVALSHA (its fourth argument: name, script, number of keys, key).
+func (r *keyRecorder) add(cmd redis.Cmder) {
+	if a := cmd.Args(); cmd.Name() == "evalsha" && len(a) > 3 {
+		r.mu.Lock()
+		r.keys = append(r.keys, fmt.Sprint(a[3]))
+		r.mu.Unlock()
+	}
+}
+
+func (r *keyRecorder) taken() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.keys)
+}
+
+// limitRig is an adapter whose limits are on a fresh Redis, 2 messages a second overall (a lane of one a
+// second each), with the keys of its asks recorded.
+func limitRig(t *testing.T) (*Adapter, *keyRecorder) {
+	rdb := redistest.Start(t).Client(t)
+	a := &Adapter{o: Options{RDB: rdb, Prefix: "pl:", PerChatRate: 1000, GlobalRate: 2, Hash: func(s string) string { return s }},
+		limiter: redis_rate.NewLimiter(rdb)}
+	if _, err := a.limiter.Allow(context.Background(), "pl:warm", GlobalLimit(2, 0)); err != nil { // loads the script
+		t.Fatal(err)
+	}
+	rec := &keyRecorder{}
+	rdb.AddHook(rec)
+	return a, rec
+}
+
+// A spare global place is used only within spareFor of its answer; an older one is asked for again.
+func TestSpareGlobalPlaceAgesOut(t *testing.T) {
+	a, rec := limitRig(t)
+	ctx := context.Background()
+	fresh := &chatBudget{chat: "1", granted: 1, spare: 1, spareAt: time.Now()}
+	if !a.allow(ctx, fresh, false) || len(rec.taken()) != 0 {
+		t.Fatalf("a fresh spare place: asked %v, want it used with no ask", rec.taken())
+	}
+	old := &chatBudget{chat: "1", granted: 1, spare: 1, spareAt: time.Now().Add(-time.Second)}
+	if !a.allow(ctx, old, false) || len(rec.taken()) != 1 || old.spare != 0 {
+		t.Fatalf("a spare place a second old: asked %v (spare %d), want one new ask", rec.taken(), old.spare)
+	}
+}
+
+// After a refusal among several asks, the lane that frees first is asked next, whichever lane's turn it is.
+func TestSoonestLaneAskedNext(t *testing.T) {
+	for _, soonest := range []int{0, 1} {
+		a, rec := limitRig(t)
+		a.lanes.Store(uint32(soonest)) // the round robin would ask the other lane
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		b := &chatBudget{chat: "1", granted: 1, soonest: soonest + 1}
+		if !a.allow(ctx, b, false) {
+			t.Fatalf("lane %d: not allowed", soonest)
+		}
+		cancel()
+		if got, want := rec.taken(), "rate:"+GlobalKey("pl:", soonest); len(got) == 0 || got[0] != want {
+			t.Errorf("asked %v first, want %s (the soonest lane)", got, want)
 		}
 	}
 }
