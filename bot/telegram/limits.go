@@ -67,6 +67,7 @@ const spareFor = 10 * time.Millisecond
 // time, with fewer round trips.
 type chatBudget struct {
 	chat    string
+	key     string          // the chat's limit's key, once worked out (see chatKey)
 	first   *firstPlaces    // the first messages' places, asked with the turn's commit (nil: none)
 	pair    bool            // the first two messages go together: they take a global place in each lane
 	granted int             // allowed, not yet sent
@@ -79,6 +80,18 @@ type chatBudget struct {
 }
 
 func (a *Adapter) chatBudget(chat string, n int) *chatBudget { return &chatBudget{chat: chat, want: n} }
+
+// chatKey is the key of b's chat's limit, worked out (an HMAC of the chat id) once a turn.
+func (a *Adapter) chatKey(b *chatBudget) string {
+	switch {
+	case b.key != "":
+	case b.first != nil:
+		b.key = b.first.chatKey
+	default:
+		b.key = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
+	}
+	return b.key
+}
 
 // grant records that n of the wanted messages are allowed.
 func (b *chatBudget) grant(n int) {
@@ -93,7 +106,7 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 	if b.open {
 		return true
 	}
-	chatKey, chatLimit := "", ChatLimit(a.o.PerChatRate)
+	chatLimit := ChatLimit(a.o.PerChatRate)
 	places := 1 // global places to ask together (a pair's first message asks for both)
 	if first && b.granted == 0 && b.want > 0 {
 		// One round trip for both: usually both allow, and the message goes. The first messages' were
@@ -107,11 +120,10 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 		var err error
 		if f := b.first; f.rode() {
 			b.first = nil
-			chatKey, asked = f.chatKey, f.lanes
+			b.key, asked = f.chatKey, f.lanes
 			chat, globals, err = f.answers(ctx)
 		} else {
-			chatKey = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
-			chat, asked, globals, err = a.allowBoth(ctx, chatKey, chatLimit, b.want, places)
+			chat, asked, globals, err = a.allowBoth(ctx, a.chatKey(b), chatLimit, b.want, places)
 		}
 		b.pair, b.spare = false, 0
 		switch {
@@ -140,11 +152,8 @@ func (a *Adapter) allow(ctx context.Context, b *chatBudget, first bool) bool {
 	}
 	if first {
 		for b.granted == 0 && b.want > 0 {
-			if chatKey == "" {
-				chatKey = ChatKey(a.o.Prefix, a.o.Hash(b.chat))
-			}
 			rctx, cancel := context.WithTimeout(ctx, limitWait)
-			res, err := a.limiter.AllowAtMost(rctx, chatKey, chatLimit, b.want)
+			res, err := a.limiter.AllowAtMost(rctx, a.chatKey(b), chatLimit, b.want)
 			cancel()
 			if err != nil {
 				if ctx.Err() != nil {

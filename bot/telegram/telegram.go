@@ -59,7 +59,8 @@ type Options struct {
 	MaxBodyBytes int64
 	Engine       Handler
 	Catalog      *locales.Catalog
-	// Limits are shared by every replica through Redis (redis_rate). Keys start with Prefix.
+	// Limits are shared by every replica through Redis (redis_rate). Keys start with Prefix. RDB must
+	// reach the store's Redis: a turn's first places ride in the store's commit pipeline (store.Rider).
 	RDB         redis.UniversalClient
 	Prefix      string
 	PerChatRate int // messages per second to one chat
