@@ -77,6 +77,7 @@ type chatBudget struct {
 	soonest int             // 1 + the lane that refused the last ask and frees first (0: none): asked next
 	cb      *callbackAnswer // the turn's answer to a button press (see Adapter.answerIfLate)
 	open    bool            // Redis failed this turn: its further messages go without asking (fail open)
+	taken   bool            // its one message's places were taken already (a pair's edit): its first attempt asks none
 }
 
 func (a *Adapter) chatBudget(chat string, n int) *chatBudget { return &chatBudget{chat: chat, want: n} }

@@ -645,7 +645,7 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cb *callbackAnswer, re
 			a.sendPart(ctx, budget, in.Chat, o.text, o.buttons)
 		case "editMessageText":
 			if i != pair {
-				a.edit(ctx, budget, in.Chat, o.msgID, o.text, o.buttons, false)
+				a.edit(ctx, budget, in.Chat, o.msgID, o.text, o.buttons)
 				continue
 			}
 			// The edit echoes the press; it goes alongside the next question, which need not wait for it
@@ -653,10 +653,10 @@ func (a *Adapter) send(ctx context.Context, in bot.Input, cb *callbackAnswer, re
 			if !a.allow(ctx, budget, true) {
 				return
 			}
-			own := &chatBudget{chat: in.Chat, cb: cb, open: budget.open}
+			own := &chatBudget{chat: in.Chat, cb: cb, open: budget.open, taken: true}
 			edits.Go(func() {
 				defer a.recoverGo("editing a pressed message")
-				a.edit(ctx, own, in.Chat, o.msgID, o.text, o.buttons, true)
+				a.edit(ctx, own, in.Chat, o.msgID, o.text, o.buttons)
 			})
 		case "deleteMessages":
 			a.delete(ctx, in.Chat, o.from, o.to)
@@ -728,13 +728,13 @@ func (a *Adapter) say(ctx context.Context, chat, text string) {
 // sendPart sends one message of at most MaxText characters, within budget (the chat's limit).
 func (a *Adapter) sendPart(ctx context.Context, budget *chatBudget, chat, text string, buttons [][]bot.Button) {
 	params := &sendMessageParams{ChatID: chat, Text: text, ReplyMarkup: keyboard(buttons)}
-	a.do(ctx, budget, "sendMessage", false, func() error { return a.api.call(ctx, "sendMessage", params) })
+	a.do(ctx, budget, "sendMessage", func() error { return a.api.call(ctx, "sendMessage", params) })
 }
 
-// edit changes the text and buttons of message msgID; with taken, its places were taken already.
-func (a *Adapter) edit(ctx context.Context, budget *chatBudget, chat string, msgID int, text string, buttons [][]bot.Button, taken bool) {
+// edit changes the text and buttons of message msgID.
+func (a *Adapter) edit(ctx context.Context, budget *chatBudget, chat string, msgID int, text string, buttons [][]bot.Button) {
 	params := &editMessageTextParams{ChatID: chat, MessageID: msgID, Text: text, ReplyMarkup: keyboard(buttons)}
-	a.do(ctx, budget, "editMessageText", taken, func() error { return a.api.call(ctx, "editMessageText", params) })
+	a.do(ctx, budget, "editMessageText", func() error { return a.api.call(ctx, "editMessageText", params) })
 }
 
 func (a *Adapter) delete(ctx context.Context, chat string, from, to int) {
@@ -747,23 +747,23 @@ func (a *Adapter) delete(ctx context.Context, chat string, from, to int) {
 			ids = append(ids, id)
 		}
 		params := &deleteMessagesParams{ChatID: chat, MessageIDs: ids}
-		a.do(ctx, nil, "deleteMessages", false, func() error { return a.api.call(ctx, "deleteMessages", params) })
+		a.do(ctx, nil, "deleteMessages", func() error { return a.api.call(ctx, "deleteMessages", params) })
 	}
 }
 
 func (a *Adapter) answerCallback(ctx context.Context, id, text string) {
 	params := &answerCallbackQueryParams{CallbackQueryID: id, Text: text}
-	a.do(ctx, nil, "answerCallbackQuery", false, func() error { return a.api.call(ctx, "answerCallbackQuery", params) })
+	a.do(ctx, nil, "answerCallbackQuery", func() error { return a.api.call(ctx, "answerCallbackQuery", params) })
 }
 
 // do calls f, and retries it after a 429. A message (budget not nil) first takes its place in the chat's
 // budget and then, before every attempt, in the global limit (Telegram's retry_after, at least a second,
-// also covers the chat's limit); with taken, the first attempt's were taken already. Deleting messages and
+// also covers the chat's limit); with budget.taken, the first attempt's were taken already. Deleting messages and
 // answering a button press are not messages: Telegram's limits are on messages sent, and a callback answer
 // only stops the button's spinner.
-func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, taken bool, f func() error) {
+func (a *Adapter) do(ctx context.Context, budget *chatBudget, method string, f func() error) {
 	for attempt := 0; ; attempt++ {
-		if budget != nil && !(taken && attempt == 0) && !a.allow(ctx, budget, attempt == 0) {
+		if budget != nil && !(budget.taken && attempt == 0) && !a.allow(ctx, budget, attempt == 0) {
 			return
 		}
 		err := f()
