@@ -701,6 +701,7 @@ func (t *turn) surveyChoice() {
 			return
 		}
 		t.notice("stale")
+		t.mend(parts)
 		return
 	}
 	q, _ := t.current()
@@ -1149,10 +1150,44 @@ func (t *turn) answer(q *flows.Question, v string) {
 	s.Answers[q.ID] = v
 	s.Picks = nil
 	if t.in.Kind == KindChoice {
-		t.out = append(t.out, Reply{Kind: EditAsked, Text: q.Text.In(s.Lang) + "\n→ " + t.label(q, v)})
+		t.out = append(t.out, Reply{Kind: EditAsked, Text: t.answered(q, v)})
 	}
 	s.Step = f.Next(s.Step+1, s.Answers)
 	t.save()
+	t.ask()
+}
+
+// answered is how a question's message reads once answered (v, "" = skipped): the buttons give way to the answer.
+func (t *turn) answered(q *flows.Question, v string) string {
+	return q.Text.In(t.s.Lang) + "\n→ " + t.label(q, v)
+}
+
+// settled is how long after a person's last saved message a press on an earlier question of their survey
+// cannot be a second tap racing the turn that answered it (a turn has the store for at most 2 s).
+const settled = 2 * time.Second
+
+// mend answers a press on an earlier, answered question of the running survey whose message still has its
+// buttons: the replies of the turn that answered it were lost, because it ran out of time after the answer
+// was saved ("try again") or Telegram refused its edit. The pressed message shows the saved answer and the
+// current question is asked again, so "already answered" does not leave the person without a next question.
+// A second tap that races the first turn (within settled) gets the notice only: the first turn asks.
+func (t *turn) mend(parts []string) {
+	s := t.s
+	if len(parts) != 3 || s.State != Asking || s.Run == "" || parts[0] != shortRun(s.Run) ||
+		t.now.Sub(time.Unix(s.Seen, 0)) < settled {
+		return
+	}
+	f, ok := t.flow()
+	step, err := strconv.Atoi(parts[1])
+	if !ok || err != nil || step < 0 || step >= s.Step || step >= len(f.Questions) {
+		return
+	}
+	q := &f.Questions[step]
+	v, done := s.Answers[q.ID]
+	if !done {
+		return
+	}
+	t.out = append(t.out, Reply{Kind: EditAsked, Text: t.answered(q, v)})
 	t.ask()
 }
 

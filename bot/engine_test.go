@@ -324,6 +324,46 @@ func TestStaleButtonFromAnsweredQuestion(t *testing.T) {
 	}
 }
 
+// A turn whose answer was saved but whose replies were lost (it ran out of time after the commit, so the
+// person read "try again") leaves its question's buttons in place. Pressing one again later shows the saved
+// answer on that message and asks the next question; a second tap racing the first turn only gets the notice.
+func TestPressAgainAfterLostRepliesAsksTheNextQuestion(t *testing.T) {
+	e := newEnv(t)
+	c := e.Chat(t, "u-lost", "en")
+	c.Send("/start u-kotipesa")
+	c.Press("😄")
+	press, _ := c.Button("😄")
+	c.Press("😄") // (2/7) answered: its replies are taken as lost
+	before := e.Snapshot(t)
+
+	race := c.Input(bot.Input{Kind: bot.KindChoice, Data: press})
+	if len(race) != 1 || race[0].Kind != bot.Answer || race[0].Text != "That question has already been answered." {
+		t.Fatalf("a second tap at once: %s", testenv.Dump(race))
+	}
+
+	e.Clock.Add(3 * time.Second)
+	r := c.Input(bot.Input{Kind: bot.KindChoice, Data: press})
+	if len(r) != 3 || r[0].Kind != bot.Answer || r[0].Text != "That question has already been answered." ||
+		r[1].Kind != bot.EditAsked || r[1].Text != "I felt heard.\n→ 😄" || len(r[1].Buttons) != 0 ||
+		r[2].Kind != bot.Message || !strings.HasPrefix(r[2].Text, "(3/7) Decisions about me were made together with me.") ||
+		len(r[2].Buttons) == 0 {
+		t.Fatalf("pressed again after lost replies: %s", testenv.Dump(r))
+	}
+	if !reflect.DeepEqual(before, e.Snapshot(t)) {
+		t.Fatal("pressing an answered question changed stored state")
+	}
+	// The question asked again takes its answer as usual.
+	mustHave(t, c.Press("🙂"), "(4/7) I feel safe where I live.")
+
+	// Buttons of another survey run, or of a question not yet reached, are only stale.
+	for _, data := range []string{"ZZZZZZ.1.5", strings.Replace(press, ".1.", ".5.", 1)} {
+		e.Clock.Add(time.Minute)
+		if r := c.Input(bot.Input{Kind: bot.KindChoice, Data: data}); len(r) != 1 || r[0].Kind != bot.Answer {
+			t.Fatalf("press of %s: %s", data, testenv.Dump(r))
+		}
+	}
+}
+
 func TestSessionExpiry(t *testing.T) {
 	e := newEnv(t)
 	c := e.Chat(t, "u9", "fi")

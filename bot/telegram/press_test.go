@@ -2,6 +2,8 @@ package telegram_test
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -9,6 +11,9 @@ import (
 
 	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/bot/telegram"
+	"github.com/palaute/palaute/internal/redistest"
+	"github.com/palaute/palaute/internal/testenv"
+	"github.com/palaute/palaute/store"
 )
 
 // slowEngine answers a button press whose data is "slow" only once the fake Bot API has seen an answer to
@@ -169,5 +174,61 @@ func TestSlowEnginePanicAfterTheAnswer(t *testing.T) {
 	}
 	if got := sentTexts(r, u); len(got) != 1 || got[0] != "Nyt on pieni katkos. Yritä hetken päästä uudelleen." {
 		t.Fatalf("messages %q, want the request to try again", got)
+	}
+}
+
+// lateStore saves a commit and then reports it late, as a Redis that answers after the turn's deadline
+// does, while late is set.
+type lateStore struct {
+	*store.Store
+	late atomic.Bool
+}
+
+func (s *lateStore) Commit(ctx context.Context, c bot.Commit) error {
+	if err := s.Store.Commit(ctx, c); err != nil || !s.late.Load() {
+		return err
+	}
+	return fmt.Errorf("commit: %w", context.DeadlineExceeded)
+}
+
+// A press whose answer was saved but whose turn ran out of time is told "try again"; pressing the same
+// button again then shows the saved answer and sends the next question, instead of leaving the person with
+// "already answered" and no question to go on with.
+func TestPressAgainAfterTryAgainGoesOn(t *testing.T) {
+	var ls *lateStore
+	env := testenv.New(t, redistest.Start(t).Client(t), func(o *bot.Options) {
+		ls = &lateStore{Store: o.Store.(*store.Store)}
+		o.Store = ls
+	})
+	r := newRig(t, env)
+	const u = 5151
+	r.post(r.message(u, "/start u-kotipesa"), secret)
+	data, mid := r.lastButton(u, "🙂")
+	ls.late.Store(true)
+	_, _, body := r.rawPost(r.press(u, data, mid), secret)
+	if !strings.Contains(string(body), "Nyt on pieni katkos.") {
+		t.Fatalf("a late commit's press was answered %s", body)
+	}
+	if n := len(r.sent(u, "editMessageText")); n != 0 || strings.Contains(texts(r.sent(u, "sendMessage")), "(2/7)") {
+		t.Fatal("a turn that said try again also went on")
+	}
+	ls.late.Store(false)
+
+	env.Clock.Add(5 * time.Second) // the person reads the notice and presses again
+	saved := state(t, env)
+	_, _, body = r.rawPost(r.press(u, data, mid), secret)
+	if !strings.Contains(string(body), "Tähän kysymykseen on jo vastattu.") {
+		t.Fatalf("pressed again: answered %s", body)
+	}
+	edits := r.sent(u, "editMessageText")
+	if len(edits) != 1 || edits[0].Values.Get("text") != "Sain apua silloin, kun tarvitsin.\n→ 🙂" ||
+		edits[0].Values.Get("message_id") != fmt.Sprint(mid) || strings.Contains(edits[0].Values.Get("reply_markup"), "callback_data") {
+		t.Fatalf("pressed again: edits %s", texts(edits))
+	}
+	if !strings.Contains(texts(r.sent(u, "sendMessage")), "(2/7) Tulin kuulluksi.") {
+		t.Fatalf("pressed again: the next question was not sent:\n%s", texts(r.sent(u, "sendMessage")))
+	}
+	if !reflect.DeepEqual(saved, state(t, env)) {
+		t.Fatal("pressing an answered question again changed Redis")
 	}
 }
