@@ -539,6 +539,10 @@ func (t *turn) back() {
 		t.ask()
 		return
 	}
+	if q, ok := t.current(); ok && t.in.Kind == KindChoice {
+		// The question left loses its buttons, so that only the question asked again has live ones.
+		t.out = append(t.out, Reply{Kind: EditAsked, Text: q.Text.In(s.Lang) + "\n" + t.T("btn_back")})
+	}
 	s.Step, s.Picks = p, nil
 	if q := f.Questions[p]; q.Type == flows.Multi && s.Answers[q.ID] != "" {
 		s.Picks = strings.Split(s.Answers[q.ID], ",")

@@ -210,6 +210,23 @@ func TestBackChangesAnswerAndPrunesBranch(t *testing.T) {
 	}
 }
 
+// The Back button takes its question's buttons away with it: only the question asked again can be answered.
+func TestBackButtonLeavesNoLiveButtonsBehind(t *testing.T) {
+	e := newEnv(t)
+	c := e.Chat(t, "u-back", "en")
+	c.Send("/start u-kotipesa")
+	c.Press("🙂")
+	r := c.Press("⬅")
+	if len(r) != 2 || r[0].Kind != bot.EditAsked || r[0].Text != "I felt heard.\n⬅ Back" || len(r[0].Buttons) != 0 ||
+		r[1].Kind != bot.Message || !strings.Contains(r[1].Text, "(1/7) I got help when I needed it.\n") ||
+		!strings.Contains(r[1].Text, "Your earlier answer: 🙂") || len(r[1].Buttons) == 0 {
+		t.Fatalf("back: %s", testenv.Dump(r))
+	}
+	if r := c.Send("/back"); len(r) == 0 || r[0].Kind == bot.EditAsked { // typed: nothing to edit
+		t.Fatalf("typed /back: %s", testenv.Dump(r))
+	}
+}
+
 func TestStopKeepsNothing(t *testing.T) {
 	e := newEnv(t)
 	c := e.Chat(t, "u3", "sv")
