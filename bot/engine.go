@@ -1174,19 +1174,27 @@ const settled = 2 * time.Second
 // buttons: the replies of the turn that answered it were lost, because it ran out of time after the answer
 // was saved ("try again") or Telegram refused its edit. The pressed message shows the saved answer and the
 // current question is asked again, so "already answered" does not leave the person without a next question.
+// A press on a question of a survey completed so gets the survey's last messages again.
 // A second tap that races the first turn (within settled) gets the notice only: the first turn asks.
 func (t *turn) mend(parts []string) {
 	s := t.s
-	if len(parts) != 3 || s.State != Asking || s.Run == "" || parts[0] != shortRun(s.Run) ||
-		t.now.Sub(time.Unix(s.Seen, 0)) < settled {
+	if len(parts) != 3 || s.Run == "" || parts[0] != shortRun(s.Run) || t.now.Sub(time.Unix(s.Seen, 0)) < settled {
 		return
 	}
 	f, ok := t.flow()
 	step, err := strconv.Atoi(parts[1])
-	if !ok || err != nil || step < 0 || step >= s.Step || step >= len(f.Questions) {
+	if !ok || err != nil || step < 0 || step >= len(f.Questions) {
 		return
 	}
 	q := &f.Questions[step]
+	if s.State == Done {
+		t.out = append(t.out, Reply{Kind: EditAsked, Text: q.Text.In(s.Lang)}) // its answer is gone with the rest
+		t.thanks(f, false)
+		return
+	}
+	if s.State != Asking || step >= s.Step {
+		return
+	}
 	v, done := s.Answers[q.ID]
 	if !done {
 		return
@@ -1240,9 +1248,15 @@ func (t *turn) complete(f *flows.Flow) {
 	}
 	s.State = Done
 	t.events = append(t.events, [2]string{f.ID, "completed"})
-	s.Answers, s.Picks, s.Run, s.Step = nil, nil, "", 0
+	s.Answers, s.Picks, s.Step = nil, nil, 0 // Run stays, to tell its buttons from others' (see mend)
 	t.save()
-	t.say(f.Outro.In(s.Lang))
+	t.thanks(f, counted)
+}
+
+// thanks are the messages that end a survey of f (counted: the person's answers of this period were counted
+// before).
+func (t *turn) thanks(f *flows.Flow, counted bool) {
+	t.say(f.Outro.In(t.s.Lang))
 	if counted {
 		t.say(t.T("counted_before_" + string(t.e.o.CountOnce)))
 	}

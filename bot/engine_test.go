@@ -381,6 +381,37 @@ func TestPressAgainAfterLostRepliesAsksTheNextQuestion(t *testing.T) {
 	}
 }
 
+// The same for the survey's last question: pressing its button again after the turn that completed the survey
+// lost its replies gives the survey's last messages, and counts nothing again.
+func TestPressAgainOnTheLastQuestionSaysThanks(t *testing.T) {
+	e := newEnv(t)
+	c := e.Chat(t, "u-lost-end", "en")
+	c.Send("/start u-kotipesa")
+	for _, b := range []string{"😄", "😄", "😄", "😄", "😄", "10"} {
+		c.Press(b)
+	}
+	skip, ok := c.Button("I'd rather not answer")
+	if !ok {
+		t.Fatalf("no skip on the last question:\n%s", testenv.Dump(c.Last))
+	}
+	c.Input(bot.Input{Kind: bot.KindChoice, Data: skip}) // completes the survey; its replies are taken as lost
+	before := e.Snapshot(t)
+	if r := c.Input(bot.Input{Kind: bot.KindChoice, Data: skip}); len(r) != 1 || r[0].Kind != bot.Answer {
+		t.Fatalf("a second tap at once: %s", testenv.Dump(r))
+	}
+	e.Clock.Add(3 * time.Second)
+	r := c.Input(bot.Input{Kind: bot.KindChoice, Data: skip})
+	if len(r) < 4 || r[0].Text != "That question has already been answered." ||
+		r[1].Kind != bot.EditAsked || r[1].Text != "What has been good? What bothers you? What do you wish for? Write in your own words." ||
+		!strings.HasPrefix(r[2].Text, "Thank you! Your answer has been saved anonymously.") ||
+		r[len(r)-1].Buttons[0][0].Data != "f.go" {
+		t.Fatalf("pressed again: %s", testenv.Dump(r))
+	}
+	if !reflect.DeepEqual(before, e.Snapshot(t)) || len(e.Responses(t, "kotipesa")) != 1 {
+		t.Fatal("pressing the last question again changed stored state")
+	}
+}
+
 func TestSessionExpiry(t *testing.T) {
 	e := newEnv(t)
 	c := e.Chat(t, "u9", "fi")
