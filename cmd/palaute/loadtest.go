@@ -52,7 +52,7 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 	latUsers := fs.Int("latency-users", 200, "people answering one after another in the latency phase (0: skip it)")
 	latConc := fs.Int("latency-concurrency", 2, "people answering at the same time in the latency phase")
 	active := fs.Int("active", 10000, "people left in the middle of a survey, for the memory figures")
-	redisURL := fs.String("redis", "", "redis:// URL of a real Redis (default: REDIS_URL)")
+	redisURL := fs.String("redis", "", "redis:// URL of a real Redis used for nothing else (required: REDIS_URL is not read, so that a production Redis is never loaded by mistake)")
 	bench := fs.Bool("redis-benchmark", true, "also run redis-benchmark for the same number of round trips and print the ratio")
 	cpuProfile := fs.String("cpuprofile", "", "write the serving process's CPU profile to this file (go tool pprof)")
 	target := fs.String("target", "", "host:port of a palaute serve (webhook mode) that runs elsewhere, instead of starting one here: it must call this tool's Bot API (-listen) and share its Redis (-redis)")
@@ -67,10 +67,7 @@ func loadtest(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	url := *redisURL
 	if url == "" {
-		url = env("REDIS_URL")
-	}
-	if url == "" {
-		return errors.New("loadtest needs a real Redis: -redis redis://127.0.0.1:6379/0 or REDIS_URL")
+		return errors.New("loadtest needs a real Redis used for nothing else: -redis redis://127.0.0.1:6379/0 (it adds thousands of survey answers to the first unit)")
 	}
 	o := loadOpts{config: *cfgPath, redisURL: url, cpuProfile: *cpuProfile, users: *users, conc: *conc,
 		latUsers: *latUsers, latConc: *latConc, active: *active, bench: *bench}
@@ -147,6 +144,9 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	defer rdb.Close()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return res, fmt.Errorf("redis %s: %w", url, err)
+	}
+	if err := refuseRealAnswers(ctx, rdb, cfg, url); err != nil {
+		return res, err
 	}
 
 	fake := fakebot.New()
@@ -761,10 +761,35 @@ func probeTarget(ctx context.Context, d *webhookDriver, t *loadTarget, listen st
 	return nil
 }
 
+// refuseRealAnswers refuses a Redis that holds answers or feedback of one of cfg's units and has never
+// been loaded by this tool: the load would mix thousands of made-up answers into real ones.
+func refuseRealAnswers(ctx context.Context, rdb redis.UniversalClient, cfg config.Config, url string) error {
+	if n, err := rdb.Exists(ctx, cfg.Redis.Prefix+idsKey).Result(); err != nil || n > 0 {
+		return err // loaded before: made-up answers only
+	}
+	st := store.New(rdb, cfg.Redis.Prefix)
+	for _, u := range cfg.Units {
+		for _, stream := range []string{"resp", "fb"} {
+			n, err := rdb.Exists(ctx, st.UnitKey(u.ID, stream)).Result()
+			if err != nil {
+				return fmt.Errorf("loadtest: redis %s: %w", url, err)
+			}
+			if n > 0 {
+				return fmt.Errorf("loadtest: redis %s holds answers of unit %q and has never been loaded by this tool: "+
+					"the load would add thousands of made-up survey answers to them; give -redis a Redis used for nothing else", url, u.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// idsKey (after the prefix) is where the load tool reserves its ids: it marks a Redis as a load test's.
+const idsKey = "loadtest:ids"
+
 // reserveIDs reserves n ids on the Redis under load and returns the first: update ids and people of earlier
 // runs on the same Redis are remembered there (dedupe, sessions), so each run takes new ones.
 func reserveIDs(ctx context.Context, rdb redis.UniversalClient, prefix string, n int64) (int64, error) {
-	key := prefix + "loadtest:ids"
+	key := prefix + idsKey
 	var last *redis.IntCmd
 	_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		last = p.IncrBy(ctx, key, n)

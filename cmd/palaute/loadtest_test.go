@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -157,5 +158,28 @@ func TestLoadtestAgainstATargetElsewhere(t *testing.T) {
 	}
 	if err := run(ctx, args(api), env(nil), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "TELEGRAM_WEBHOOK_SECRET") {
 		t.Errorf("no secret: %v", err)
+	}
+}
+
+// The load tool never loads a Redis by mistake: it reads no REDIS_URL, and refuses a Redis that holds answers
+// of a configured unit unless an earlier load made them, leaving it as it was.
+func TestLoadtestRefusesARedisWithRealAnswers(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	err := run(ctx, []string{"loadtest", "-config", "../../config.yaml"}, env(map[string]string{"REDIS_URL": srv.URL()}), nil, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-redis redis://") {
+		t.Fatalf("without -redis: %v", err)
+	}
+	rdb.XAdd(ctx, &redis.XAddArgs{Stream: "pl:{u:kotipesa}:fb", Values: []string{"text", "real feedback"}})
+	before := rdb.Keys(ctx, "*").Val()
+	args := []string{"loadtest", "-config", "../../config.yaml", "-redis", srv.URL(), "-users", "2", "-concurrency", "1",
+		"-latency-users", "0", "-active", "0", "-redis-benchmark=false"}
+	err = run(ctx, args, env(nil), nil, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `holds answers of unit "kotipesa" and has never been loaded by this tool`) {
+		t.Fatalf("a Redis with real feedback: %v", err)
+	}
+	if after := rdb.Keys(ctx, "*").Val(); !reflect.DeepEqual(before, after) {
+		t.Fatalf("the refused load changed the keys: %v, then %v", before, after)
 	}
 }
