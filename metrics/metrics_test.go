@@ -63,6 +63,15 @@ func TestRedisHookCountsRoundTripsAndFaults(t *testing.T) {
 			t.Errorf("alerts posted of kind %s = %v", k, v)
 		}
 	}
+	// So are the missed crisis alerts of the classes named, and they count from there.
+	m.CrisisClasses("suicide", "abuse")
+	if v := value(t, m, `palaute_crisis_alerts_missed_total{class="abuse"}`); v != 0 {
+		t.Errorf("missed alerts of class abuse = %v", v)
+	}
+	m.AlertMissed("abuse")
+	if v := value(t, m, `palaute_crisis_alerts_missed_total{class="abuse"}`); v != 1 {
+		t.Errorf("missed alerts of class abuse = %v after one", v)
+	}
 }
 
 // value reads one sample from /metrics; the test fails when it is not there.

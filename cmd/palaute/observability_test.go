@@ -85,6 +85,7 @@ func TestMetricsMoveAndLogsKeepNoIdentity(t *testing.T) {
 		{"palaute_outbox_depth", nil, eq(0), "outbox depth"},
 		{"palaute_outbox_retries_total", nil, eq(0), "outbox retries"},
 		{"palaute_summaries_posted_total", nil, eq(0), "summaries posted"},
+		{"palaute_crisis_alerts_missed_total", []string{`class="suicide"`}, eq(0), "missed crisis alerts, at 0 from the start"},
 	} {
 		if v := p.metric(t, c.name, c.labels...); !c.want(v) {
 			t.Errorf("%s %v = %v: %s is wrong", c.name, c.labels, v, c.says)
@@ -105,6 +106,10 @@ func TestMetricsMoveAndLogsKeepNoIdentity(t *testing.T) {
 	logs := p.Out.String()
 	if !strings.Contains(logs, `"msg":"telegram send failed"`) {
 		t.Fatalf("the refused send was not logged:\n%s", logs)
+	}
+	// Slack is not set up: with a real Redis that is a warning, since nobody sees the alerts.
+	if !strings.Contains(logs, `"level":"WARN","msg":"Slack posting is off: SLACK_BOT_TOKEN is not set, so summaries and feedback alerts, crisis alerts included, wait in Redis`) {
+		t.Errorf("no warning that Slack posting is off:\n%s", tail(logs, 20))
 	}
 	for _, s := range secrets {
 		if strings.Contains(logs, s) {

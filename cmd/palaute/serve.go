@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/palaute/palaute/bot"
+	"github.com/palaute/palaute/coding"
 	"github.com/palaute/palaute/metrics"
 	"github.com/palaute/palaute/router"
 	"github.com/palaute/palaute/store"
@@ -86,6 +87,7 @@ func serveApp(ctx context.Context, a *app, started chan<- string) error {
 	log := a.log
 	redis.SetLogger(&redisLog{log: log}) // go-redis logs to stderr in plain text otherwise
 	m := metrics.New(router.PostKinds...)
+	m.CrisisClasses(coding.Classes...)
 	a.rdb.AddHook(m.RedisHook("store"))
 	m.SessionCache(a.store.CacheStats)
 	if a.limiterRDB == a.rdb && a.cfg.Redis.URL != "" {

@@ -203,7 +203,7 @@ func wireSlack(ctx context.Context, w *wiring) error {
 	w.drain = append(w.drain, slash.Wait)
 
 	if cfg.Slack.BotToken == "" {
-		a.log.Info("Slack posting is off: SLACK_BOT_TOKEN is not set")
+		off(a, "Slack posting is off: SLACK_BOT_TOKEN is not set, so summaries and feedback alerts, crisis alerts included, wait in Redis and nobody is told")
 		return nil
 	}
 	warnMissingChannels(a.log, cfg)

@@ -88,7 +88,7 @@ func (a *app) telegramOptions(m *metrics.Metrics) telegram.Options {
 func wireTelegram(ctx context.Context, w *wiring) error {
 	a := w.app
 	if a.cfg.Telegram.Token == "" {
-		a.log.Info("Telegram is off: TELEGRAM_TOKEN is not set")
+		off(a, "Telegram is off: TELEGRAM_TOKEN is not set, so nobody can answer or write feedback")
 		return nil
 	}
 	ad, err := telegram.New(a.telegramOptions(w.metrics))
@@ -112,4 +112,14 @@ func wireTelegram(ctx context.Context, w *wiring) error {
 	}
 	w.components = append(w.components, component{"telegram polling", ad.Run})
 	return nil
+}
+
+// off logs that a part is switched off: a warning with a real Redis (in production that is a mistake that
+// /readyz does not show), information with the embedded one (a try-out).
+func off(a *app, msg string) {
+	if a.cfg.Redis.URL != "" {
+		a.log.Warn(msg)
+		return
+	}
+	a.log.Info(msg)
 }
