@@ -6,12 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -65,11 +70,14 @@ type Redis struct {
 }
 
 type Telegram struct {
-	Token        string `yaml:"-"` // env TELEGRAM_TOKEN only
-	APIURL       string `yaml:"api_url"`
-	Mode         string `yaml:"mode"` // polling | webhook
-	BotName      string `yaml:"bot_name"`
-	WebhookURL   string `yaml:"webhook_url"`
+	Token      string `yaml:"-"` // env TELEGRAM_TOKEN only
+	APIURL     string `yaml:"api_url"`
+	Mode       string `yaml:"mode"`     // polling | webhook
+	BotName    string `yaml:"bot_name"` // the bot's username without @, e.g. palaute_bot
+	WebhookURL string `yaml:"webhook_url"`
+	// WebhookPath is the path palaute serves the webhook on. It is usually webhook_url's path, but need
+	// not be: a reverse proxy may rewrite it (https://host/palaute/hook proxied to
+	// http://127.0.0.1:8080/telegram), so a difference is not an error.
 	WebhookPath  string `yaml:"webhook_path"`
 	SecretToken  string `yaml:"-"` // env TELEGRAM_WEBHOOK_SECRET only
 	PerChatRate  int    `yaml:"per_chat_per_second"`
@@ -102,7 +110,7 @@ type Unit struct {
 	Code         string             `yaml:"code"` // public code in the youth deep link u-<code>; defaults to ID
 	Names        flows.Texts        `yaml:"names"`
 	SlackChannel string             `yaml:"slack_channel"`
-	Targets      map[string]float64 `yaml:"targets"` // e.g. nps: 30, help: 4.0 (mean), responses: 10
+	Targets      map[string]float64 `yaml:"targets"` // responses, nps or a scale question's id: nps: 30, help: 4.0 (mean), responses: 10
 }
 
 // Name returns the unit's name in lang.
@@ -157,7 +165,7 @@ type Coding struct {
 }
 
 type Log struct {
-	Level  string `yaml:"level"`
+	Level  string `yaml:"level"`  // debug | info | warn | error
 	Format string `yaml:"format"` // json | text
 }
 
@@ -292,6 +300,16 @@ func (c *Config) Validate() error {
 			bad("telegram.webhook_url", "webhook mode needs a public https:// URL")
 		}
 	}
+	if c.Telegram.Mode == "webhook" {
+		if msg := webhookPathProblem(c.Telegram.WebhookPath); msg != "" {
+			bad("telegram.webhook_path", "%s", msg)
+		}
+	}
+	if n := c.Telegram.BotName; strings.HasPrefix(n, "@") {
+		bad("telegram.bot_name", "%q: write it without the @, like %s", n, n[1:])
+	} else if !botNameRe.MatchString(n) || !strings.HasSuffix(strings.ToLower(n), "bot") {
+		bad("telegram.bot_name", "%q must be the bot's Telegram username: 5-32 of A-Z a-z 0-9 _, ending in \"bot\"", n)
+	}
 	if c.Telegram.PerChatRate < 1 || c.Telegram.GlobalRate < 1 {
 		bad("telegram", "per_chat_per_second and global_per_second must be at least 1")
 	}
@@ -333,6 +351,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	seen := map[string]bool{}
+	var known []string // the target names, read from the flows when a unit has targets
+	flowsRead := false
 	for i, u := range c.Units {
 		key := fmt.Sprintf("units[%d]", i)
 		if !unitIDRe.MatchString(u.ID) {
@@ -353,6 +373,21 @@ func (c *Config) Validate() error {
 		if u.Names.In(flows.DefaultLang) == "" {
 			bad(key+".names", "needs a name in fi")
 		}
+		if len(u.Targets) > 0 && !flowsRead {
+			known, flowsRead = c.targetNames(), true
+		}
+		var unknown []string
+		for _, name := range slices.Sorted(maps.Keys(u.Targets)) {
+			if len(known) > 0 && !slices.Contains(known, name) {
+				unknown = append(unknown, strconv.Quote(name))
+			}
+		}
+		if len(unknown) > 0 {
+			bad(key+".targets", "unknown target%s %s (known: %s)", plural(len(unknown)), strings.Join(unknown, ", "), strings.Join(known, ", "))
+		}
+	}
+	if !slices.Contains(logLevels, strings.ToLower(c.Log.Level)) {
+		bad("log.level", "must be debug, info, warn or error, not %q", c.Log.Level)
 	}
 	if !slices.Contains([]string{"json", "text"}, c.Log.Format) {
 		bad("log.format", "must be json or text")
@@ -364,6 +399,70 @@ func (c *Config) Validate() error {
 }
 
 var codeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// botNameRe is the shape of a Telegram bot username (which also ends in "bot", in any case).
+var botNameRe = regexp.MustCompile(`^[A-Za-z0-9_]{5,32}$`)
+
+// logLevels are the levels log.level takes (in any case, as slog reads them).
+var logLevels = []string{"debug", "info", "warn", "error"}
+
+// webhookPathProblem says why http.ServeMux cannot serve Telegram's webhook on p as a plain path
+// (palaute serve registers "POST "+p, and a pattern it cannot parse panics there), or "".
+func webhookPathProblem(p string) (problem string) {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return fmt.Sprintf("%q must start with /, like /telegram", p)
+	case strings.ContainsAny(p, "{}?#%") || strings.IndexFunc(p, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		return fmt.Sprintf("%q must be a plain path, without spaces, control characters, braces, ?, # or %%", p)
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	switch {
+	case clean != p:
+		return fmt.Sprintf("%q must be a clean path (like %q): requests to it would be redirected", p, clean)
+	case p == "/slack/commands":
+		return fmt.Sprintf("%q is where Slack's slash commands are served", p)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			problem = fmt.Sprintf("%q is not a path palaute can serve: %v", p, r)
+		}
+	}()
+	http.NewServeMux().Handle("POST "+p, http.NotFoundHandler())
+	return ""
+}
+
+// targetNames are the names a unit's targets may have, as report reads them: responses, nps when a
+// flow asks an NPS question, and the id of each scale question, in flow order. Nil when the flows do
+// not load: their loader (palaute serve, right after the configuration) says what is wrong.
+func (c *Config) targetNames() []string {
+	set, err := flows.FromDir(c.FlowsDir)
+	if err != nil {
+		return nil
+	}
+	names := []string{"responses"}
+	var scales []string
+	for _, f := range set.All() {
+		for _, q := range f.Questions {
+			switch {
+			case q.Type == flows.NPS && !slices.Contains(names, "nps"):
+				names = append(names, "nps")
+			case q.Type == flows.Scale && !slices.Contains(scales, q.ID):
+				scales = append(scales, q.ID)
+			}
+		}
+	}
+	return append(names, scales...)
+}
 
 // PublicCode is the code in the unit's youth deep link.
 func (u Unit) PublicCode() string {
