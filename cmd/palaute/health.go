@@ -21,7 +21,7 @@ func init() { extra["health"] = health }
 func health(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("health", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	cfgPath := configFlag(fs)
+	cfgPath := configFlagEnv(fs, env)
 	url := fs.String("url", "", "URL to GET (default: /readyz on http.listen of -config, or PALAUTE_HTTP_LISTEN)")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
@@ -48,10 +48,11 @@ func health(ctx context.Context, args []string, env func(string) string, stdout 
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	fmt.Fprint(stdout, string(body))
 	if resp.StatusCode != http.StatusOK {
+		// The body once, in the error (main prints it on stderr).
 		return fmt.Errorf("health: %s answered %d: %s", *url, resp.StatusCode, strings.TrimSpace(string(body)))
 	}
+	fmt.Fprint(stdout, string(body))
 	return nil
 }
 

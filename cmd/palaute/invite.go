@@ -29,10 +29,19 @@ const (
 	inviteQRSize  = 600 // pixels; about 5 cm at 300 dpi, plenty for a letter or an e-mail
 )
 
-// errEmbeddedRedis: invitations made in the embedded in-memory Redis die with this command.
-var errEmbeddedRedis = errors.New("palaute invite needs the Redis that palaute serve uses: redis.url is empty, " +
-	"so the invitations would be kept in an in-memory Redis that vanishes when this command exits and every link " +
-	"would answer \"unknown invitation\". Set redis.url in the configuration or the REDIS_URL environment variable")
+// errEmbeddedRedis: a command that works on the Redis palaute serve uses was given none (redis.url empty),
+// so it would work on an embedded in-memory Redis that is empty and vanishes when the command exits.
+var errEmbeddedRedis = errors.New("redis.url is empty")
+
+// embeddedRedisError is errEmbeddedRedis for command cmd, saying why the embedded Redis will not do.
+type embeddedRedisError struct{ cmd, why string }
+
+func (e embeddedRedisError) Error() string {
+	return fmt.Sprintf("palaute %s needs the Redis that palaute serve uses: redis.url is empty, so %s. "+
+		"Set redis.url in the configuration or the REDIS_URL environment variable", e.cmd, e.why)
+}
+
+func (e embeddedRedisError) Is(target error) bool { return target == errEmbeddedRedis }
 
 func inviteCmd(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("invite", flag.ContinueOnError)
@@ -43,7 +52,7 @@ func inviteCmd(ctx context.Context, args []string, env func(string) string, stdo
 		fmt.Fprintln(stdout, "prints its file name after the link, separated by a tab.")
 		fs.PrintDefaults()
 	}
-	cfgPath := configFlag(fs)
+	cfgPath := configFlagEnv(fs, env)
 	unit := fs.String("unit", "", "unit id (see units in the configuration)")
 	aud := fs.String("audience", "", "relative or social_worker")
 	count := fs.Int("count", 1, fmt.Sprintf("number of invitations, 1-%d", store.MaxBatch))
@@ -60,7 +69,7 @@ func inviteCmd(ctx context.Context, args []string, env func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	u, err := unitFlag(cfg, *unit)
+	u, err := unitFlag(cfg, *cfgPath, *unit)
 	if err != nil {
 		return err
 	}
@@ -86,7 +95,8 @@ func inviteCmd(ctx context.Context, args []string, env func(string) string, stdo
 		return fmt.Errorf("-expires: %w", err)
 	}
 	if cfg.Redis.URL == "" {
-		return errEmbeddedRedis
+		return embeddedRedisError{cmd: "invite", why: "the invitations would be kept in an in-memory Redis that vanishes " +
+			"when this command exits and every link would answer \"unknown invitation\""}
 	}
 	if *qrDir != "" {
 		if err := writableDir(*qrDir); err != nil {
@@ -98,8 +108,8 @@ func inviteCmd(ctx context.Context, args []string, env func(string) string, stdo
 		return err
 	}
 	defer closeR()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("cannot reach Redis (redis.url): %w", err)
+	if err := pingRedis(ctx, rdb); err != nil {
+		return err
 	}
 	set, err := flows.FromDir(cfg.FlowsDir)
 	if err != nil {
@@ -133,14 +143,21 @@ func inviteLinkPrefix(cfg config.Config) string {
 	return cfg.Telegram.StartLink("")
 }
 
-// unitFlag finds -unit in the configuration, naming the known units when it is wrong.
-func unitFlag(cfg config.Config, id string) (config.Unit, error) {
+// unitFlag finds -unit in the configuration read from path ("" when there was no file), naming the known
+// units when it is wrong, or saying that there is no configuration file.
+func unitFlag(cfg config.Config, path, id string) (config.Unit, error) {
 	var ids []string
 	for _, u := range cfg.Units {
 		if u.ID == id {
 			return u, nil
 		}
 		ids = append(ids, u.ID)
+	}
+	if len(ids) == 0 {
+		if id == "" {
+			return config.Unit{}, fmt.Errorf("-unit is required, but %w", noUnits(path))
+		}
+		return config.Unit{}, fmt.Errorf("-unit: no unit %q: %w", id, noUnits(path))
 	}
 	if id == "" {
 		return config.Unit{}, fmt.Errorf("-unit is required: one of %s", strings.Join(ids, ", "))

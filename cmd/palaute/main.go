@@ -11,26 +11,38 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
+	if len(os.Args) < 2 || os.Args[1] != "serve" {
+		// go-redis would print each failed dial on stderr in plain text; serve logs them as JSON instead.
+		redis.SetLogger(quietRedis{})
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "palaute:", err)
-		}
-		os.Exit(1)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode is the exit status of a command that returned err, which it prints on stderr: 0 for none and for
+// -h (the usage was printed), 1 for any other.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
+	fmt.Fprintln(stderr, "palaute:", err)
+	return 1
 }
 
 const usage = `palaute: anonymous client-experience feedback for social services.
 
 Usage:
   palaute serve    [-config config.yaml]                      run the bot (Telegram, Slack, scheduler)
-  palaute demo     [-lang fi|sv|en] [-flow nuoret] [-unit ID] chat with the bot in the terminal
+  palaute demo     [-lang fi|sv|en] [-flow nuoret] [-unit ID] [-redis URL]  chat with the bot in the terminal (in-memory Redis)
   palaute validate [-rules DIR] [paths...]                    check flow files (default: the embedded flows) and edited coding rules
+  palaute validate -config config.yaml                        check a configuration with its flows_dir and coding.rules_dir
   palaute invite   -unit ID -audience relative|social_worker [-count N] [-uses 1] [-expires 720h] [-qr DIR]
   palaute poster   -unit ID [-lang fi] [-out poster.png]
   palaute summary  -unit ID|all -period 2026-W47|2026-11|2026-H2 [-format text|json|blocks] [-post]
@@ -38,7 +50,9 @@ Usage:
   palaute health   [-url http://127.0.0.1:8080/readyz]        exit 0 when a running palaute serve is ready
   palaute loadtest -redis redis://127.0.0.1:6379/0 [-users N] the load benchmark (a real Redis; see README)
 
-Every command but validate takes -config (default: config.yaml if present, else built-in defaults).
+Every command takes -config FILE (validate only to check it). Without it: $PALAUTE_CONFIG, else ./config.yaml
+if present, else /etc/palaute/config.yaml if present (the Docker image's), else built-in defaults (no units).
+summary, export and invite work on the Redis that serve uses: set REDIS_URL or redis.url.
 `
 
 // run is the whole program; main only calls it.
@@ -52,7 +66,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 	case "demo":
 		return demo(ctx, rest, env, stdin, stdout)
 	case "validate":
-		return validate(rest, stdout)
+		return validate(rest, env, stdout)
 	case "serve":
 		return serve(ctx, rest, env, stdout)
 	case "help", "-h", "--help", "-help":

@@ -5,17 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/metrics"
 	"github.com/palaute/palaute/router"
 )
@@ -319,5 +324,206 @@ func TestValidateRules(t *testing.T) {
 	out.Reset()
 	if err := run(ctx, []string{"validate", "-rules", filepath.Join(dir, "nosuch")}, env(nil), nil, &out); err == nil {
 		t.Fatalf("a missing rules directory passed:\n%s", out.String())
+	}
+}
+
+// Without -config: $PALAUTE_CONFIG, else ./config.yaml, else /etc/palaute/config.yaml (the image's), else no
+// file; a command that needs a unit then says there is no configuration file.
+func TestConfigDefault(t *testing.T) {
+	dir := t.TempDir()
+	sys := filepath.Join(dir, "etc", "config.yaml")
+	old := systemConfig
+	systemConfig = sys
+	t.Cleanup(func() { systemConfig = old })
+	base, err := os.ReadFile("../../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	if got := defaultConfig(env(nil)); got != "" {
+		t.Errorf("no file anywhere: %q", got)
+	}
+	// poster needs a unit and no Redis: it shows which configuration was read.
+	poster := func(e func(string) string) error {
+		return run(context.Background(), []string{"poster", "-unit", "kotipesa", "-out", filepath.Join(dir, "p.png")}, e, nil, io.Discard)
+	}
+	if err := poster(env(nil)); err == nil || !strings.Contains(err.Error(), `no unit "kotipesa": no configuration file was found`) ||
+		!strings.Contains(err.Error(), "PALAUTE_CONFIG") {
+		t.Errorf("no configuration file: %v", err)
+	}
+	os.MkdirAll(filepath.Dir(sys), 0o755)
+	os.WriteFile(sys, base, 0o644)
+	if got := defaultConfig(env(nil)); got != sys {
+		t.Errorf("only the system file: %q", got)
+	}
+	if err := poster(env(nil)); err != nil {
+		t.Errorf("with /etc/palaute/config.yaml: %v", err)
+	}
+	os.WriteFile("config.yaml", []byte("units: []\n"), 0o644)
+	if got := defaultConfig(env(nil)); got != "config.yaml" {
+		t.Errorf("./config.yaml and the system file: %q", got)
+	}
+	if err := poster(env(nil)); err == nil || !strings.Contains(err.Error(), "config.yaml has no units") {
+		t.Errorf("./config.yaml without units: %v", err)
+	}
+	if got := defaultConfig(env(map[string]string{"PALAUTE_CONFIG": sys})); got != sys {
+		t.Errorf("PALAUTE_CONFIG: %q", got)
+	}
+	if err := poster(env(map[string]string{"PALAUTE_CONFIG": sys})); err != nil {
+		t.Errorf("PALAUTE_CONFIG: %v", err)
+	}
+}
+
+// palaute validate -config checks a configuration as serve loads it, with its flows_dir and rules dir; a
+// configuration given as a flow is recognised as such.
+func TestValidateConfig(t *testing.T) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"validate", "-config", "../../config.yaml"}, env(nil), nil, &out); err != nil ||
+		!strings.HasPrefix(out.String(), "../../config.yaml: ok (2 units; 3 flows: embedded; coding rules: embedded)") {
+		t.Fatalf("shipped configuration: %v\n%s", err, out.String())
+	}
+	dir := t.TempDir()
+	flowsDir := filepath.Join(dir, "flows")
+	os.MkdirAll(flowsDir, 0o755)
+	broken, _ := os.ReadFile("../../flows/testdata/broken.yaml")
+	os.WriteFile(filepath.Join(flowsDir, "broken.yaml"), broken, 0o644)
+	p := filepath.Join(dir, "config.yaml")
+	os.WriteFile(p, []byte("flows_dir: "+flowsDir+"\ncoding:\n  rules_dir: "+filepath.Join(dir, "nosuch")+"\n"), 0o644)
+	out.Reset()
+	err := run(ctx, []string{"validate", "-config", p}, env(nil), nil, &out)
+	for _, want := range []string{filepath.Join(flowsDir, "broken.yaml") + `:13: unknown question type "smiley"`, "coding.rules_dir: "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err == nil || strings.Contains(out.String(), ": ok") {
+		t.Errorf("broken flows_dir and rules_dir: err %v\n%s", err, out.String())
+	}
+	os.WriteFile(p, []byte("redis:\n  prefx: x\n"), 0o644)
+	out.Reset()
+	if err := run(ctx, []string{"validate", "-config", p}, env(nil), nil, &out); err == nil || !strings.Contains(out.String(), p+": 2: field prefx not found") {
+		t.Errorf("unknown key: %v\n%s", err, out.String())
+	}
+	// The configuration given as a flow file.
+	out.Reset()
+	err = run(ctx, []string{"validate", "../../config.yaml"}, env(nil), nil, &out)
+	if want := "../../config.yaml: this looks like the configuration: use palaute validate -config ../../config.yaml"; err == nil || strings.TrimSpace(out.String()) != want {
+		t.Errorf("config.yaml as a flow: err %v, output:\n%s\nwant:\n%s", err, out.String(), want)
+	}
+}
+
+// palaute demo keeps to an embedded in-memory Redis whatever REDIS_URL says; -redis URL is the only way to a
+// real one. It says which at the start.
+func TestDemoUsesEmbeddedRedisUnlessAsked(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	vars := env(map[string]string{"REDIS_URL": srv.URL(), "PALAUTE_PSEUDONYM_SECRET": "0123456789abcdef0123"})
+	answers := "4\n5\n3\n4\n4\n9\nHyvä paikka\n"
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"demo", "-config", "../../config.yaml"}, vars, strings.NewReader(answers), &out); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(out.String(), "\n"); !strings.HasPrefix(first, "demo: Redis is an embedded in-memory one") {
+		t.Errorf("first line %q", first)
+	}
+	if !strings.Contains(out.String(), "response: ") {
+		t.Fatalf("no response:\n%s", out.String())
+	}
+	if n := rdb.DBSize(context.Background()).Val(); n != 0 {
+		t.Fatalf("the demo wrote %d keys into REDIS_URL's Redis", n)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"demo", "-config", "../../config.yaml", "-redis", srv.URL()}, vars, strings.NewReader(answers), &out); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(out.String(), "\n"); first != "demo: Redis is "+srv.URL()+" (-redis): the demo's answers are kept there and counted in its summaries" {
+		t.Errorf("first line %q", first)
+	}
+	if n := rdb.DBSize(context.Background()).Val(); n == 0 {
+		t.Fatal("-redis: nothing written")
+	}
+	// -redis keeps answers under pseudonyms: the secret is needed then.
+	err := run(context.Background(), []string{"demo", "-config", "../../config.yaml", "-redis", srv.URL()}, env(nil), strings.NewReader(""), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "PALAUTE_PSEUDONYM_SECRET") {
+		t.Errorf("-redis without the secret: %v", err)
+	}
+	// ...but not without it.
+	if err := run(context.Background(), []string{"demo", "-config", "../../config.yaml"}, env(nil), strings.NewReader(""), io.Discard); err != nil {
+		t.Errorf("embedded without the secret: %v", err)
+	}
+}
+
+// A failing health check prints the reply once (in the error), not also on stdout.
+func TestHealthFailurePrintsBodyOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "not ready: redis unreachable", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"health", "-url", srv.URL + "/readyz"}, env(nil), nil, &out)
+	if err == nil || strings.Count(err.Error()+out.String(), "not ready: redis unreachable") != 1 {
+		t.Fatalf("err %v, stdout %q", err, out.String())
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	var stderr bytes.Buffer
+	if c := exitCode(nil, &stderr); c != 0 {
+		t.Errorf("no error: %d", c)
+	}
+	if c := exitCode(fmt.Errorf("summary: %w", flag.ErrHelp), &stderr); c != 0 || stderr.Len() != 0 {
+		t.Errorf("-h: %d %q", c, stderr.String())
+	}
+	if c := exitCode(errors.New("boom"), &stderr); c != 1 || stderr.String() != "palaute: boom\n" {
+		t.Errorf("an error: %d %q", c, stderr.String())
+	}
+}
+
+// TestCLIProcessHelper is the palaute binary of TestCLIProcess (run as the test binary itself), and skips
+// otherwise.
+func TestCLIProcessHelper(t *testing.T) {
+	args := os.Getenv("PALAUTE_CLI_HELPER_ARGS")
+	if args == "" {
+		t.Skip("run by TestCLIProcess")
+	}
+	os.Args = append([]string{"palaute"}, strings.Fields(args)...)
+	main()
+}
+
+// As a process: a CLI command against a Redis that refuses connections writes one line on stderr, not
+// go-redis's own lines for every failed dial; -h exits 0.
+func TestCLIProcess(t *testing.T) {
+	down := "redis://127.0.0.1:" + strconv.Itoa(redistest.FreePort(t)) + "/0"
+	for _, x := range []struct {
+		args   string
+		code   int
+		stderr string // the whole of stderr; "" for none
+	}{
+		{"summary -config ../../config.yaml -period 2026-11", 1, "palaute: cannot reach Redis (redis.url or REDIS_URL): dial tcp"},
+		{"export -config ../../config.yaml -period 2026-11", 1, "palaute: cannot reach Redis (redis.url or REDIS_URL): dial tcp"},
+		{"invite -config ../../config.yaml -unit kotipesa -audience relative", 1, "palaute: cannot reach Redis (redis.url or REDIS_URL): dial tcp"},
+		{"summary -h", 0, ""},
+		{"validate -h", 0, ""},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCLIProcessHelper$")
+		cmd.Env = append(os.Environ(), "PALAUTE_CLI_HELPER_ARGS="+x.args, "REDIS_URL="+down, "PALAUTE_CONFIG=")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != x.code {
+			t.Errorf("%s: exit %d, want %d; stderr:\n%s", x.args, code, x.code, stderr.String())
+		}
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if x.stderr == "" && stderr.Len() != 0 || x.stderr != "" && (len(lines) != 1 || !strings.HasPrefix(lines[0], x.stderr)) {
+			t.Errorf("%s: stderr is not one line %q...:\n%s", x.args, x.stderr, stderr.String())
+		}
 	}
 }

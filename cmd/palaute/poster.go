@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,7 +30,7 @@ func posterCmd(ctx context.Context, args []string, env func(string) string, stdo
 		fmt.Fprintln(stdout, "Writes a printable A4 poster with the QR code of the unit's youth link.")
 		fs.PrintDefaults()
 	}
-	cfgPath := configFlag(fs)
+	cfgPath := configFlagEnv(fs, env)
 	unit := fs.String("unit", "", "unit id (see units in the configuration)")
 	lang := fs.String("lang", "fi", "fi, sv or en")
 	out := fs.String("out", "", "output file, .png or .pdf (default poster-<unit>-<lang>.png)")
@@ -46,7 +47,7 @@ func posterCmd(ctx context.Context, args []string, env func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	u, err := unitFlag(cfg, *unit)
+	u, err := unitFlag(cfg, *cfgPath, *unit)
 	if err != nil {
 		return err
 	}
@@ -70,7 +71,7 @@ func posterCmd(ctx context.Context, args []string, env func(string) string, stdo
 	// Render first, so a bad poster leaves no half-written or truncated file behind.
 	f, err := os.CreateTemp(filepath.Dir(path), ".poster-*")
 	if err != nil {
-		return fmt.Errorf("-out: %w", err)
+		return outErr(path, err)
 	}
 	defer os.Remove(f.Name())
 	if err := render(f, p); err != nil {
@@ -84,10 +85,24 @@ func posterCmd(ctx context.Context, args []string, env func(string) string, stdo
 		return err
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("-out: %w", err)
+		return outErr(path, err)
 	}
 	fmt.Fprintf(stdout, "%s: poster of %s (%s) with the QR code of %s\n", path, u.Name(*lang), *lang, p.Link)
 	return nil
+}
+
+// outErr says that the poster could not be written to path, naming path rather than the temporary file
+// the poster is first written to.
+func outErr(path string, err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return fmt.Errorf("-out: cannot write %s: %w", path, err)
 }
 
 // unitPoster is the localized content of a unit's poster.

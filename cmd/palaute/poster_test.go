@@ -96,7 +96,8 @@ func TestPosterCommandErrors(t *testing.T) {
 		{[]string{"-unit", "nosuch"}, `no unit "nosuch"`},
 		{[]string{"-unit", "kotipesa", "-lang", "de"}, `-lang must be one of fi, sv, en, not "de"`},
 		{[]string{"-unit", "kotipesa", "-out", filepath.Join(dir, "p.jpg")}, "must end in .png or .pdf"},
-		{[]string{"-unit", "kotipesa", "-out", filepath.Join(dir, "missing", "p.png")}, "-out"},
+		// The error names the file asked for, not the temporary file the poster is first written to.
+		{[]string{"-unit", "kotipesa", "-out", filepath.Join(dir, "missing", "p.png")}, "-out: cannot write " + filepath.Join(dir, "missing", "p.png") + ": no such file or directory"},
 		{[]string{"-unit", "kotipesa", "extra"}, `unexpected argument "extra"`},
 	}
 	for _, tt := range tests {

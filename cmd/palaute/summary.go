@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/locales"
 	"github.com/palaute/palaute/period"
 	"github.com/palaute/palaute/report"
@@ -28,7 +29,7 @@ var postSummary func(ctx context.Context, a *app, unit string, p period.Period, 
 func summaryCmd(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("summary", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	cfgPath := configFlag(fs)
+	cfgPath := configFlagEnv(fs, env)
 	unit := fs.String("unit", report.All, "unit id, or all")
 	per := fs.String("period", "", "2026-W47, 2026-11 or 2026-H2 (default: the last full month)")
 	format := fs.String("format", "text", "text, json or blocks")
@@ -38,7 +39,7 @@ func summaryCmd(ctx context.Context, args []string, env func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, s, p, err := buildSummary(ctx, *cfgPath, env, *unit, *per)
+	a, s, p, err := buildSummary(ctx, "summary", *cfgPath, env, *unit, *per)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func summaryCmd(ctx context.Context, args []string, env func(string) string, std
 func exportCmd(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	cfgPath := configFlag(fs)
+	cfgPath := configFlagEnv(fs, env)
 	format := fs.String("format", "csv", "csv")
 	per := fs.String("period", "", "2026-W47, 2026-11 or 2026-H2")
 	unit := fs.String("unit", report.All, "unit id, or all")
@@ -107,7 +108,7 @@ func exportCmd(ctx context.Context, args []string, env func(string) string, stdo
 	if *format != "csv" {
 		return fmt.Errorf("-format must be csv, not %q", *format)
 	}
-	a, s, _, err := buildSummary(ctx, *cfgPath, env, *unit, *per)
+	a, s, _, err := buildSummary(ctx, "export", *cfgPath, env, *unit, *per)
 	if err != nil {
 		return err
 	}
@@ -115,7 +116,16 @@ func exportCmd(ctx context.Context, args []string, env func(string) string, stdo
 	return s.CSV(stdout)
 }
 
-func buildSummary(ctx context.Context, cfgPath string, env func(string) string, unit, per string) (*app, *report.Summary, period.Period, error) {
+// summaryWhy says what summary and export would do with the embedded Redis.
+var summaryWhy = map[string]string{
+	"summary": "it would read an empty in-memory Redis that exists only for this command: every figure would say " +
+		"\"too few answers\", and -post would queue the summary where palaute serve never sees it",
+	"export": "it would export the counts of an empty in-memory Redis that exists only for this command",
+}
+
+// buildSummary builds the summary of unit for period per from the Redis palaute serve uses (command cmd:
+// summary or export). It needs no pseudonym secret: the counters are not per person.
+func buildSummary(ctx context.Context, cmd, cfgPath string, env func(string) string, unit, per string) (*app, *report.Summary, period.Period, error) {
 	var p period.Period
 	var err error
 	if per == "" {
@@ -123,15 +133,18 @@ func buildSummary(ctx context.Context, cfgPath string, env func(string) string, 
 	} else if p, err = period.Parse(per); err != nil {
 		return nil, nil, p, fmt.Errorf("-period: %w", err)
 	}
-	a, err := build(ctx, cfgPath, env, io.Discard)
+	a, err := buildWith(ctx, cfgPath, env, io.Discard, buildOpts{cli: cmd, cliWhy: summaryWhy[cmd],
+		check: func(cfg config.Config) error {
+			if unit == report.All {
+				return nil
+			}
+			if _, err := unitFlag(cfg, cfgPath, unit); err != nil {
+				return fmt.Errorf("%w (or -unit all)", err)
+			}
+			return nil
+		}})
 	if err != nil {
 		return nil, nil, p, err
-	}
-	if unit != report.All {
-		if _, ok := a.cfg.Unit(unit); !ok {
-			a.close()
-			return nil, nil, p, fmt.Errorf("-unit: no unit %q (or use all)", unit)
-		}
 	}
 	s, err := report.Build(ctx, store.NewCounters(a.rdb, a.cfg.Redis.Prefix), a.reportOptions(), unit, p)
 	if err != nil {

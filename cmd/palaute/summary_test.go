@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,7 +35,8 @@ func seedW47(t *testing.T, e *testenv.Env, unit, nps string) {
 func TestSummaryAndExportCommands(t *testing.T) {
 	srv := redistest.Start(t)
 	seedW47(t, testenv.New(t, srv.Client(t)), "kotipesa", "10")
-	vars := env(map[string]string{"REDIS_URL": "redis://" + srv.Addr, "PALAUTE_PSEUDONYM_SECRET": "0123456789abcdef0123"})
+	// No PALAUTE_PSEUDONYM_SECRET: summaries and exports read counters, not anyone's pseudonym.
+	vars := env(map[string]string{"REDIS_URL": "redis://" + srv.Addr})
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"summary", "-config", "../../config.yaml", "-unit", "kotipesa", "-period", "2026-W47", "-lang", "en"}, vars, nil, &out); err != nil {
 		t.Fatal(err)
@@ -60,7 +63,7 @@ func TestSummaryAndExportCommands(t *testing.T) {
 	}
 	// -post queues the summary once for the server to post; a unit without a channel, or a second
 	// -post, is told so.
-	slackVars := env(map[string]string{"REDIS_URL": "redis://" + srv.Addr, "PALAUTE_PSEUDONYM_SECRET": "0123456789abcdef0123", "SLACK_BOT_TOKEN": "xoxb-test"})
+	slackVars := env(map[string]string{"REDIS_URL": "redis://" + srv.Addr, "SLACK_BOT_TOKEN": "xoxb-test"})
 	out.Reset()
 	post := []string{"summary", "-config", "../../config.yaml", "-unit", "kotipesa", "-period", "2026-w47", "-post"}
 	if err := run(context.Background(), post, slackVars, nil, &out); err != nil || !strings.Contains(out.String(), "queued for #palaute-kotipesa") {
@@ -114,5 +117,38 @@ func TestLoadtestSmall(t *testing.T) {
 	// 160 loads, 140 of them remembered; 20 from Redis: each person's first message.
 	if !strings.Contains(out.String(), "sessions loaded from the process's session cache: 87.5 % (20 loads from Redis") {
 		t.Errorf("loadtest output lacks the session cache's figures:\n%s", out.String())
+	}
+}
+
+// Without redis.url (no REDIS_URL) summary and export would read an empty in-memory Redis of their own, and
+// summary -post would queue into it: they refuse, say why and what to set, and print no figure.
+func TestSummaryAndExportRefuseEmbeddedRedis(t *testing.T) {
+	vars := env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-test"})
+	for _, args := range [][]string{
+		{"summary", "-unit", "kotipesa", "-period", "2026-W47"},
+		{"summary", "-unit", "kotipesa", "-period", "2026-W47", "-post"},
+		{"summary", "-period", "2026-11", "-format", "json"},
+		{"export", "-period", "2026-11"},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), append(args, "-config", "../../config.yaml"), vars, nil, &out)
+		if !errors.Is(err, errEmbeddedRedis) {
+			t.Errorf("%v: err = %v, want the embedded-Redis refusal", args, err)
+			continue
+		}
+		for _, want := range []string{"palaute " + args[0] + " needs the Redis that palaute serve uses", "redis.url", "REDIS_URL", "in-memory"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%v: the refusal does not say %q: %v", args, want, err)
+			}
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v printed:\n%s", args, out.String())
+		}
+	}
+	// A Redis that does not answer: one clear error.
+	err := run(context.Background(), []string{"summary", "-config", "../../config.yaml", "-period", "2026-11"},
+		env(map[string]string{"REDIS_URL": "redis://127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))}), nil, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "cannot reach Redis (redis.url or REDIS_URL): ") {
+		t.Errorf("unreachable Redis: %v", err)
 	}
 }
