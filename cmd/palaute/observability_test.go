@@ -107,6 +107,9 @@ func TestMetricsMoveAndLogsKeepNoIdentity(t *testing.T) {
 	if !strings.Contains(logs, `"msg":"telegram send failed"`) {
 		t.Fatalf("the refused send was not logged:\n%s", logs)
 	}
+	if strings.Contains(logs, "webhook_url's path") {
+		t.Errorf("a warning about the webhook's path, which matches:\n%s", tail(logs, 20))
+	}
 	// Slack is not set up: with a real Redis that is a warning, since nobody sees the alerts.
 	if !strings.Contains(logs, `"level":"WARN","msg":"Slack posting is off: SLACK_BOT_TOKEN is not set, so summaries and feedback alerts, crisis alerts included, wait in Redis`) {
 		t.Errorf("no warning that Slack posting is off:\n%s", tail(logs, 20))
@@ -115,6 +118,20 @@ func TestMetricsMoveAndLogsKeepNoIdentity(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Errorf("the log holds %q:\n%s", s, tail(logs, 20))
 		}
+	}
+}
+
+// A webhook URL whose path is not the one served works only behind a proxy that rewrites it: serve says so
+// at start, without logging either path.
+func TestWebhookPathMismatchWarns(t *testing.T) {
+	t.Parallel()
+	p := startServe(t, procOpts{redisURL: redistest.Start(t).URL(), set: map[string]any{"telegram.webhook_url": "https://palaute.invalid/s3cr3t/tg"}})
+	if st, err := p.Stop(); err != nil || !st.Success() {
+		t.Fatalf("stop: %v %v", st, err)
+	}
+	logs := p.Out.String()
+	if !strings.Contains(logs, `"level":"WARN","msg":"telegram.webhook_url's path is not telegram.webhook_path`) || strings.Contains(logs, "s3cr3t") {
+		t.Errorf("want one warning, naming no path:\n%s", tail(logs, 20))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/palaute/palaute/bot/telegram"
@@ -100,6 +101,10 @@ func wireTelegram(ctx context.Context, w *wiring) error {
 	}
 	if a.cfg.Telegram.Mode == "webhook" {
 		w.mux.Handle("POST "+a.cfg.Telegram.WebhookPath, ad.WebhookHandler())
+		if u, err := url.Parse(a.cfg.Telegram.WebhookURL); err == nil && u.Path != a.cfg.Telegram.WebhookPath {
+			// The paths are not logged: an operator may have made one secret.
+			a.log.Warn("telegram.webhook_url's path is not telegram.webhook_path: updates reach palaute only if a proxy rewrites the path")
+		}
 		if err := ad.SetWebhook(ctx, a.cfg.Telegram.WebhookURL); err != nil {
 			a.log.Warn("could not set the webhook; Telegram will not send updates until it is set", slog.String("err", err.Error()))
 		}
