@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 //go:embed defaults/*.yaml
@@ -23,8 +22,7 @@ func FromDir(dir string) (*Set, error) {
 	if dir == "" {
 		return Default()
 	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
+	if _, err := os.ReadDir(dir); err != nil {
 		st, serr := os.Stat(dir)
 		var pe *fs.PathError
 		switch {
@@ -37,33 +35,16 @@ func FromDir(dir string) (*Set, error) {
 		}
 		return nil, fmt.Errorf("flows_dir %q: %w", dir, err)
 	}
-	// As Load: every *.yaml of the directory in name order (ReadDir sorts), but named by its path.
-	var list []error
-	var fl []*Flow
-	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), ".yaml") {
-			continue
-		}
-		name := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(name)
-		if err != nil {
-			list = append(list, fmt.Errorf("read %s: %w", name, err))
-			continue
-		}
-		f, err := Parse(name, data)
-		if err != nil {
-			list = append(list, err)
-			continue
-		}
-		fl = append(fl, f)
+	// As Load: every *.yaml of the directory in name order, but named by its path.
+	fsys := os.DirFS(dir)
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("flows_dir %q: %w", dir, err)
 	}
-	if len(list) > 0 {
-		return nil, errors.Join(list...)
-	}
-	if len(fl) == 0 {
+	if len(names) == 0 {
 		return nil, fmt.Errorf("flows_dir %q: no *.yaml flow files: %w", dir, ErrInvalid)
 	}
-	return NewSet(fl...)
+	return parseAll(fsys, names, func(name string) string { return filepath.Join(dir, name) })
 }
 
 // dirError is a message that wraps err without repeating its text.

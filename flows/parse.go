@@ -342,15 +342,21 @@ func Load(fsys fs.FS, dir string) (*Set, error) {
 		return nil, fmt.Errorf("%s: no *.yaml flow files: %w", dir, ErrInvalid)
 	}
 	sort.Strings(names)
+	return parseAll(fsys, names, func(name string) string { return name })
+}
+
+// parseAll parses the files names of fsys and validates them as one set; shown is the name a file goes by
+// in errors.
+func parseAll(fsys fs.FS, names []string, shown func(string) string) (*Set, error) {
 	var list []error
 	var fl []*Flow
 	for _, name := range names {
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
-			list = append(list, fmt.Errorf("read %s: %w", name, err))
+			list = append(list, fmt.Errorf("read %s: %w", shown(name), err))
 			continue
 		}
-		f, err := Parse(name, data)
+		f, err := Parse(shown(name), data)
 		if err != nil {
 			list = append(list, err)
 			continue

@@ -175,7 +175,7 @@ func serveApp(ctx context.Context, a *app, started chan<- string) error {
 	deadline := a.cfg.Shutdown.D()
 	g.Go(func() error {
 		<-gctx.Done()
-		log.Info("shutting down: finishing the updates in hand", slog.Duration("deadline", deadline))
+		log.Info("shutting down: finishing the updates in hand", slog.String("deadline", deadline.String()))
 		sctx, cancel := context.WithTimeout(context.Background(), deadline)
 		defer cancel()
 		if err := srv.Shutdown(sctx); err != nil { // stops taking requests, waits for webhook handlers in progress
