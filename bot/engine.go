@@ -380,9 +380,9 @@ func (t *turn) command(ctx context.Context, text string) {
 	switch name {
 	case "start":
 		t.start(ctx, arg)
-	case "help", "apua", "hjalp":
+	case "help", "apua", "hjalp", "hjälp":
 		t.say(t.T("help"))
-	case "lang", "kieli", "sprak", "language":
+	case "lang", "kieli", "sprak", "språk", "language":
 		t.lang(arg)
 	case "back", "takaisin", "tillbaka":
 		t.back()
@@ -392,9 +392,9 @@ func (t *turn) command(ctx context.Context, text string) {
 		t.stop()
 	case "privacy", "tietosuoja", "integritet":
 		t.say(t.T("privacy", locales.Data{"Days": t.e.o.RetentionDays}))
-	case "forget", "unohda", "glom":
+	case "forget", "unohda", "poista", "glom", "glöm":
 		t.forget()
-	case "survey", "kysely", "enkat":
+	case "survey", "kysely", "enkat", "enkät":
 		t.surveyCommand()
 	case "feedback", "palaute", "respons":
 		if arg == "" {
@@ -566,6 +566,12 @@ func (t *turn) skip() {
 }
 
 func (t *turn) stop() {
+	if t.s.State == ChooseUnit && t.s.Pending != "" {
+		t.s.State, t.s.Pending = Idle, ""
+		t.save()
+		t.say(t.T("feedback_not_sent"))
+		return
+	}
 	if t.s.State != Asking {
 		t.say(t.T("nothing_to_stop"))
 		return
@@ -616,6 +622,26 @@ func (t *turn) forget() {
 	t.say(t.T("forgotten"))
 	t.forgot = true
 	t.save()
+	// Answers of this period stay counted once, but whoever holds the phone next must not read "you have
+	// already answered" from a chat that was wiped: a mark says so until the period ends.
+	p := period.Of(t.e.o.CountOnce, t.now)
+	for m := range t.marks {
+		if strings.HasSuffix(m, ":"+p.String()) && !strings.HasPrefix(m, forgotMark) {
+			t.commit = &Commit{Mark: forgotMark + p.String(), MarkTTL: p.End().Sub(t.now) + 24*time.Hour}
+			break
+		}
+	}
+}
+
+// forgotMark (with the period) marks a person who wiped the chat after being counted in that period.
+const forgotMark = "forgot:"
+
+// counted says whether the person's answers to flow f were counted before in this period, and whether to
+// say so: not after they wiped the chat (see forget).
+func (t *turn) counted(f string) (counted, say bool) {
+	p := period.Of(t.e.o.CountOnce, t.now).String()
+	counted = t.marks[f+":"+p]
+	return counted, counted && !t.marks[forgotMark+p]
 }
 
 func (t *turn) surveyCommand() {
@@ -652,6 +678,13 @@ func (t *turn) choice(ctx context.Context) {
 	case "u":
 		if s.State != ChooseUnit {
 			t.notice("stale")
+			return
+		}
+		if rest == NoUnit && s.Pending != "" {
+			t.out = append(t.out, Reply{Kind: EditAsked, Text: t.T("btn_unit_none")})
+			text := s.Pending
+			s.State, s.Pending = Idle, ""
+			t.feedback(NoUnit, text)
 			return
 		}
 		u, ok := t.unit(rest)
@@ -750,6 +783,11 @@ func (t *turn) text(text string) {
 		t.reask()
 		return
 	}
+	if v, ok := yesNo(text); ok && s.Crisis != "" {
+		t.crisisAnswer(v) // typed instead of pressed
+		t.reask()
+		return
+	}
 	crisis := t.crisis(text)
 	switch s.State {
 	case Asking:
@@ -844,12 +882,32 @@ func (t *turn) crisisAnswer(v string) {
 	s.Crisis = ""
 	t.save()
 	if v == "n" {
-		t.out = append(t.out, Reply{Kind: EditAsked, Text: t.T("crisis_no")})
+		t.settle(t.T("crisis_no"))
 		return
 	}
 	code := t.refCode()
-	t.out = append(t.out, Reply{Kind: EditAsked, Text: t.T("crisis_yes", locales.Data{"Code": code})})
+	t.settle(t.T("crisis_yes", locales.Data{"Code": code}))
 	t.publishAlert(class, code)
+}
+
+// settle answers a question: a pressed button's message becomes text, a typed answer gets it as a message.
+func (t *turn) settle(text string) {
+	if t.in.Kind == KindChoice {
+		t.out = append(t.out, Reply{Kind: EditAsked, Text: text})
+		return
+	}
+	t.say(text)
+}
+
+// yesNo reads a typed answer to a yes/no question in fi, sv or en: "y" or "n".
+func yesNo(text string) (string, bool) {
+	switch strings.ToLower(strings.Trim(strings.TrimSpace(text), ".!")) {
+	case "kyllä", "kylla", "joo", "juu", "jep", "jees", "k", "ja", "jo", "japp", "yes", "yeah", "yep", "y":
+		return "y", true
+	case "ei", "en", "eip", "ei kiitos", "nej", "nä", "nej tack", "no", "nope", "n", "no thanks":
+		return "n", true
+	}
+	return "", false
 }
 
 // refAlphabet has no letters that are easy to confuse (0/O, 1/I/L).
@@ -896,6 +954,12 @@ func (t *turn) spontaneous(text string) {
 		t.askUnit()
 		return
 	}
+	t.feedback(s.Unit, text)
+}
+
+// feedback keeps text as feedback for unit (NoUnit: the person would rather not say), coded, and thanks.
+func (t *turn) feedback(unit, text string) {
+	s := t.s
 	pol, topics := "neutral", []string(nil)
 	if t.e.o.Coder != nil {
 		pol, topics = t.e.o.Coder.Code(s.Lang, text)
@@ -909,11 +973,15 @@ func (t *turn) spontaneous(text string) {
 	for _, tp := range topics {
 		counts = append(counts, "fb.topic="+tp)
 	}
-	t.publish(Publication{Unit: s.Unit, Audience: aud, Week: w, Marker: t.marker("f"), Stream: "fb",
+	t.publish(Publication{Unit: unit, Audience: aud, Week: w, Marker: t.marker("f"), Stream: "fb",
 		Fields: []string{"aud", aud, "week", w.String(), "lang", s.Lang, "pol", pol, "topics", strings.Join(topics, ","), "text", text},
 		Counts: counts})
 	t.save()
-	u, _ := t.unit(s.Unit)
+	if unit == NoUnit {
+		t.say(t.T("feedback_thanks_none")) // no survey to offer: a survey needs its place
+		return
+	}
+	u, _ := t.unit(unit)
 	t.say(t.T("feedback_thanks", locales.Data{"Unit": u.Name(s.Lang)}))
 	if s.State != Asking {
 		t.say(t.T("offer_survey"), []Button{{t.T("btn_survey"), "s.go"}, {t.T("no_thanks"), "s.no"}})
@@ -985,7 +1053,7 @@ func (t *turn) startSurvey(named string) {
 	t.events = append(t.events, [2]string{f.ID, "started"})
 	u, _ := t.unit(s.Unit)
 	t.say(t.T("survey_intro", locales.Data{"Unit": u.Name(s.Lang), "Title": f.Title.In(s.Lang)}) + "\n\n" + f.Intro.In(s.Lang))
-	if t.marks[f.ID+":"+period.Of(t.e.o.CountOnce, t.now).String()] {
+	if _, say := t.counted(f.ID); say {
 		t.say(t.T("already_counted_" + string(t.e.o.CountOnce)))
 	}
 	t.ask()
@@ -1215,7 +1283,7 @@ func (t *turn) complete(f *flows.Flow) {
 		}
 	}
 	mark := f.ID + ":" + period.Of(t.e.o.CountOnce, t.now).String()
-	counted := t.marks[mark]
+	counted, sayCounted := t.counted(f.ID)
 	if !counted {
 		w := period.WeekOf(t.now)
 		aud := string(f.Audience)
@@ -1250,7 +1318,7 @@ func (t *turn) complete(f *flows.Flow) {
 	t.events = append(t.events, [2]string{f.ID, "completed"})
 	s.Answers, s.Picks, s.Step = nil, nil, 0 // Run stays, to tell its buttons from others' (see mend)
 	t.save()
-	t.thanks(f, counted)
+	t.thanks(f, sayCounted)
 }
 
 // thanks are the messages that end a survey of f (counted: the person's answers of this period were counted
@@ -1292,6 +1360,9 @@ func (t *turn) askUnit() {
 	var rows [][]Button
 	for _, u := range t.e.o.Units {
 		rows = append(rows, []Button{{u.Name(s.Lang), "u." + u.ID}})
+	}
+	if s.Pending != "" { // feedback may go on without a place; a survey needs one
+		rows = append(rows, []Button{{t.T("btn_unit_none"), "u." + NoUnit}})
 	}
 	t.say(t.T("choose_unit"), rows...)
 }
