@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/palaute/palaute/config"
@@ -829,8 +830,22 @@ func (t *turn) text(text string) {
 		if crisis {
 			return // the urgent alert carries no text: the message is not routed as feedback either
 		}
+		if greeting(text) { // "moi" is not feedback: say what can be done here
+			t.say(t.T("greeting_reply"), []Button{{t.T("btn_survey"), "s.go"}})
+			return
+		}
 		t.spontaneous(text)
 	}
+}
+
+// greeting says whether a message is only a greeting (fi, sv, en), with punctuation or emoji at most.
+func greeting(text string) bool {
+	w := strings.ToLower(strings.TrimRightFunc(text, func(r rune) bool { return !unicode.IsLetter(r) }))
+	switch w {
+	case "moi", "moikka", "moro", "hei", "heippa", "heissan", "terve", "tere", "hej", "hejsan", "hallå", "tjena", "hi", "hello", "hey", "hiya", "yo":
+		return true
+	}
+	return false
 }
 
 // crisis answers a message that suggests danger with the help contacts FIRST, asks whether a worker may

@@ -127,3 +127,24 @@ func TestForgetLeavesNoHintOfAnswering(t *testing.T) {
 		t.Fatalf("%d responses counted, want the first only", n)
 	}
 }
+
+// A greeting is not feedback: the person is told what can be done here, and nothing goes to the staff.
+func TestGreetingIsNotFeedback(t *testing.T) {
+	e := newEnv(t, func(o *bot.Options) { o.Coder = fakeCoder{} })
+	c := e.Chat(t, "u-moi", "fi")
+	c.Send("/start u-kotipesa")
+	c.Send("/stop")
+	for _, text := range []string{"moi", "Hei!", "hejsan 👋", "Hi"} {
+		r := c.Send(text)
+		if len(r) != 1 || r[0].Text != e.T("fi", "greeting_reply") || r[0].Buttons[0][0].Data != "s.go" {
+			t.Fatalf("%q: %s", text, testenv.Dump(r))
+		}
+	}
+	if fb := e.Feedback(t, "kotipesa"); len(fb) != 0 {
+		t.Fatalf("greetings kept as feedback: %v", fb)
+	}
+	c.Send("moi, ruoka on kylmää")
+	if fb := e.Feedback(t, "kotipesa"); len(fb) != 1 || fb[0]["text"] != "moi, ruoka on kylmää" {
+		t.Fatalf("feedback that starts with a greeting: %v", fb)
+	}
+}
