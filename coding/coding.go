@@ -3,7 +3,8 @@
 // edit: the defaults are embedded from rules/, and a directory (config coding.rules_dir) may replace any
 // of them. The rule language is small: words, word* / *word / *word* for inflected forms and compounds,
 // a|b alternatives, @group references, and phrases of several words in order with at most two other
-// words between neighbours (eight after a "..."). Finnish spoken past participles match their written
+// words between neighbours (eight after a "..."); a crisis phrase listed under alone: counts only when the
+// message is nothing else ("apua", "help"). Finnish spoken past participles match their written
 // form, words that begin with an intensifier ("sikahyvää", "asgod") are read without it too, and a
 // message that compares the past with now is coded by what it says of now. See rules/polarity.yaml for
 // the full description.
@@ -83,7 +84,8 @@ type Coder struct {
 	top    map[string]*topicRules
 
 	crisis   *matcher
-	class    []int // per crisis rule: index into Classes
+	class    []int  // per crisis rule: index into Classes
+	alone    []bool // per crisis rule: it counts only when the message is nothing else (alone:)
 	csrc     []string
 	not      *matcher
 	notClass []int
@@ -341,13 +343,20 @@ func (c *Coder) parseCrisis(e *yamlpos.Errors, data []byte) {
 			e.Add(k.Line, "unknown crisis class %q (known: %s)", k.Value, strings.Join(Classes, ", "))
 			continue
 		}
-		lm, _ := yamlpos.Mapping(e, cm[k.Value], k.Value, "fi", "sv", "en", "not")
+		lm, _ := yamlpos.Mapping(e, cm[k.Value], k.Value, "fi", "sv", "en", "alone", "not")
 		if lm == nil {
 			continue
 		}
-		for _, lang := range locales.Languages {
-			cp.add(e, c.crisis, 0, list(e, lm[lang], k.Value+"."+lang), func(x entry) int {
+		for _, lang := range append(slices.Clone(locales.Languages), "alone") {
+			// alone: phrases are a group of their own, so that one that turns out not to be the whole
+			// message takes no word from a phrase that counts anywhere.
+			group := 0
+			if lang == "alone" {
+				group = 1
+			}
+			cp.add(e, c.crisis, group, list(e, lm[lang], k.Value+"."+lang), func(x entry) int {
 				c.class = append(c.class, ci)
+				c.alone = append(c.alone, lang == "alone")
 				c.csrc = append(c.csrc, source(e.File, x))
 				return len(c.class) - 1
 			})
@@ -619,7 +628,10 @@ func (c *Coder) Crisis(text string) (string, bool) {
 // ExplainCrisis is Crisis with the rules that decided.
 func (c *Coder) ExplainCrisis(text string) (string, []Match, bool) { return c.crisisCheck(text, true) }
 
-// crisisCheck is Crisis; with explain it also says which rules decided.
+// crisisCheck is Crisis; with explain it also says which rules decided. A hit of an alone: phrase counts
+// only when the hits of alone: phrases (of any class) take in every word of the message, emoji aside, and
+// the message is not a bot command: "apua" and "apua! tarvitsen apua 😭" are pleas for help, "apua
+// läksyissä olis kiva" and "/help" are not.
 func (c *Coder) crisisCheck(text string, explain bool) (string, []Match, bool) {
 	a := c.cws.analyse(text)
 	hits := c.crisis.find(c.cws, a)
@@ -627,8 +639,9 @@ func (c *Coder) crisisCheck(text string, explain bool) (string, []Match, bool) {
 		return "", nil, false
 	}
 	nots := c.not.find(c.cws, a)
-	best := -1
 	var ms []Match
+	live := hits[:0] // filtered in place
+	var covered []bool
 	for _, h := range hits {
 		ci := c.class[h.rule]
 		cancelled := false
@@ -643,6 +656,32 @@ func (c *Coder) crisisCheck(text string, explain bool) (string, []Match, bool) {
 		if cancelled {
 			continue
 		}
+		if c.alone[h.rule] {
+			if covered == nil {
+				covered = make([]bool, len(a.toks))
+			}
+			for _, p := range h.pos {
+				covered[p] = true
+			}
+		}
+		live = append(live, h)
+	}
+	// A bot command ("/help", "/apua") is not a plea, whatever its words.
+	whole := covered != nil && !strings.HasPrefix(strings.TrimSpace(text), "/")
+	for i, t := range a.toks {
+		if whole && !covered[i] && !isEmojiToken(t.text) {
+			whole = false
+		}
+	}
+	best := -1
+	for _, h := range live {
+		ci := c.class[h.rule]
+		if c.alone[h.rule] && !whole {
+			if explain {
+				ms = append(ms, Match{Rule: c.csrc[h.rule], Meaning: "not " + Classes[ci] + " (alone: not the whole message)", Words: matchedWords(a, h)})
+			}
+			continue
+		}
 		if explain {
 			ms = append(ms, Match{Rule: c.csrc[h.rule], Meaning: "crisis " + Classes[ci], Words: matchedWords(a, h)})
 		}
@@ -654,4 +693,10 @@ func (c *Coder) crisisCheck(text string, explain bool) (string, []Match, bool) {
 		return "", ms, false
 	}
 	return Classes[best], ms, true
+}
+
+// isEmojiToken reports whether a token is an emoji (or a <3 heart): the tokenizer gives each its own token.
+func isEmojiToken(s string) bool {
+	r, n := utf8.DecodeRuneInString(s)
+	return n == len(s) && isEmoji(r)
 }

@@ -45,6 +45,57 @@ var crisisCases = []crisisCase{
 	{"", "en", "I'm dying of laughter"},
 	{"", "en", "we drove 50 kms to the lake"},
 	{"", "en", "i wanna die of embarrassment lol"},
+	// suicide: despair and hopelessness (no class of their own: suicide is the one whose help fits)
+	{"suicide", "fi", "en jaksa enää"},
+	{"suicide", "fi", "ei jaksa enää"},
+	{"suicide", "fi", "mä en jaksa enää 😭"},
+	{"suicide", "fi", "en jaksa tätä enää"},
+	{"suicide", "fi", "mä en kestä tätä enää"},
+	{"suicide", "fi", "en jaksa tätä elämää"},
+	{"suicide", "fi", "kukaan ei välitä jos mä kuolen"},
+	{"suicide", "fi", "kukaan ei huomais vaikka mä katoisin"},
+	{"suicide", "fi", "ois parempi ettei mua olis"},
+	{"suicide", "fi", "olis parempi jos mua ei olis olemassa"},
+	{"suicide", "fi", "mulla on tosi paha olla"},
+	{"suicide", "fi", "mul on nii paha olla"},
+	{"suicide", "fi", "mulla on tosi paha olo koko ajan"},
+	{"suicide", "fi", "haluun pois tästä maailmasta"},
+	{"suicide", "sv", "jag orkar inte mer"},
+	{"suicide", "sv", "orkar inte längre"},
+	{"suicide", "sv", "jag orkar inte mer med det här"},
+	{"suicide", "sv", "ingen bryr sig om jag dör"},
+	{"suicide", "sv", "ingen skulle sakna mig om jag försvann"},
+	{"suicide", "en", "i cant do this anymore"},
+	{"suicide", "en", "I can't take it anymore"},
+	{"suicide", "en", "i cant take this no more"},
+	{"suicide", "en", "i cannot cope anymore"},
+	{"suicide", "en", "nobody would care if i was gone"},
+	{"suicide", "en", "no one would even notice if i died"},
+	{"", "fi", "en jaksa koulua aamulla"},
+	{"", "fi", "en jaksa tätä"}, // in a survey: "I can't be bothered with this"
+	{"", "fi", "en jaksa enää odottaa et wifi korjataan"},
+	{"", "fi", "en jaksa enää sitä samaa ruokaa joka päivä"},
+	{"", "fi", "en kestä enää tätä meteliä"},
+	{"", "fi", "en jaksa enää vastata näihin kysymyksiin"},
+	{"", "fi", "ei se mitään, en jaksa enää valittaa"},
+	{"", "fi", "ohjaajat ei jaksa enää kuunnella meitä"},
+	{"", "fi", "mulla on paha olo"}, // a worry, coded as feedback (mild_corrective)
+	{"", "fi", "mulla oli eilen paha olo mut nyt on parempi"},
+	{"", "fi", "kiitti et kuuntelit ku mulla oli paha olla"},
+	{"", "fi", "täällä ei oo yhtään paha olla"},
+	{"", "fi", "olis parempi jos ruoka olis lämpimämpää"},
+	{"", "fi", "ois parempi ettei mua olis laitettu tänne"},
+	{"", "sv", "jag orkar inte med läxorna"},
+	{"", "sv", "jag orkar inte mer med läxorna"},
+	{"", "sv", "jag orkar inte äta mer"},
+	{"", "sv", "jag orkar inte mer än en timme"},
+	{"", "sv", "ingen bryr sig om vad vi tycker"},
+	{"", "sv", "ingen skulle märka om jag var borta på helgen"},
+	{"", "en", "i cant do this homework"},
+	{"", "en", "i cant take the bus anymore"},
+	{"", "en", "i cant go on the trip"},
+	{"", "en", "nobody cares about our opinions"},
+	{"", "en", "i dont care if i die in fortnite lol"},
 	// self_harm
 	{"self_harm", "fi", "viiltelen"},
 	{"self_harm", "fi", "oon viillelly taas"},
@@ -67,6 +118,16 @@ var crisisCases = []crisisCase{
 	{"abuse", "sv", "jag blev våldtagen"},
 	{"abuse", "en", "he touched me and i didnt want it"},
 	{"abuse", "en", "i was sexually abused"},
+	{"abuse", "fi", "isäpuoli koskee muhun"},
+	{"abuse", "fi", "mun isäpuoli on koskenut muhun"},
+	{"abuse", "fi", "isäpuoli koskettelee mua"},
+	{"abuse", "fi", "se koski mua alapäähän"},
+	{"", "fi", "kukaan ei oo koskenut muhun"},
+	{"", "fi", "se koski muhun tosi paljon kun ohjaaja sano niin"}, // it hurt my feelings
+	{"", "fi", "sääntö koskee meitä kaikkia"},
+	{"", "fi", "mua koskee päähän"},
+	{"", "fi", "kaikki koskee muhun"}, // everything hurts me
+	{"", "fi", "ohjaaja koski muhun vahingossa"},
 	{"", "fi", "kosketusnäyttö ei toimi"},
 	{"", "sv", "han rörde om i grytan"},
 	{"", "en", "that really touched me, thank you"},
@@ -98,6 +159,49 @@ var crisisCases = []crisisCase{
 	{"unsafe_home", "en", "i dont feel safe at home"},
 	{"unsafe_home", "en", "scared to go home"},
 	{"unsafe_home", "en", "my mum is always drunk"},
+	// here: the unit or foster home
+	{"unsafe_home", "fi", "mua pelottaa olla täällä"},
+	{"unsafe_home", "fi", "pelkään täällä öisin"},
+	{"unsafe_home", "fi", "en uskalla olla täällä"},
+	{"unsafe_home", "sv", "jag är rädd här"},
+	{"unsafe_home", "en", "im scared here"},
+	// a plea for help on its own (alone:)
+	{"unsafe_home", "fi", "apua"},
+	{"unsafe_home", "fi", "APUAAA!!!"},
+	{"unsafe_home", "fi", "tarvitsen apua"},
+	{"unsafe_home", "fi", "mä tarviin apua"},
+	{"unsafe_home", "fi", "auttakaa"},
+	{"unsafe_home", "fi", "auttakaa mua"},
+	{"unsafe_home", "fi", "apua!! tarvitsen apua 😭"},
+	{"unsafe_home", "fi", "mua pelottaa"},
+	{"unsafe_home", "sv", "hjälp"},
+	{"unsafe_home", "sv", "jag behöver hjälp"},
+	{"unsafe_home", "sv", "hjälp mig jag är rädd"},
+	{"unsafe_home", "en", "help"},
+	{"unsafe_home", "en", "I need help"},
+	{"unsafe_home", "en", "pls help me"},
+	{"unsafe_home", "en", "someone help"},
+	{"unsafe_home", "en", "im so scared"},
+	{"unsafe_home", "sv", "jag är jätterädd"},
+	{"", "fi", "apua läksyissä olis kiva"},
+	{"", "fi", "tarvitsen apua matikan läksyissä"},
+	{"", "fi", "apua 😂"},
+	{"", "fi", "apua mikä päivä"},
+	{"", "fi", "/apua"}, // a bot command
+	{"", "fi", "ohjaaja auttoi mua läksyissä, kiitos"},
+	{"", "fi", "pelottaa kun muut nuoret tappelee käytävällä"},
+	{"", "fi", "en tunne oloani turvalliseksi täällä öisin"}, // feedback on safety, for the unit to put right
+	{"", "sv", "jag behöver hjälp med läxorna"},
+	{"", "sv", "tack för hjälpen"},
+	{"", "sv", "jag är inte rädd här längre"},
+	{"", "en", "/help"},
+	{"", "en", "i need help with my homework"},
+	{"", "en", "help with homework would be nice"},
+	{"", "en", "help how do i use this"},
+	{"", "en", "i dont need help"},
+	{"", "fi", "en tarvitse apua"},
+	{"", "en", "thanks for the help"},
+	{"", "en", "I feel safe here"},
 	{"", "fi", "äiti juo kahvia aamulla"},
 	{"", "fi", "kotona on ihan turvallista"},
 	{"", "sv", "pappa dricker kaffe"},
@@ -112,6 +216,13 @@ var crisisCases = []crisisCase{
 	{"running_away", "sv", "drar hemifrån ikväll"},
 	{"running_away", "en", "im going to run away"},
 	{"running_away", "en", "i ran away last night"},
+	{"running_away", "fi", "haluun pois täältä"},
+	{"running_away", "sv", "jag vill bort härifrån"},
+	{"", "fi", "en halua pois täältä, täällä on kivaa"},
+	{"", "fi", "mä haluun muuttaa pois täältä"},
+	{"", "fi", "haluisin pois täältä lomalle"},
+	{"", "sv", "jag vill bort härifrån på sommaren"},
+	{"", "sv", "jag vill inte bort härifrån"},
 	{"", "fi", "karkit loppu"},
 	{"", "fi", "tilanne karkas käsistä"},
 	{"", "fi", "koira karkasi metsään"},
@@ -147,6 +258,56 @@ func TestCrisis(t *testing.T) {
 	for _, l := range locales.Languages {
 		if !have["/"+l] {
 			t.Errorf("no %s look-alike in the table", l)
+		}
+	}
+}
+
+// TestCrisisOrdinaryFeedback: no message of the labelled sets (ordinary feedback, questions and
+// information, including worries such as "en tunne oloani turvalliseksi täällä öisin") raises a crisis.
+func TestCrisisOrdinaryFeedback(t *testing.T) {
+	c := coding.MustDefault(t)
+	for _, file := range []string{"testdata/labelled.tsv", "testdata/heldout2.tsv"} {
+		for _, x := range readLabelled(t, file) {
+			if class, ms, ok := c.ExplainCrisis(x.text); ok {
+				t.Errorf("%s:%d %q: crisis %s (%+v)", file, x.line, x.text, class, ms)
+			}
+		}
+	}
+}
+
+// TestCrisisAlone: an alone: phrase counts only when alone: phrases make up the whole message, emoji
+// and punctuation aside, and the message is no bot command; it takes no word from a phrase that counts
+// anywhere.
+func TestCrisisAlone(t *testing.T) {
+	files := defaults(t)
+	files[coding.CrisisFile] = []byte(`
+classes:
+  suicide:
+    en: [kill myself]
+  unsafe_home:
+    en: [help me out]
+    alone: [help, help me, "i need help"]
+    not: ["help 😂"]
+`)
+	c, err := coding.Parse(nil, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{
+		"help":                           "unsafe_home",
+		"help!!! 😭😭":                     "unsafe_home",
+		"Help me. I need help":           "unsafe_home",
+		"help 😂":                         "",
+		"help with homework":             "",
+		"please help me":                 "",
+		"/help":                          "",
+		"help me out":                    "unsafe_home", // "help me" takes no word from "help me out"
+		"help me, i want to kill myself": "suicide",
+	} {
+		got, _ := c.Crisis(text)
+		if got != want {
+			_, ms, _ := c.ExplainCrisis(text)
+			t.Errorf("%q: crisis %q, want %q (%+v)", text, got, want, ms)
 		}
 	}
 }
