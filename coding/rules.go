@@ -20,7 +20,7 @@ var ErrInvalid = errors.New("invalid coding rules")
 
 // Classes are the crisis classes a crisis rules file may use, in the order of their urgency. Staff alerts
 // have a localized name for each (locales/router.*.yaml crisis_class_<class>).
-var Classes = []string{"suicide", "self_harm", "abuse", "violence", "unsafe_home", "running_away"}
+var Classes = []string{"suicide", "self_harm", "abuse", "violence", "unsafe_home", "running_away", "distress"}
 
 // File names of the rules (embedded under rules/, replaceable one by one from coding.rules_dir).
 const (
