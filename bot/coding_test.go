@@ -50,7 +50,7 @@ func TestCaptureOutsideSurveyWithRealCoder(t *testing.T) {
 		t.Fatalf("want the units as one-tap buttons and no survey yet:\n%s", testenv.Dump(r))
 	}
 	r = c.Press("Perhekoti Satama")
-	thanks, offer := index(r, "Kiitos palautteestasi!"), index(r, "Haluatko vastata myös lyhyeen kyselyyn?")
+	thanks, offer := index(r, "Kiitos! Viestisi menee nimettömänä"), index(r, "Haluatko vastata myös lyhyeen kyselyyn?")
 	if thanks < 0 || offer < thanks || !strings.Contains(r[thanks].Text, "nimettömänä") || !strings.Contains(r[thanks].Text, "Perhekoti Satama") ||
 		!strings.Contains(r[thanks].Text, "työntekijöille") || !hasButton(r[offer:], "s.go") {
 		t.Fatalf("want thanks naming who sees it and that it is anonymous, then the survey offer:\n%s", testenv.Dump(r))
@@ -81,7 +81,7 @@ func TestCaptureInSurveyContinues(t *testing.T) {
 	c.Send("/start u-kotipesa")
 	c.Press("🙂")
 	r := c.Send("/feedback maten är jättebra")
-	if index(r, "Tack för din respons!") < 0 || hasButton(r, "s.go") || !strings.Contains(r[len(r)-1].Text, "(2/7)") {
+	if index(r, "Tack! Ditt meddelande går anonymt") < 0 || hasButton(r, "s.go") || !strings.Contains(r[len(r)-1].Text, "(2/7)") {
 		t.Fatalf("want thanks and the same question (2/7) again:\n%s", testenv.Dump(r))
 	}
 	if fb := e.Feedback(t, "kotipesa"); len(fb) != 1 || fb[0]["pol"] != "positive" || fb[0]["topics"] != "food" || fb[0]["lang"] != "sv" {
@@ -166,7 +166,7 @@ func TestCrisisBeforeUnitChosen(t *testing.T) {
 	}
 	c.Send("ruoka on hyvää")
 	r = c.Press("Nuorisokoti Kotipesä")
-	if !strings.Contains(testenv.Text(r), "Kiitos palautteestasi!") {
+	if !strings.Contains(testenv.Text(r), "Kiitos! Viestisi menee nimettömänä") {
 		t.Fatalf("no thanks after choosing the unit:\n%s", testenv.Dump(r))
 	}
 	if fb := e.Feedback(t, "kotipesa"); len(fb) != 1 || strings.Contains(fb[0]["text"], "lyö") {
@@ -182,7 +182,7 @@ func TestNoFalseAlarmWithRealCoder(t *testing.T) {
 		c.Send("/start u-kotipesa")
 		c.Send("/stop")
 		r := c.Send(text)
-		if slices.ContainsFunc(r, func(x bot.Reply) bool { return x.Kind == bot.Help }) || index(r, "Kiitos palautteestasi!") < 0 {
+		if slices.ContainsFunc(r, func(x bot.Reply) bool { return x.Kind == bot.Help }) || index(r, "Kiitos! Viestisi menee nimettömänä") < 0 {
 			t.Errorf("%q:\n%s", text, testenv.Dump(r))
 		}
 	}

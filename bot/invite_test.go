@@ -85,7 +85,7 @@ func TestYouthInvitesRelativeEndToEnd(t *testing.T) {
 			r = third.Send("The staff were kind to my grandson")
 			mustHave(t, r, e.T("en", "feedback_which_unit"))
 			r = third.Press("Satama family home")
-			mustHave(t, r, "Thank you for your feedback!")
+			mustHave(t, r, "Thanks! Your message goes to the staff")
 			if fb := e.Feedback(t, "satama"); len(fb) != 1 || fb[0]["text"] != "The staff were kind to my grandson" {
 				t.Fatalf("spontaneous feedback after a used-up link = %v", fb)
 			}
