@@ -28,7 +28,7 @@ func burst(tb testing.TB, r *rig, n int) (delivered, refused int, took time.Dura
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		sem <- struct{}{}
-		up := r.message(int64(500000+i), "hei")
+		up := r.message(int64(500000+i), "ruoka oli hyvää")
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			r.post(up, secret)
@@ -152,16 +152,16 @@ func TestLimitRoundTripsPerTurn(t *testing.T) {
 			return []bot.Reply{{Text: "yksi"}, {Text: "kaksi"}, {Text: "kolme"}}, nil
 		})
 	})
-	r.post(r.message(41, "hei"), secret) // loads the scripts (a round trip each, once)
+	r.post(r.message(41, "ruoka oli hyvää"), secret) // loads the scripts (a round trip each, once)
 	before := trips.N()
-	r.post(r.message(42, "hei"), secret)
+	r.post(r.message(42, "ruoka oli hyvää"), secret)
 	if n, got := trips.N()-before, len(r.sent(42, "sendMessage")); n != 3 || got != 3 {
 		t.Fatalf("%d limiter round trips for %d messages, want 3 for 3", n, got)
 	}
 	if err := lim.ScriptFlush(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	r.post(r.message(43, "hei"), secret)
+	r.post(r.message(43, "ruoka oli hyvää"), secret)
 	if got := len(r.sent(43, "sendMessage")); got != 3 {
 		t.Fatalf("%d messages after the scripts were flushed, want 3", got)
 	}
@@ -221,8 +221,8 @@ func withinLimit(t *testing.T, r *rig, perSecond, throttled int, methods ...stri
 // two turns of three messages take more than a second.
 func TestTurnWithinTheGlobalLimit(t *testing.T) {
 	r := limitedTo(t, 4, "yksi", "kaksi", "kolme")
-	r.post(r.message(51, "hei"), secret)
-	r.post(r.message(52, "hei"), secret)
+	r.post(r.message(51, "ruoka oli hyvää"), secret)
+	r.post(r.message(52, "ruoka oli hyvää"), secret)
 	if n := withinLimit(t, r, 4, 0, "sendMessage"); n != 6 {
 		t.Fatalf("%d messages, want 6", n)
 	}
@@ -233,7 +233,7 @@ func TestTurnWithinTheGlobalLimit(t *testing.T) {
 func TestTurnAfterA429StaysWithinTheLimit(t *testing.T) {
 	r := limitedTo(t, 2, "yksi", "kaksi", "kolme", "neljä")
 	r.fake.Throttle(1, 1)
-	r.post(r.message(61, "hei"), secret)
+	r.post(r.message(61, "ruoka oli hyvää"), secret)
 	if n := withinLimit(t, r, 2, 1, "sendMessage"); n != 4 {
 		t.Fatalf("%d messages, want 4", n)
 	}
@@ -253,7 +253,7 @@ func TestLimitsFailOpenOncePerTurn(t *testing.T) {
 		})
 	})
 	srv.Stop()
-	r.post(r.message(71, "hei"), secret)
+	r.post(r.message(71, "ruoka oli hyvää"), secret)
 	if got := len(r.sent(71, "sendMessage")); got != 3 {
 		t.Fatalf("%d messages with the limits' Redis down, want 3", got)
 	}
@@ -390,9 +390,9 @@ func TestLimitsCutOffFailOpenWithinAMoment(t *testing.T) {
 		})
 	})
 	px.Cut()
-	group := r.message(72, "hei")
+	group := r.message(72, "ruoka oli hyvää")
 	group["message"].(map[string]any)["chat"] = map[string]any{"id": -100124, "type": "group", "title": "x"}
-	for name, up := range map[string]map[string]any{"private": r.message(72, "hei"), "group": group} {
+	for name, up := range map[string]map[string]any{"private": r.message(72, "ruoka oli hyvää"), "group": group} {
 		start := time.Now()
 		if s := r.post(up, secret); s != 200 {
 			t.Fatalf("%s: webhook answered %d", name, s)

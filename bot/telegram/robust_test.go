@@ -98,7 +98,7 @@ func TestCloseFinishesUpdatesInHand(t *testing.T) {
 	})
 	r := newRig(t, newEnv(t), func(o *telegram.Options) { o.Engine = h })
 	status := make(chan int, 1)
-	go func() { status <- r.post(r.message(33, "hei"), secret) }()
+	go func() { status <- r.post(r.message(33, "ruoka oli hyvää"), secret) }()
 	<-started
 	r.ad.Close()
 	if got := texts(r.sent(33, "sendMessage")); got != "sendMessage: valmis" {
