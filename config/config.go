@@ -53,6 +53,7 @@ type Config struct {
 	Survey    Survey    `yaml:"survey"`
 	Summaries Summaries `yaml:"summaries"`
 	Help      Help      `yaml:"help"`
+	Routing   Routing   `yaml:"routing"`
 	Coding    Coding    `yaml:"coding"`
 	Log       Log       `yaml:"log"`
 	Shutdown  Duration  `yaml:"shutdown_timeout"`
@@ -157,6 +158,24 @@ type Contact struct {
 	Note  flows.Texts `yaml:"note"`
 }
 
+// Routing says when spontaneous feedback texts go to the units' Slack channels (crisis alerts, which
+// carry no text, go at once). A unit's corrective and other feedback is posted at most once a day, at
+// BatchHour (summaries.timezone), and only when MinBatch messages wait; fewer are carried over. What
+// waits is posted, whatever its number, at the first BatchHour at least MaxWait after the start of the
+// ISO week it was written in, so the post tells no more than its week. The weekly thanks of a unit are
+// posted when MinBatch wait too, else carried to the next week's digest for as many whole weeks as
+// MaxWait holds (none under 7 days).
+type Routing struct {
+	BatchHour int      `yaml:"batch_hour"` // 0-23, local time of the daily post
+	MinBatch  int      `yaml:"min_batch"`  // messages that must wait for a post; at least 1
+	MaxWait   Duration `yaml:"max_wait"`   // at least 24h
+}
+
+// DefaultRouting is routing's default: 16:00, 3 messages, 7 days.
+func DefaultRouting() Routing {
+	return Routing{BatchHour: 16, MinBatch: 3, MaxWait: Duration(7 * 24 * time.Hour)}
+}
+
 // Coding configures the coding of spontaneous feedback and crisis detection.
 type Coding struct {
 	// RulesDir holds edited copies of polarity.yaml, topics.yaml and crisis.yaml, each replacing the
@@ -181,6 +200,7 @@ func Default() Config {
 		Survey:    Survey{SessionTTL: Duration(72 * time.Hour), CountOnce: "month"},
 		Summaries: Summaries{Weekly: true, Monthly: true, HalfYear: true, Lang: "fi", Timezone: "Europe/Helsinki"},
 		Help:      Help{Contacts: DefaultContacts()},
+		Routing:   DefaultRouting(),
 		Log:       Log{Level: "info", Format: "json"},
 		Shutdown:  Duration(15 * time.Second),
 	}
@@ -349,6 +369,18 @@ func (c *Config) Validate() error {
 		if h.Name.In(flows.DefaultLang) == "" || (h.Phone == "" && h.URL == "") {
 			bad(fmt.Sprintf("help.contacts[%d]", i), "needs a name in fi and a phone or url")
 		}
+	}
+	if h := c.Routing.BatchHour; h < 0 || h > 23 {
+		bad("routing.batch_hour", "must be an hour 0-23, not %d", h)
+	}
+	if c.Routing.MinBatch < 1 {
+		bad("routing.min_batch", "must be at least 1, not %d", c.Routing.MinBatch)
+	}
+	if w := c.Routing.MaxWait.D(); w < 24*time.Hour {
+		bad("routing.max_wait", "must be at least 24h, not %s", w)
+	} else if keep := time.Duration(c.Privacy.RetentionDays) * 24 * time.Hour; c.Privacy.RetentionDays >= 7 && w+8*24*time.Hour > keep {
+		bad("routing.max_wait", "%s and 8 days more must fit in privacy.retention_days (%d): feedback would be deleted before it is posted",
+			w, c.Privacy.RetentionDays)
 	}
 	seen := map[string]bool{}
 	var known []string // the target names, read from the flows when a unit has targets

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // load writes src as a config file and loads it with env (nil: an empty environment).
@@ -142,4 +143,27 @@ func TestBotName(t *testing.T) {
 		refused(t, "telegram:\n  bot_name: "+n+"\n", nil, "config.yaml: telegram.bot_name: ",
 			`must be the bot's Telegram username: 5-32 of A-Z a-z 0-9 _, ending in "bot"`)
 	}
+}
+
+// TestRouting: routing has its defaults (16:00, 3 messages, 7 days), takes other values, and refuses an
+// hour outside 0-23, a min_batch under 1, a max_wait under 24h, and a max_wait that feedback would not
+// outlive (privacy.retention_days sweeps it first).
+func TestRouting(t *testing.T) {
+	c := accepted(t, "", nil)
+	if want := (Routing{BatchHour: 16, MinBatch: 3, MaxWait: Duration(168 * time.Hour)}); c.Routing != want {
+		t.Fatalf("default routing %+v, want %+v", c.Routing, want)
+	}
+	c = accepted(t, "routing:\n  batch_hour: 0\n  min_batch: 1\n  max_wait: 24h\n", nil)
+	if c.Routing.BatchHour != 0 || c.Routing.MinBatch != 1 || c.Routing.MaxWait.D() != 24*time.Hour {
+		t.Fatalf("routing %+v", c.Routing)
+	}
+	accepted(t, "routing:\n  batch_hour: 23\n  max_wait: 336h\n", nil)
+	refused(t, "routing:\n  batch_hour: 24\n", nil, "config.yaml: routing.batch_hour: must be an hour 0-23, not 24")
+	refused(t, "routing:\n  batch_hour: -1\n", nil, "routing.batch_hour: must be an hour 0-23, not -1")
+	refused(t, "routing:\n  min_batch: 0\n", nil, "routing.min_batch: must be at least 1, not 0")
+	refused(t, "routing:\n  max_wait: 23h\n", nil, "routing.max_wait: must be at least 24h, not 23h0m0s")
+	refused(t, "routing:\n  max_wait: 7d\n", nil, `"7d" is not a duration like 72h or 30s`)
+	refused(t, "privacy:\n  retention_days: 14\n", nil,
+		"routing.max_wait: 168h0m0s and 8 days more must fit in privacy.retention_days (14): feedback would be deleted before it is posted")
+	accepted(t, "privacy:\n  retention_days: 15\n", nil)
 }
