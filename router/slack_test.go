@@ -16,6 +16,7 @@ import (
 	"github.com/palaute/palaute/bot/slack"
 	"github.com/palaute/palaute/bot/slack/fakeslack"
 	"github.com/palaute/palaute/coding"
+	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/internal/testenv"
 	"github.com/palaute/palaute/locales"
 	"github.com/palaute/palaute/report/pii"
@@ -26,10 +27,10 @@ import (
 var clockTime = regexp.MustCompile(`\b\d{1,2}[:.]\d{2}\b`)
 
 // TestRoutingThroughSlack follows feedback written to the real engine with the real coder through the
-// router, the Redis outbox and the Slack sender to a Slack fake: the urgent alert at once, the corrective
-// feedback and, under its own heading, the neutral feedback in the batch at the next full hour, the thanks
-// in the weekly digest on Monday morning, each once, every post without anything that identifies the
-// writer, and every message counted by polarity and topic.
+// router, the Redis outbox and the Slack sender to a Slack fake: the urgent alert at once; the corrective
+// feedback and, under its own heading, the neutral feedback in the batch at 16:00 of the day the third
+// message came; the lone thanks in the next week's digest on Monday morning; each once, every post
+// without anything that identifies the writer, and every message counted by polarity and topic.
 func TestRoutingThroughSlack(t *testing.T) {
 	ctx := context.Background()
 	m := miniredis.RunT(t)
@@ -43,7 +44,8 @@ func TestRoutingThroughSlack(t *testing.T) {
 	units[0].SlackChannel = "#kotipesa"
 	hel, _ := time.LoadLocation("Europe/Helsinki")
 	r := &router.Router{RDB: rdb, Prefix: "pl:", Units: units, All: "#johto", Lang: "fi", Outbox: router.StoreOutbox{Outbox: ob},
-		Scrub: pii.New([]string{"Mikko"}), Catalog: locales.Must(), Now: e.Clock.Now, Consumer: "r1", Location: hel}
+		Scrub: pii.New([]string{"Mikko"}), Catalog: locales.Must(), Now: e.Clock.Now, Consumer: "r1", Location: hel,
+		Routing: config.DefaultRouting(), Help: config.DefaultContacts()}
 	sender := &slack.Sender{Outbox: ob, API: fake.API(), Consumer: "s1", Log: slog.New(slog.DiscardHandler), Now: e.Clock.Now}
 	seen := 0 // posts the fake had at the last tick
 	// tick runs the router and the sender once and returns what the fake got posted since the last tick.
@@ -87,43 +89,61 @@ func TestRoutingThroughSlack(t *testing.T) {
 	e.Clock.Add(time.Minute)
 	urgent := tick()
 	if len(urgent) != 2 || urgent[0].Get("channel") != "#kotipesa" || !strings.Contains(urgent[0].Get("text"), "väkivalta") ||
+		!strings.Contains(urgent[0].Get("text"), "lastensuojeluilmoitus") || !strings.Contains(urgent[0].Get("text"), "116 111") ||
 		code == "" || !strings.Contains(urgent[1].Get("text"), code) {
 		t.Fatalf("urgent posts (want the alert and the contact request with code %q at once): %v", code, urgent)
 	}
 
-	e.Clock.Set(time.Date(2026, 11, 18, 12, 59, 0, 0, time.UTC))
-	if p := tick(); len(p) != 0 {
-		t.Fatalf("corrective feedback posted before the full hour: %v", p)
+	// The corrective and the neutral message wait: two are fewer than min_batch (3), at 16:00 Helsinki
+	// (14:00 UTC) as at any other hour.
+	for _, at := range []time.Time{time.Date(2026, 11, 18, 13, 0, 10, 0, time.UTC), time.Date(2026, 11, 18, 14, 0, 10, 0, time.UTC),
+		time.Date(2026, 11, 18, 15, 0, 10, 0, time.UTC), time.Date(2026, 11, 19, 10, 0, 10, 0, time.UTC)} {
+		e.Clock.Set(at)
+		if p := tick(); len(p) != 0 {
+			t.Fatalf("posted at %v with two messages waiting: %v", at, p)
+		}
 	}
-	e.Clock.Set(time.Date(2026, 11, 18, 13, 0, 10, 0, time.UTC))
+	c := e.Chat(t, "youth-e", "fi") // Thursday morning: the third
+	c.Send("/start u-kotipesa")
+	c.Send("/stop")
+	c.Send("wifi ei toimi taaskaan")
+	e.Clock.Set(time.Date(2026, 11, 19, 13, 59, 50, 0, time.UTC))
+	if p := tick(); len(p) != 0 {
+		t.Fatalf("posted before the batch hour: %v", p)
+	}
+	e.Clock.Set(time.Date(2026, 11, 19, 14, 0, 10, 0, time.UTC))
 	batch := tick()
 	if len(batch) != 1 {
-		t.Fatalf("hourly batch: %v", batch)
+		t.Fatalf("batch at 16:00 Helsinki: %v", batch)
 	}
 	text := batch[0].Get("text")
 	other := strings.Index(text, "Muuta palautetta (1 viesti)")
 	if !strings.Contains(text, "Ruoka on ihan kamalaa") || strings.Index(text, "Ruoka on ihan kamalaa") > other ||
-		strings.Index(text, "lupas viedä meidät kalaan") < other || strings.Contains(text, "Mikko") ||
+		strings.Index(text, "lupas viedä meidät kalaan") < other || !strings.Contains(text, "wifi ei toimi") || strings.Contains(text, "Mikko") ||
 		strings.Contains(text, "kiitos ohjaajille") || strings.Contains(text, "isä lyö") {
-		t.Fatalf("batch: want the corrective message, then the neutral one under its own heading, scrubbed, no praise, never the crisis text:\n%s", text)
+		t.Fatalf("batch: want the corrective messages, then the neutral one under its own heading, scrubbed, no praise, never the crisis text:\n%s", text)
 	}
-	e.Clock.Set(time.Date(2026, 11, 18, 14, 0, 10, 0, time.UTC))
+	e.Clock.Set(time.Date(2026, 11, 19, 14, 30, 10, 0, time.UTC))
 	if p := tick(); len(p) != 0 {
 		t.Fatalf("a batch posted twice: %v", p)
 	}
 
-	// Monday 2026-11-23 8:00 in Helsinki is 6:00 UTC: the thanks of week 47.
-	e.Clock.Set(time.Date(2026, 11, 23, 5, 0, 10, 0, time.UTC))
+	// Monday 2026-11-23 8:00 in Helsinki is 6:00 UTC: week 47 has one thanks, fewer than min_batch; it
+	// waits for week 48's digest, which posts it whatever the number (max_wait 7 days: one week more).
+	e.Clock.Set(time.Date(2026, 11, 23, 6, 0, 10, 0, time.UTC))
+	if p := tick(); len(p) != 0 {
+		t.Fatalf("a lone thanks posted: %v", p)
+	}
+	e.Clock.Set(time.Date(2026, 11, 30, 5, 0, 10, 0, time.UTC))
 	if p := tick(); len(p) != 0 {
 		t.Fatalf("digest before Monday 8:00: %v", p)
 	}
-	e.Clock.Set(time.Date(2026, 11, 23, 6, 0, 10, 0, time.UTC))
+	e.Clock.Set(time.Date(2026, 11, 30, 6, 0, 10, 0, time.UTC))
 	digest := tick()
-	if len(digest) != 1 || !strings.Contains(digest[0].Get("text"), "Kiitokset") && !strings.Contains(digest[0].Get("text"), "💚") ||
-		!strings.Contains(digest[0].Get("text"), "kiitos ohjaajille") || !strings.Contains(digest[0].Get("text"), "2026-W47") {
-		t.Fatalf("weekly digest: %v", digest)
+	if len(digest) != 1 || !strings.Contains(digest[0].Get("text"), "kiitos ohjaajille") || !strings.Contains(digest[0].Get("text"), "2026-W47–2026-W48") {
+		t.Fatalf("digest of weeks 47-48: %v", digest)
 	}
-	e.Clock.Set(time.Date(2026, 11, 23, 7, 0, 10, 0, time.UTC))
+	e.Clock.Set(time.Date(2026, 11, 30, 7, 0, 10, 0, time.UTC))
 	if p := tick(); len(p) != 0 {
 		t.Fatalf("digest posted twice: %v", p)
 	}
@@ -142,7 +162,7 @@ func TestRoutingThroughSlack(t *testing.T) {
 		}
 	}
 	agg := e.Agg(t, "kotipesa", "youth", "2026-W47")
-	for k, want := range map[string]string{"fb.n": "3", "fb.pol=corrective": "1", "fb.pol=positive": "1", "fb.pol=neutral": "1", "fb.topic=food": "1", "fb.topic=staff": "1", "fb.topic=hobbies": "1"} {
+	for k, want := range map[string]string{"fb.n": "4", "fb.pol=corrective": "2", "fb.pol=positive": "1", "fb.pol=neutral": "1", "fb.topic=food": "1", "fb.topic=staff": "1", "fb.topic=hobbies": "1", "fb.topic=housing": "1"} {
 		if agg[k] != want {
 			t.Errorf("summary counter %s = %q, want %s (all: %v)", k, agg[k], want, agg)
 		}

@@ -225,8 +225,9 @@ func wireSlack(ctx context.Context, w *wiring) error {
 		}}
 	loc, _ := time.LoadLocation(cfg.Summaries.Timezone)
 	rt := &router.Router{RDB: a.rdb, Prefix: cfg.Redis.Prefix, Units: cfg.Units, All: cfg.Slack.AllChannel, Lang: cfg.Summaries.Lang,
-		Outbox: router.StoreOutbox{Outbox: ob}, Scrub: pii.New(cfg.Privacy.Names), Catalog: cat, Log: a.log, Consumer: token, Location: loc}
-	for _, kind := range []string{router.KindUrgent, router.KindHourly, router.KindDigest} {
+		Outbox: router.StoreOutbox{Outbox: ob}, Scrub: pii.New(cfg.Privacy.Names), Catalog: cat, Log: a.log, Consumer: token, Location: loc,
+		Routing: cfg.Routing, Help: cfg.Help.Contacts}
+	for _, kind := range []string{router.KindUrgent, router.KindBatch, router.KindDigest} {
 		w.metrics.Gauge("palaute_feedback_waiting_"+kind, "Feedback entries ("+kind+") kept because their unit has no Slack channel (units[].slack_channel, slack.all_channel).",
 			func() float64 { return float64(rt.Waiting(kind)) })
 	}
