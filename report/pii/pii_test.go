@@ -344,3 +344,26 @@ func BenchmarkScrubRepeated(b *testing.B) {
 		})
 	}
 }
+
+// typicalMessage is feedback as young people write it, about 200 characters: a name, some
+// punctuation, a score, nothing else personal.
+const typicalMessage = "moi! täällä on ihan ok olla mut ruoka vois olla parempaa ja iltaisin on liian kova meteli. " +
+	"ohjaaja Pekka on tosi kiva ja jaksaa kuunnella, mut viikonloppuna ei oo mitään tekemistä :( annan 7/10"
+
+// BenchmarkScrubTypical scrubs one typical message, with no names configured (as shipped) and with
+// the corpus's.
+func BenchmarkScrubTypical(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		names []string
+	}{{"unconfigured", nil}, {"configured", corpusNames}} {
+		s := pii.New(c.names)
+		s.Scrub("fi", typicalMessage) // parse what is parsed once
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(typicalMessage)))
+			for b.Loop() {
+				s.Scrub("fi", typicalMessage)
+			}
+		})
+	}
+}
