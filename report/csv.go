@@ -13,9 +13,12 @@ var CSVHeader = []string{"period", "unit", "audience", "item", "measure", "value
 
 // CSV writes the summary as an anonymised long table, one figure a row, with the same suppression as
 // every other rendering: a hidden figure is one row with an empty value and the reason (too_few,
-// protected) and nothing below it. Free text appears (measure "comment" or "feedback_text") only where
-// the summary shows it, that is from groups of at least MinComments. Text cells that a spreadsheet
-// would run as a formula are prefixed with an apostrophe.
+// protected, protected_period) and nothing below it; a shown figure whose breakdown is hidden has a row
+// "breakdown" (or "feedback_breakdown") with the reason (too_few, small_cells, protected, ...); a
+// breakdown cell of fewer than 3 answers has an empty value and the reason "small". Free text appears
+// (measure "comment" or "feedback_text") only where the summary shows it. The unit "all" of a week or a
+// month adds up the shown units only (see Unit.SumOfShown). Text cells that a spreadsheet would run as a
+// formula are prefixed with an apostrophe.
 func (s *Summary) CSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(CSVHeader)
@@ -40,9 +43,11 @@ func (s *Summary) CSV(w io.Writer) error {
 					switch {
 					case q.NPS != nil:
 						row(q.Key, "nps", strconv.Itoa(q.NPS.Score), "")
-						row(q.Key, "promoters_pct", strconv.Itoa(q.NPS.Promoters), "")
-						row(q.Key, "passives_pct", strconv.Itoa(q.NPS.Passives), "")
-						row(q.Key, "detractors_pct", strconv.Itoa(q.NPS.Detractors), "")
+						if sh := q.NPS.Shares; sh != nil {
+							row(q.Key, "promoters_pct", strconv.Itoa(sh.Promoters), "")
+							row(q.Key, "passives_pct", strconv.Itoa(sh.Passives), "")
+							row(q.Key, "detractors_pct", strconv.Itoa(sh.Detractors), "")
+						}
 						writeTrend(row, q.Key, "nps", q.Trend, 0)
 						writeTarget(row, q.Key, "nps", q.Target)
 					case q.Mean != nil:
@@ -50,16 +55,22 @@ func (s *Summary) CSV(w io.Writer) error {
 						writeTrend(row, q.Key, "mean", q.Trend, 1)
 						writeTarget(row, q.Key, "mean", q.Target)
 					}
+					if q.Breakdown != "" {
+						row(q.Key, "breakdown", "", q.Breakdown)
+					}
 					for _, b := range q.Dist {
-						row(q.Key, "pct="+b.Value, strconv.Itoa(b.Pct), "")
+						writeBar(row, q.Key, "pct="+b.Value, b, b.Pct)
 					}
 				}
 			}
 			writeCell(row, "", "feedback", g.Feedback.Cell)
 			if g.Feedback.Shown() {
 				writeTrend(row, "", "feedback", g.Feedback.Trend, 0)
+				if g.Feedback.Breakdown != "" {
+					row("", "feedback_breakdown", "", g.Feedback.Breakdown)
+				}
 				for _, b := range g.Feedback.Polarity {
-					row("", "polarity="+b.Value, strconv.Itoa(b.Count), "")
+					writeBar(row, "", "polarity="+b.Value, b, b.Count)
 				}
 				for _, b := range g.Feedback.Topics {
 					row("", "topic="+b.Value, strconv.Itoa(b.Count), "")
@@ -94,6 +105,15 @@ func writeCell(row rowFunc, item, measure string, c Cell) {
 		return
 	}
 	row(item, measure, strconv.Itoa(c.N), "")
+}
+
+// writeBar writes a breakdown cell: v, or empty with the reason for a cell of fewer than MinCell answers.
+func writeBar(row rowFunc, item, measure string, b Bar, v int) {
+	if b.Hidden != "" {
+		row(item, measure, "", b.Hidden)
+		return
+	}
+	row(item, measure, strconv.Itoa(v), "")
 }
 
 func writeTrend(row rowFunc, item, measure string, t *Trend, decimals int) {

@@ -80,8 +80,16 @@ var defaultFlows = func() *flows.Set {
 }()
 
 // respond records n completed responses of flow in unit and week as the engine does, each with the
-// answers given as "qid=value" ("qid=" is a skip).
+// answers given as "qid=value" ("qid=" is a skip). A month or half-year for week spreads them over its
+// weeks, one at a time from the first (so a month of up to 16 has no week of 5 or more).
 func (f *fakeSource) respond(n int, unit, flowID, week string, answers ...string) {
+	if p, err := period.Parse(week); err == nil && p.Kind != period.Week {
+		ws := p.Weeks()
+		for i := range n {
+			f.respond(1, unit, flowID, ws[i%len(ws)].String(), answers...)
+		}
+		return
+	}
 	fl, ok := defaultFlows.Get(flowID)
 	if !ok {
 		panic("no flow " + flowID)

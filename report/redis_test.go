@@ -45,7 +45,7 @@ func TestEngineToSummary(t *testing.T) {
 			if q := question(t, g, "heard"); q.Mean == nil || *q.Mean != 5.0 {
 				t.Errorf("heard = %+v, want mean 5.0", q)
 			}
-			if q := g.NPS(); q.NPS == nil || q.NPS.Score != 70 || q.NPS.Passives != 30 {
+			if q := g.NPS(); q.NPS == nil || q.NPS.Score != 70 || q.NPS.Shares == nil || q.NPS.Shares.Passives != 30 {
 				t.Errorf("NPS = %+v, want 70 with 30 %% passives", q.NPS)
 			}
 			if len(g.Comments.Answers) != 10 {

@@ -46,8 +46,9 @@ func golden(t *testing.T, name string, got []byte) {
 func sample(t *testing.T, unit string) *report.Summary {
 	f := newFake()
 	// October
-	f.respond(6, "kotipesa", "nuoret", "2026-W41", "help=3", "heard=4", "safe=3", "hope=3", "nps=7")
-	f.respond(4, "kotipesa", "nuoret", "2026-W42", "help=2", "heard=3", "safe=4", "hope=4", "nps=4")
+	f.respond(3, "kotipesa", "nuoret", "2026-W41", "help=3", "heard=4", "safe=3", "hope=3", "nps=7")
+	f.respond(3, "kotipesa", "nuoret", "2026-W42", "help=3", "heard=4", "safe=3", "hope=3", "nps=7")
+	f.respond(4, "kotipesa", "nuoret", "2026-W43", "help=2", "heard=3", "safe=4", "hope=4", "nps=4")
 	// November
 	f.respond(5, "kotipesa", "nuoret", "2026-W45", "help=4", "heard=5", "together=", "safe=4", "hope=4", "nps=10", "words=Ohjaajat <kuuntelevat> & auttavat, kiitos Matti!")
 	f.respond(4, "kotipesa", "nuoret", "2026-W46", "help=3", "heard=4", "together=3", "safe=2", "unsafe_more=Yöt ovat levottomia", "hope=4", "nps=8", "words=")
@@ -237,21 +238,28 @@ func TestCSV(t *testing.T) {
 	if r := find("kotipesa", "youth", "nuoret.help", "mean"); r == nil || r[5] != "3.9" {
 		t.Errorf("kotipesa help mean row = %v", r)
 	}
-	// metsola has 2 answers: hidden; satama (10) keeps its figures and the total is protected, so that
-	// metsola's cannot be had as total minus the shown units.
+	// metsola has 2 answers: hidden. satama's November (10) minus its W47 (7, in the weekly summary)
+	// would give its W46's 3: hidden too. A month's total adds up the shown units: kotipesa's 12.
 	if r := find("metsola", "youth", "", "responses"); r == nil || r[5] != "" || r[6] != "too_few" {
 		t.Errorf("metsola row = %v", r)
 	}
-	if r := find("satama", "youth", "", "responses"); r == nil || r[5] != "10" || r[6] != "" {
+	if r := find("satama", "youth", "", "responses"); r == nil || r[5] != "" || r[6] != "protected_period" {
 		t.Errorf("satama row = %v", r)
 	}
-	if r := find("all", "youth", "", "responses"); r == nil || r[5] != "" || r[6] != "protected" {
+	if r := find("all", "youth", "", "responses"); r == nil || r[5] != "12" || r[6] != "" {
 		t.Errorf("total row = %v", r)
 	}
 	for _, r := range rows {
-		if r[2] == "youth" && r[5] != "" && (r[1] == "metsola" || r[1] == "all" && (r[4] == "responses" || r[3] == "nuoret.help" || r[3] == "nuoret.nps")) {
+		if r[2] == "youth" && r[5] != "" && (r[1] == "metsola" || r[1] == "satama") {
 			t.Errorf("a figure of a hidden cell: %v", r)
 		}
+	}
+	// Breakdowns: kotipesa's youth (12) show theirs, a value of fewer than 3 answers as "small".
+	if r := find("kotipesa", "youth", "nuoret.help", "pct=1"); r == nil || r[5] != "" || r[6] != "small" {
+		t.Errorf("kotipesa help pct=1 row = %v", r)
+	}
+	if r := find("kotipesa", "relative", "laheiset.role", "breakdown"); r == nil || r[6] != "too_few" {
+		t.Errorf("kotipesa role (6 relatives) breakdown row = %v", r)
 	}
 	// Free text only from the group of 12 (>= 10), formula-safe.
 	comments := 0
@@ -295,8 +303,8 @@ func TestChart(t *testing.T) {
 				t.Fatalf("not a PNG: %v", err)
 			}
 			w, h := img.Bounds().Dx(), img.Bounds().Dy()
-			// all: the youth total is protected, so only the relatives' row is drawn.
-			rows := map[string]int{"kotipesa": 2, report.All: 1, "metsola": 1}[unit]
+			// all: the total adds up the shown units (kotipesa's youth and relatives).
+			rows := map[string]int{"kotipesa": 2, report.All: 2, "metsola": 1}[unit]
 			// A 28-point title strip, then 250 points a row, at 2 px a point.
 			if w != 1440 || h != 56+500*rows {
 				t.Errorf("size %dx%d, want 1440x%d (%d rows)", w, h, 56+500*rows, rows)

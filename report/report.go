@@ -3,35 +3,44 @@
 // JSON, Slack Block Kit, a PNG chart and CSV.
 //
 // A Summary holds only what may be shown: a hidden figure is absent from it (with the reason it is
-// hidden), so no renderer can leak it. Anonymity rules, all applied before any rendering:
+// hidden), so no renderer can leak it. Anonymity rules, all applied before any rendering (suppress.go;
+// README, "Anonymity in summaries"):
 //
-//   - No figure from fewer than MinResponses answers. A hidden count is never shown, not even when it
+//   - No figure from fewer than MinResponses (k) answers. A hidden count is never shown, not even when it
 //     is zero: the cell says "n < k" (zero included, so "nobody answered" cannot be told from "one
-//     answered"). Each question has its own n (answers minus skips): a question skipped by many is hidden
-//     on its own even when the group's response count is shown. A distribution is shown only with its
-//     figure (n >= k).
-//   - Audiences (youth, relative, social_worker, and unknown for feedback) are never merged: there is
-//     no figure over audiences anywhere, in a unit or in the total.
-//   - Secondary suppression: the all-units total of a figure is the sum of the units' cells. When the
-//     hidden cells hold between 1 and k-1 answers together, the total is hidden as well, so that no figure
-//     of fewer than k answers can be had by subtraction. (The total, not the smallest shown unit: a unit with enough answers always
-//     sees its own figures and is assessed against its targets.) The pattern is made from every
-//     configured unit, so it is the same in every report of the period; Build always reads them all.
+//     answered"). Each question has its own n (answers minus skips).
+//   - Breakdowns (a question's answers per value, NPS shares, feedback polarities and topics) and free
+//     text only from MinComments answers; a value of fewer than MinCell (3) answers, none included, says
+//     "< 3", and a breakdown in which such a cell could be worked out (one alone, or several holding
+//     more than 2 each on average) is not shown. NPS shares are shown only with no share of 1 or 2
+//     answers (the score would pin one down). A topic of fewer than 3 messages is left out.
+//   - Audiences (youth, relative, social_worker, and unknown for feedback) are never merged.
+//   - Across time: months are made of ISO weeks (a week in the month of its Thursday), half-years of
+//     months, and a longer period's pattern is decided from its parts' (their summaries come first). A
+//     unit's month or half-year whose hidden parts hold 1 to k-1 answers together (a hidden month's
+//     shown weeks are known and do not count) is hidden (protected_period), and its breakdowns and
+//     comments likewise with MinComments, per value too. Hidden parts holding none do not hide it.
+//   - Across units: a week's or a month's all-units total adds up the units' shown figures only, so it
+//     tells nothing that cannot be added up; a half-year's counts every unit and is hidden (protected)
+//     when the hidden units leave 0 to k-1 answers unknown. (True weekly or monthly totals together with
+//     the units' months gave sums of a few answers of different units: TestAuditSmallTables.)
 //   - A trend (change against the previous period) is computed only between two shown figures.
 //   - Targets are evaluated only on a shown figure (a "not met" would otherwise bound a hidden one).
 //     Rate targets (nps, a scale question's mean) hold in every summary; the count target
 //     "responses" is a number of responses in a half-year and is evaluated in half-year summaries
 //     only (a weekly summary would always miss it). Each unit's targets are also listed together
 //     (Unit.Targets), first in its part: the half-year review against targets reads them there.
-//   - Free text: survey text answers and spontaneous feedback of a unit's audience are shown only when
-//     that group (its responses, or its feedback messages) has at least MinComments members; they pass
+//   - Free text: survey text answers and spontaneous feedback of a unit's audience are shown only
+//     following the breakdown rules of that group (its responses, or its feedback messages); they pass
 //     the PII scrubber, are shuffled, carry no time, and text answers of all text questions are pooled
 //     so that a comment cannot be tied to the ratings that made a follow-up question appear. The
-//     all-units total shows no free text (it would show the comments of units below the threshold).
+//     all-units total shows no free text.
+//   - A summary of a period that has not ended is refused (CheckEnded): two summaries of a running
+//     period a response apart would show that person's answers.
 //
-// Not covered: differencing across periods of different lengths (a month's count minus the shown
-// counts of its weeks gives a hidden week). Summaries of one kind are consistent with each other;
-// mixing weekly and monthly summaries of a small unit can leak a hidden week.
+// Not covered: a scale question's mean, shown from k answers, narrows the "< 3" cells of its breakdown;
+// a month's shown breakdown cell minus its weeks' "< 3" cells is a range, not a number, but is not
+// checked further; and "none" in hidden weeks or months can be told by subtraction (see revealing).
 package report
 
 import (
@@ -146,8 +155,11 @@ func (o *Options) defaults() {
 type Hidden string
 
 const (
-	TooFew    Hidden = "too_few"   // fewer than k answers
-	Protected Hidden = "protected" // secondary suppression: hidden so that a smaller cell cannot be recovered
+	TooFew          Hidden = "too_few"          // fewer answers than the threshold (k; MinComments for breakdowns and free text)
+	Protected       Hidden = "protected"        // secondary suppression across units: a smaller cell could be had from the total
+	ProtectedPeriod Hidden = "protected_period" // secondary suppression across time: a hidden week or month could be had by subtraction
+	SmallCells      Hidden = "small_cells"      // a breakdown whose cells of fewer than MinCell answers could be told
+	Small           Hidden = "small"            // a breakdown cell of fewer than MinCell answers (shown as "< 3")
 )
 
 // Cell is the answer count behind a figure and whether the figure is shown.
@@ -165,17 +177,24 @@ type Trend struct {
 	Delta float64 `json:"delta"`
 }
 
-// Bar is one value of a distribution.
+// Bar is one value of a distribution. A cell of fewer than MinCell answers has Hidden "small" and no
+// count or share.
 type Bar struct {
-	Value string      `json:"value"`
-	Names flows.Texts `json:"names,omitempty"` // a feedback topic's name per language
-	Count int         `json:"count"`
-	Pct   int         `json:"pct"`
+	Value  string      `json:"value"`
+	Names  flows.Texts `json:"names,omitempty"` // a feedback topic's name per language
+	Count  int         `json:"count"`
+	Pct    int         `json:"pct"`
+	Hidden Hidden      `json:"hidden,omitempty"`
 }
 
-// NPS is the net promoter score and its three shares, in whole percent.
+// NPS is the net promoter score, and its three shares when the breakdown may be shown.
 type NPS struct {
-	Score      int `json:"score"`
+	Score  int        `json:"score"`
+	Shares *NPSShares `json:"shares,omitempty"`
+}
+
+// NPSShares are the shares of promoters (9-10), passives (7-8) and detractors (0-6), in whole percent.
+type NPSShares struct {
 	Promoters  int `json:"promoters_pct"`
 	Passives   int `json:"passives_pct"`
 	Detractors int `json:"detractors_pct"`
@@ -200,12 +219,14 @@ type Question struct {
 	Type flows.Type  `json:"type"`
 	Text flows.Texts `json:"text"`
 	Cell
-	Mean    *float64 `json:"mean,omitempty"` // scale, 1 decimal
-	NPS     *NPS     `json:"nps,omitempty"`
-	Trend   *Trend   `json:"trend,omitempty"` // of the mean or the NPS score
-	Target  *Target  `json:"target,omitempty"`
-	Dist    []Bar    `json:"distribution,omitempty"`
-	History []Point  `json:"history,omitempty"` // nps: the score over the history periods, oldest first
+	Mean   *float64 `json:"mean,omitempty"` // scale, 1 decimal
+	NPS    *NPS     `json:"nps,omitempty"`
+	Trend  *Trend   `json:"trend,omitempty"` // of the mean or the NPS score
+	Target *Target  `json:"target,omitempty"`
+	Dist   []Bar    `json:"distribution,omitempty"` // scale, yesno, choice: answers per value
+	// Breakdown is why the distribution (or the NPS shares) is not shown though the figure is.
+	Breakdown Hidden  `json:"breakdown_hidden,omitempty"`
+	History   []Point `json:"history,omitempty"` // nps: the score over the history periods, oldest first
 
 	options []flows.Option
 }
@@ -213,19 +234,22 @@ type Question struct {
 // Feedback counts spontaneous feedback.
 type Feedback struct {
 	Cell
-	Trend    *Trend `json:"trend,omitempty"`
-	Polarity []Bar  `json:"polarity,omitempty"`
-	Topics   []Bar  `json:"topics,omitempty"`
+	Trend     *Trend `json:"trend,omitempty"`
+	Polarity  []Bar  `json:"polarity,omitempty"`
+	Topics    []Bar  `json:"topics,omitempty"` // topics of at least MinCell messages
+	Breakdown Hidden `json:"breakdown_hidden,omitempty"`
 }
 
-// Comments are free texts of a group, scrubbed and shuffled; Hidden when the group is too small.
+// Comments are free texts of a group, scrubbed and shuffled; Hidden when the group is too small (or
+// its comments could be had from other summaries'), FBHidden likewise for the feedback texts.
 type Comments struct {
-	Hidden  Hidden   `json:"hidden,omitempty"`
-	Answers []string `json:"answers,omitempty"`  // survey text answers
-	More    int      `json:"more,omitempty"`     // answers not shown (over MaxComments)
-	Texts   []string `json:"feedback,omitempty"` // spontaneous feedback
-	MoreFB  int      `json:"more_feedback,omitempty"`
-	FBShown bool     `json:"feedback_shown"`
+	Hidden   Hidden   `json:"hidden,omitempty"`
+	FBHidden Hidden   `json:"feedback_hidden,omitempty"`
+	Answers  []string `json:"answers,omitempty"`  // survey text answers
+	More     int      `json:"more,omitempty"`     // answers not shown (over MaxComments)
+	Texts    []string `json:"feedback,omitempty"` // spontaneous feedback
+	MoreFB   int      `json:"more_feedback,omitempty"`
+	FBShown  bool     `json:"feedback_shown"`
 }
 
 // Group is one audience of a unit (or of the total).
@@ -251,10 +275,13 @@ func (g *Group) NPS() *Question {
 
 // Unit is a unit's summary, or the total of all units (ID All).
 type Unit struct {
-	ID      string      `json:"id"`
-	Names   flows.Texts `json:"names"`
-	Targets []TargetRow `json:"targets,omitempty"` // the unit's targets of this period, met or not
-	Groups  []Group     `json:"groups"`
+	ID    string      `json:"id"`
+	Names flows.Texts `json:"names"`
+	// SumOfShown: this total of a week or a month adds up only the units' figures that are shown (a
+	// half-year's total counts every unit).
+	SumOfShown bool        `json:"sum_of_shown,omitempty"`
+	Targets    []TargetRow `json:"targets,omitempty"` // the unit's targets of this period, met or not
+	Groups     []Group     `json:"groups"`
 }
 
 // TargetRow is one target of a unit for one audience: met or not on a shown figure, or why it cannot
@@ -350,12 +377,20 @@ func Build(ctx context.Context, src Source, o Options, unit string, p period.Per
 	for i, u := range o.Units {
 		ids[i] = u.ID
 	}
-	grids, err := readGrids(ctx, src, ids, ps)
-	if err != nil {
+	// Each period of the trend with its weeks (and months): a month's pattern is decided from its
+	// weeks', a half-year's from its months', as their summaries come in that order.
+	nodes := make([]*node, len(ps))
+	for i, x := range ps {
+		nodes[i] = newNode(x)
+	}
+	if err := readWeeks(ctx, src, ids, nodes); err != nil {
 		return nil, err
 	}
-	for _, g := range grids {
-		g.suppress(m, ids, o.MinResponses)
+	grids := make([]*grid, len(nodes))
+	for i, n := range nodes {
+		n.sum(ids)
+		n.suppress(m, ids, o.MinResponses, o.MinComments)
+		grids[i] = n.g
 	}
 	cur, prev := grids[len(grids)-1], grids[len(grids)-2]
 
@@ -382,7 +417,7 @@ func Build(ctx context.Context, src Source, o Options, unit string, p period.Per
 		s.Units = append(s.Units, su)
 	}
 	if unit == All {
-		t := Unit{ID: All}
+		t := Unit{ID: All, SumOfShown: cur.shownOnly}
 		for _, a := range audiences() {
 			t.Groups = append(t.Groups, m.group(total, a, cur, prev, grids, nil))
 		}
@@ -392,40 +427,40 @@ func Build(ctx context.Context, src Source, o Options, unit string, p period.Per
 	return s, nil
 }
 
-// readGrids reads the counters of every unit for every period, a few units at a time.
-func readGrids(ctx context.Context, src Source, units []string, ps []period.Period) ([]*grid, error) {
-	grids := make([]*grid, len(ps))
-	for i, p := range ps {
-		grids[i] = &grid{p: p, raw: make(map[string]map[string]map[string]int64, len(units))}
-	}
+// readWeeks reads the counters of every unit for every week of the nodes, a few at a time.
+func readWeeks(ctx context.Context, src Source, units []string, nodes []*node) error {
 	type job struct {
 		g    *grid
 		unit string
 		out  map[string]map[string]int64
 	}
-	jobs := make([]*job, 0, len(units)*len(ps))
-	for _, g := range grids {
-		for _, u := range units {
-			jobs = append(jobs, &job{g: g, unit: u})
+	var jobs []*job
+	for _, n := range nodes {
+		for _, w := range n.leaves() {
+			for _, u := range units {
+				jobs = append(jobs, &job{g: w.g, unit: u})
+			}
 		}
 	}
 	eg, ctx := errgroup.WithContext(ctx)
-	eg.SetLimit(8)
+	eg.SetLimit(16)
 	auds := audiences()
 	for _, j := range jobs {
 		eg.Go(func() error {
-			out, err := src.Sum(ctx, j.unit, auds, j.g.p.Weeks())
+			out, err := src.Sum(ctx, j.unit, auds, []period.Period{j.g.p})
 			j.out = out
 			return err
 		})
 	}
 	if err := eg.Wait(); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return fmt.Errorf("report: %w", err)
 	}
 	for _, j := range jobs {
-		j.g.raw[j.unit] = j.out
+		for a, c := range j.out {
+			addCounters(j.g.raw, j.unit, a, c)
+		}
 	}
-	return grids, nil
+	return nil
 }
 
 // addComments reads and places the free text of the unit's groups that are large enough.
@@ -433,14 +468,19 @@ func addComments(ctx context.Context, src Source, o *Options, m *model, su *Unit
 	need := false
 	for i := range su.Groups {
 		g := &su.Groups[i]
-		c := &Comments{Hidden: TooFew}
-		if g.Responses != nil && g.Responses.Shown() && g.Responses.N >= o.MinComments {
-			c.Hidden = ""
-			need = true
+		// Comments follow the breakdown pattern of the group's counts: from MinComments members, and
+		// not when they could be had from other summaries' (a month's minus its weeks').
+		c := &Comments{Hidden: TooFew, FBHidden: TooFew}
+		if g.Responses != nil && g.Responses.Shown() {
+			if c.Hidden = cur.bdOf(su.ID, g.Audience, "n"); c.Hidden == "" {
+				need = true
+			}
 		}
-		if g.Feedback.Shown() && g.Feedback.N >= o.MinComments {
-			c.FBShown = true
-			need = true
+		if g.Feedback.Shown() {
+			if c.FBHidden = cur.bdOf(su.ID, g.Audience, "fb.n"); c.FBHidden == "" {
+				c.FBShown = true
+				need = true
+			}
 		}
 		g.Comments = c
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -69,7 +70,7 @@ func TestResponseCountThreshold(t *testing.T) {
 // onlyInPeriods reports whether every occurrence of the digit d in out is part of a period or week
 // name such as 2026-11 or the min_responses/min_comments settings.
 func onlyInPeriods(out, d string) bool {
-	clean := regexp.MustCompile(`20\d\d-(W?\d\d|H\d)|"min_(responses|comments)": \d+|n < 5|at least \d+`).ReplaceAllString(out, "")
+	clean := regexp.MustCompile(`20\d\d-(W?\d\d|H\d)|"min_(responses|comments)": \d+|n < 5|< 3|at least \d+`).ReplaceAllString(out, "")
 	return !regexp.MustCompile(`\b` + d + `\b`).MatchString(clean)
 }
 
@@ -97,18 +98,19 @@ func TestQuestionHasItsOwnN(t *testing.T) {
 	}
 }
 
+// A distribution is shown only with its figure, and only from min_comments answers.
 func TestDistributionNeedsK(t *testing.T) {
 	f := newFake()
-	f.respond(5, "a", "nuoret", "2026-W45", "help=1")
-	f.respond(4, "a", "nuoret", "2026-W45", "help=", "heard=3")
-	s := MustBuild(t, f, opts(units("a")...), "a", month)
+	f.respond(10, "a", "nuoret", "2026-W45", "help=1")
+	f.respond(7, "a", "nuoret", "2026-W45", "help=", "heard=3")
+	s := MustBuild(t, f, opts(units("a")...), "a", "2026-W45")
 	g := group(t, &s.Units[0], "youth")
 	help := question(t, g, "help")
-	if len(help.Dist) != 5 || help.Dist[0].Count != 5 || help.Dist[0].Pct != 100 {
+	if len(help.Dist) != 5 || help.Dist[0].Count != 10 || help.Dist[0].Pct != 100 {
 		t.Errorf("help distribution = %+v", help.Dist)
 	}
-	if heard := question(t, g, "heard"); heard.Dist != nil {
-		t.Errorf("heard (n=4) has a distribution: %+v", heard.Dist)
+	if heard := question(t, g, "heard"); heard.Dist != nil || heard.Mean == nil || heard.Breakdown != report.TooFew {
+		t.Errorf("heard (n=7) has a distribution: %+v", heard)
 	}
 	text := s.Text("en")
 	if !strings.Contains(text, "😞 1 ▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇ 100 %") {
@@ -116,9 +118,11 @@ func TestDistributionNeedsK(t *testing.T) {
 	}
 }
 
-// The all-units total is the sum of the units: when the hidden units hold 1 to k-1 answers together, the
-// total is hidden too; every unit with enough answers keeps its figures, in the total's summary and its own.
+// The all-units total of a half-year is the sum of the units: when the hidden units hold 0 to k-1 answers
+// together, the total is hidden too; every unit with enough answers keeps its figures, in the total's
+// summary and its own.
 func TestSecondarySuppression(t *testing.T) {
+	const per = "2026-H2"
 	type want map[string]report.Hidden // unit -> hidden reason of its youth response count
 	for _, tc := range []struct {
 		name   string
@@ -152,7 +156,7 @@ func TestSecondarySuppression(t *testing.T) {
 			}
 			slices.Sort(ids)
 			o := opts(units(ids...)...)
-			s := MustBuild(t, f, o, report.All, month)
+			s := MustBuild(t, f, o, report.All, per)
 			if h := group(t, s.Total, "youth").Responses.Hidden; h != tc.total {
 				t.Errorf("total hidden = %q, want %q", h, tc.total)
 			}
@@ -169,7 +173,7 @@ func TestSecondarySuppression(t *testing.T) {
 					}
 				}
 				// The unit's own summary hides the same cells.
-				own := MustBuild(t, f, o, u.ID, month)
+				own := MustBuild(t, f, o, u.ID, per)
 				if h := group(t, &own.Units[0], "youth").Responses.Hidden; h != tc.want[u.ID] {
 					t.Errorf("unit %s own summary: hidden = %q, want %q", u.ID, h, tc.want[u.ID])
 				}
@@ -197,7 +201,7 @@ func TestSecondarySuppressionPerQuestion(t *testing.T) {
 	f.respond(6, "b", "nuoret", "2026-W45", "help=4", "safe=")
 	f.respond(2, "b", "nuoret", "2026-W45", "help=4", "safe=5") // safe n=2: hidden
 	f.respond(9, "c", "nuoret", "2026-W45", "help=4", "safe=3") // safe n=9
-	s := MustBuild(t, f, opts(units("a", "b", "c")...), report.All, month)
+	s := MustBuild(t, f, opts(units("a", "b", "c")...), report.All, "2026-H2")
 	safe := func(u *report.Unit) *report.Question { return question(t, group(t, u, "youth"), "safe") }
 	if q := safe(&s.Units[1]); q.Hidden != report.TooFew {
 		t.Errorf("b safe = %+v, want too_few", q.Cell)
@@ -242,32 +246,37 @@ func TestAudiencesNeverMerged(t *testing.T) {
 }
 
 func TestNPSArithmetic(t *testing.T) {
+	type shares = report.NPSShares
 	for _, tc := range []struct {
 		name    string
 		answers map[string]int // nps value -> count
-		want    report.NPS
+		score   int
+		want    shares
 	}{
-		{"all promoters", map[string]int{"9": 3, "10": 2}, report.NPS{Score: 100, Promoters: 100}},
-		{"all detractors", map[string]int{"0": 1, "6": 4}, report.NPS{Score: -100, Detractors: 100}},
-		{"all passives", map[string]int{"7": 2, "8": 3}, report.NPS{Passives: 100}},
-		{"edges 6 7 8 9", map[string]int{"6": 2, "7": 2, "8": 2, "9": 2, "10": 2}, report.NPS{Score: 20, Promoters: 40, Passives: 40, Detractors: 20}},
-		{"thirds", map[string]int{"10": 2, "8": 2, "3": 2}, report.NPS{Score: 0, Promoters: 33, Passives: 33, Detractors: 33}},
-		{"half rounds away from zero (+12.5)", map[string]int{"9": 3, "7": 3, "0": 2}, report.NPS{Score: 13, Promoters: 38, Passives: 38, Detractors: 25}},
-		{"half rounds away from zero (-12.5)", map[string]int{"9": 2, "7": 3, "0": 3}, report.NPS{Score: -13, Promoters: 25, Passives: 38, Detractors: 38}},
-		{"score from exact shares", map[string]int{"10": 4, "8": 1, "2": 2}, report.NPS{Score: 29, Promoters: 57, Passives: 14, Detractors: 29}},
+		{"all promoters", map[string]int{"9": 3, "10": 2}, 100, shares{Promoters: 100}},
+		{"all detractors", map[string]int{"0": 1, "6": 4}, -100, shares{Detractors: 100}},
+		{"all passives", map[string]int{"7": 2, "8": 3}, 0, shares{Passives: 100}},
+		{"edges 6 7 8 9", map[string]int{"6": 2, "7": 2, "8": 2, "9": 2, "10": 2}, 20, shares{Promoters: 40, Passives: 40, Detractors: 20}},
+		{"thirds", map[string]int{"10": 2, "8": 2, "3": 2}, 0, shares{Promoters: 33, Passives: 33, Detractors: 33}},
+		{"half rounds away from zero (+12.5)", map[string]int{"9": 3, "7": 3, "0": 2}, 13, shares{Promoters: 38, Passives: 38, Detractors: 25}},
+		{"half rounds away from zero (-12.5)", map[string]int{"9": 2, "7": 3, "0": 3}, -13, shares{Promoters: 25, Passives: 38, Detractors: 38}},
+		{"score from exact shares", map[string]int{"10": 4, "8": 1, "2": 2}, 29, shares{Promoters: 57, Passives: 14, Detractors: 29}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
+			var counts [11]int64
 			for v, n := range tc.answers {
 				f.respond(n, "a", "nuoret", "2026-W45", "nps="+v)
+				i, _ := strconv.Atoi(v)
+				counts[i] += int64(n)
 			}
-			s := MustBuild(t, f, opts(units("a")...), "a", month)
+			s := MustBuild(t, f, opts(units("a")...), "a", "2026-W45")
 			q := group(t, &s.Units[0], "youth").NPS()
-			if q == nil || q.NPS == nil {
-				t.Fatalf("no NPS: %+v", q)
+			if q == nil || q.NPS == nil || q.NPS.Score != tc.score {
+				t.Fatalf("NPS = %+v, want score %d", q, tc.score)
 			}
-			if *q.NPS != tc.want {
-				t.Errorf("NPS = %+v, want %+v", *q.NPS, tc.want)
+			if got, _ := report.NPSOf(counts); got.Score != tc.score || got.Shares == nil || *got.Shares != tc.want {
+				t.Errorf("shares = %+v, want %+v", got.Shares, tc.want)
 			}
 		})
 	}
@@ -334,21 +343,21 @@ func rep(n int, s string) []string { return slices.Repeat([]string{s}, n) }
 // A trend is never drawn from a previous period whose cell was hidden by secondary suppression.
 func TestTrendFromProtectedPrevious(t *testing.T) {
 	f := newFake()
-	f.respond(3, "a", "nuoret", "2026-W41", "help=1") // October: a hidden, so the total is protected
-	f.respond(6, "b", "nuoret", "2026-W41", "help=2")
-	f.respond(20, "c", "nuoret", "2026-W41", "help=4")
+	f.respond(3, "a", "nuoret", "2026-W20", "help=1") // H1: a hidden, so the total is protected
+	f.respond(6, "b", "nuoret", "2026-W20", "help=2")
+	f.respond(20, "c", "nuoret", "2026-W20", "help=4")
 	f.respond(6, "a", "nuoret", "2026-W46", "help=5")
 	f.respond(6, "b", "nuoret", "2026-W46", "help=5")
 	f.respond(6, "c", "nuoret", "2026-W46", "help=5")
 	o := opts(units("a", "b", "c")...)
-	prev := MustBuild(t, f, o, report.All, prevMonth)
+	prev := MustBuild(t, f, o, report.All, "2026-H1")
 	if h := group(t, prev.Total, "youth").Responses.Hidden; h != report.Protected {
-		t.Fatalf("October total = %q, want protected", h)
+		t.Fatalf("H1 total = %q, want protected", h)
 	}
-	s := MustBuild(t, f, o, report.All, month)
+	s := MustBuild(t, f, o, report.All, "2026-H2")
 	g := group(t, s.Total, "youth")
 	if !g.Responses.Shown() || g.Trend != nil || question(t, g, "help").Trend != nil {
-		t.Errorf("November total: shown=%v trend=%+v help trend=%+v, want shown with no trend", g.Responses.Shown(), g.Trend, question(t, g, "help").Trend)
+		t.Errorf("H2 total: shown=%v trend=%+v help trend=%+v, want shown with no trend", g.Responses.Shown(), g.Trend, question(t, g, "help").Trend)
 	}
 	// b's trend is computed: both its periods are shown.
 	if tr := group(t, &s.Units[1], "youth").Trend; tr == nil || tr.Prev != 6 || tr.Delta != 0 {
@@ -455,38 +464,55 @@ func TestTargetsByUnit(t *testing.T) {
 	}
 }
 
+// Spontaneous feedback: its count from k messages; its polarities and topics (a breakdown) from
+// min_comments, a polarity of fewer than 3 as "< 3" and a topic of fewer than 3 left out.
 func TestFeedbackCounts(t *testing.T) {
 	f := newFake()
-	for i := range 7 {
-		pol := []string{"positive", "corrective", "positive", "neutral", "positive", "corrective", "positive"}[i]
-		f.feedback("a", "youth", "2026-W45", pol, "viesti", "food")
+	for i := range 13 {
+		pol := "positive"
+		switch i {
+		case 3:
+			pol = "corrective"
+		case 5:
+			pol = "neutral"
+		}
+		topics := []string{"food"}
+		if i == 0 {
+			topics = append(topics, "school")
+		}
+		f.feedback("a", "youth", "2026-W45", pol, "viesti", topics...)
 	}
-	f.feedback("a", "youth", "2026-W46", "corrective", "viesti", "school", "food")
+	for range 8 {
+		f.feedback("a", "relative", "2026-W45", "positive", "viesti", "food")
+	}
 	for range 4 {
 		f.feedback("a", "unknown", "2026-W46", "positive", "viesti")
 	}
 	s := MustBuild(t, f, opts(units("a")...), "a", month)
 	y := group(t, &s.Units[0], "youth").Feedback
-	if !y.Shown() || y.N != 8 {
+	if !y.Shown() || y.N != 13 {
 		t.Fatalf("youth feedback = %+v", y)
 	}
-	if got := bars(y.Polarity); got != "positive 4 50%, corrective 3 38%, neutral 1 13%" {
+	if got := bars(y.Polarity); got != "positive 11 85%, corrective 0 0%, neutral 0 0%" || y.Polarity[2].Hidden != report.Small {
 		t.Errorf("polarity = %s", got)
 	}
-	if got := bars(y.Topics); got != "food 8 100%, school 1 13%" {
+	if got := bars(y.Topics); got != "food 13 100%" {
 		t.Errorf("topics = %s", got)
+	}
+	if r := group(t, &s.Units[0], "relative").Feedback; !r.Shown() || r.N != 8 || r.Polarity != nil || r.Topics != nil || r.Breakdown != report.TooFew {
+		t.Errorf("relatives' feedback (8) = %+v, want the count only", r)
 	}
 	if u := group(t, &s.Units[0], "unknown").Feedback; u.Shown() {
 		t.Errorf("4 feedback messages from unknown shown: %+v", u)
 	}
 	o := opts(units("a")...)
 	o.Topics = topicNames{"food": {"fi": "ruoka", "sv": "mat", "en": "meals"}}
-	if text := MustBuild(t, f, o, "a", month).Text("sv"); !strings.Contains(text, "ämnen: mat 8 · school 1") {
+	if text := MustBuild(t, f, o, "a", month).Text("sv"); !strings.Contains(text, "ämnen: mat 13") || strings.Contains(text, "school") {
 		t.Errorf("topics not named in Swedish:\n%s", text)
 	}
 	text := s.Text("en")
-	for _, want := range []string{"Spontaneous feedback: 8", "positive 4 · corrective 3 · neutral 1", "topics: food 8 · school 1",
-		"Feedback from people who have not answered a survey: too few answers to show (n < 5)"} {
+	for _, want := range []string{"Spontaneous feedback: 13", "positive 11 · corrective < 3 · neutral < 3", "topics: food 13",
+		"Spontaneous feedback: 8\n", "Feedback from people who have not answered a survey: too few answers to show (n < 5)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("want %q in\n%s", want, text)
 		}

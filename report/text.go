@@ -67,10 +67,41 @@ func (p printer) delta(t *Trend, decimals int) string {
 }
 
 func (p printer) hidden(h Hidden) string {
-	if h == Protected {
+	switch h {
+	case Protected:
 		return p.T("protected")
+	case ProtectedPeriod:
+		return p.T("protected_period")
 	}
 	return p.T("too_few", locales.Data{"K": p.s.MinResponses})
+}
+
+// breakdownNote says why a shown figure comes without its breakdown; "" when that is only its group's
+// size (the intro says breakdowns need MinComments answers).
+func (p printer) breakdownNote(h Hidden) string {
+	switch h {
+	case SmallCells:
+		return p.T("breakdown_small_cells")
+	case Protected, ProtectedPeriod:
+		return p.T("breakdown_protected")
+	}
+	return ""
+}
+
+// barLine is one value of a distribution: its bar and share, or "< 3".
+func (p printer) barLine(label string, b Bar) string {
+	if b.Hidden != "" {
+		return fmt.Sprintf("  %s %s", label, p.esc(p.T("small")))
+	}
+	return fmt.Sprintf("  %s %s %d %%", label, bar(b.Pct), b.Pct)
+}
+
+// count is a breakdown cell's count, or "< 3".
+func (p printer) count(b Bar) string {
+	if b.Hidden != "" {
+		return p.esc(p.T("small"))
+	}
+	return strconv.Itoa(b.Count)
 }
 
 func (p printer) target(t *Target, decimals int) string {
@@ -143,9 +174,14 @@ func (p printer) groupLines(g *Group) []string {
 		add(0, p.T("feedback")+": "+p.bold(strconv.Itoa(f.N))+p.delta(f.Trend, 0))
 		var pol []string
 		for _, b := range f.Polarity {
-			pol = append(pol, p.T("pol."+b.Value)+" "+strconv.Itoa(b.Count))
+			pol = append(pol, p.T("pol."+b.Value)+" "+p.count(b))
 		}
-		add(1, strings.Join(pol, " · "))
+		if len(pol) > 0 {
+			add(1, strings.Join(pol, " · "))
+		}
+		if note := p.breakdownNote(f.Breakdown); note != "" {
+			add(1, note)
+		}
 		if len(f.Topics) > 0 {
 			var ts []string
 			for _, b := range f.Topics {
@@ -170,16 +206,20 @@ func (p printer) questionLines(q *Question) []string {
 	var out []string
 	switch {
 	case q.NPS != nil:
-		out = append(out, head+p.bold(p.num(float64(q.NPS.Score), 0))+p.delta(q.Trend, 0)+p.target(q.Target, 0)+n,
-			"  "+p.T("nps_shares", locales.Data{"P": q.NPS.Promoters, "Pa": q.NPS.Passives, "D": q.NPS.Detractors}))
-		return out
+		out = append(out, head+p.bold(p.num(float64(q.NPS.Score), 0))+p.delta(q.Trend, 0)+p.target(q.Target, 0)+n)
+		if sh := q.NPS.Shares; sh != nil {
+			out = append(out, "  "+p.T("nps_shares", locales.Data{"P": sh.Promoters, "Pa": sh.Passives, "D": sh.Detractors}))
+		}
 	case q.Mean != nil:
 		out = append(out, head+p.bold(p.num(*q.Mean, 1))+p.delta(q.Trend, 1)+p.target(q.Target, 1)+n)
 	default:
 		out = append(out, head+n[1:])
 	}
+	if note := p.breakdownNote(q.Breakdown); note != "" {
+		out = append(out, "  "+note)
+	}
 	for _, b := range q.Dist {
-		out = append(out, fmt.Sprintf("  %s %s %d %%", p.label(q, b.Value), bar(b.Pct), b.Pct))
+		out = append(out, p.barLine(p.label(q, b.Value), b))
 	}
 	return out
 }
@@ -204,20 +244,24 @@ func (p printer) commentLines(g *Group) []string {
 			out = append(out, "  ("+p.T("more", locales.Data{"N": more})+")")
 		}
 	}
-	hidden := func(title string) {
-		out = append(out, p.bold(title)+": "+p.T("comments_hidden", locales.Data{"C": p.s.MinComments}))
+	hidden := func(title string, h Hidden) {
+		why := p.T("comments_hidden", locales.Data{"C": p.s.MinComments})
+		if h == Protected || h == ProtectedPeriod {
+			why = p.T("comments_protected")
+		}
+		out = append(out, p.bold(title)+": "+why)
 	}
 	switch {
 	case c.Shown():
 		list(p.T("comments"), c.Answers, c.More)
 	case g.Responses != nil && g.Responses.Shown():
-		hidden(p.T("comments"))
+		hidden(p.T("comments"), c.Hidden)
 	}
 	switch {
 	case c.FBShown:
 		list(p.T("feedback_texts"), c.Texts, c.MoreFB)
 	case g.Feedback.Shown():
-		hidden(p.T("feedback_texts"))
+		hidden(p.T("feedback_texts"), c.FBHidden)
 	}
 	return out
 }
@@ -242,7 +286,7 @@ func (p printer) title() string {
 
 func (p printer) intro() string {
 	return upperFirst(p.weeksRange(p.s.p)) + ". " + p.T("compared", locales.Data{"Period": p.periodName(p.s.p.Prev())}) + " " +
-		p.T("rule", locales.Data{"K": p.s.MinResponses, "C": p.s.MinComments})
+		p.T("rule", locales.Data{"K": p.s.MinResponses, "C": p.s.MinComments}) + " " + p.T("rule_comments")
 }
 
 // periodName is the period in words: "viikko 47/2026", "marraskuu 2026", "heinä–joulukuu 2026".
@@ -358,10 +402,14 @@ func (p printer) targetsByUnit() string {
 // unitHead are the lines under a part's heading before its groups.
 func (p printer) unitHead(u *Unit) []string {
 	if u.ID == All {
-		if l := p.targetsByUnit(); l != "" {
-			return []string{l}
+		var out []string
+		if u.SumOfShown {
+			out = append(out, p.T("total_shown_only"))
 		}
-		return nil
+		if l := p.targetsByUnit(); l != "" {
+			out = append(out, l)
+		}
+		return out
 	}
 	return p.targetLines(u)
 }
