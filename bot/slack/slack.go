@@ -183,10 +183,13 @@ func (s *Slash) summary(w http.ResponseWriter, r *http.Request, cmd slack.SlashC
 			reply(w, answer{Text: s.help(s.t("slack_bad_period", map[string]any{"Period": per}))})
 			return
 		}
-		if p.Start().After(now()) {
-			reply(w, answer{Text: s.t("slack_future_period", map[string]any{"Period": per})})
-			return
-		}
+	}
+	// Only a period that has ended: two summaries of a running one, a response apart, would show that
+	// person's answers (the responses go 6 -> 7 and every answer column moves by theirs).
+	var ne *report.NotEndedError
+	if err := report.CheckEnded(p, now()); errors.As(err, &ne) {
+		reply(w, answer{Text: ne.Text(s.Lang)})
+		return
 	}
 	type result struct {
 		msgs []report.Message

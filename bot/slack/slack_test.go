@@ -134,15 +134,18 @@ func TestSlashCommands(t *testing.T) {
 		{"palaute-kotipesa", "", help, "vähintään 5"},
 		{"palaute-kotipesa", "help", help, "vähintään 10 vastaajan"},
 		{"palaute-kotipesa", "summary", "YHTEENVETO kotipesa 2026-10 osa 1", ""},
-		{"palaute-kotipesa", "yhteenveto 2026-11", "YHTEENVETO kotipesa 2026-11", ""},
-		{"palaute-kotipesa", "summary 2026-w47", "YHTEENVETO kotipesa 2026-W47", ""},
+		{"palaute-kotipesa", "yhteenveto 2026-10", "YHTEENVETO kotipesa 2026-10", ""},
+		{"palaute-kotipesa", "summary 2026-w46", "YHTEENVETO kotipesa 2026-W46", ""},
 		{"palaute-kotipesa", "summary kotipesa 2026-H1", "YHTEENVETO kotipesa 2026-H1", ""},
 		{"palaute-kotipesa", "summary 2026-13", "En tunnista jaksoa ”2026-13”", help},
 		{"palaute-kotipesa", "summary marraskuu", "Yksikköä ”marraskuu” ei löydy", help},
-		{"palaute-kotipesa", "summary 2027-01", "ei ole vielä alkanut", ""},
+		{"palaute-kotipesa", "summary 2027-01", "ei ole vielä alkanut", "maanantaista 1.2.2027 alkaen"},
+		{"palaute-kotipesa", "summary 2026-11", "Jakson marraskuu 2026 yhteenveto ei ole vielä saatavilla: jakso on kesken", "maanantaista 30.11.2026 alkaen"},
+		{"palaute-kotipesa", "summary 2026-w47", "Jakson viikko 47/2026 yhteenveto ei ole vielä saatavilla", "maanantaista 23.11.2026 alkaen"},
+		{"johto", "summary 2026-H2", "ei ole vielä saatavilla", "maanantaista 4.1.2027 alkaen"},
 		{"palaute-kotipesa", "summary 2026-10 2026-11", "enintään yksi yksikkö ja yksi jakso", help},
 		{"palaute-kotipesa", "summary satama", "vain oman yksikkösi", ""},
-		{"johto", "summary satama 2026-11", "YHTEENVETO satama 2026-11", ""},
+		{"johto", "summary satama 2026-10", "YHTEENVETO satama 2026-10", ""},
 		{"johto", "summary", "YHTEENVETO all 2026-10", ""},
 		{"johto", "summary nosuch 2026-11", "Yksikköä ”nosuch” ei löydy", help},
 		{"random", "summary", "vain yksikön palautekanavalla", ""},
@@ -168,7 +171,8 @@ func TestSlashCommands(t *testing.T) {
 		t.Fatalf("invitations made: %v", b.invited)
 	}
 	// Only valid requests reached the summaries: no unit's summary was made for another unit's channel.
-	want := "[kotipesa/2026-10 kotipesa/2026-11 kotipesa/2026-W47 kotipesa/2026-H1 satama/2026-11 all/2026-10]"
+	// None of a period that has not ended.
+	want := "[kotipesa/2026-10 kotipesa/2026-10 kotipesa/2026-W46 kotipesa/2026-H1 satama/2026-10 all/2026-10]"
 	if got := fmt.Sprint(b.asked); got != want {
 		t.Errorf("summaries asked %s, want %s", got, want)
 	}
@@ -210,7 +214,7 @@ func TestSlashSlowSummaryAnswersInTime(t *testing.T) {
 	b.delay = 1500 * time.Millisecond
 	ru := newResponseURL(t)
 	start := time.Now()
-	a := slash(t, srv, "palaute-kotipesa", "summary 2026-11", ru.srv.URL)
+	a := slash(t, srv, "palaute-kotipesa", "summary 2026-10", ru.srv.URL)
 	if d := time.Since(start); d > 3*time.Second || d >= b.delay {
 		t.Fatalf("answered after %v", d)
 	}
@@ -220,7 +224,7 @@ func TestSlashSlowSummaryAnswersInTime(t *testing.T) {
 	h.Wait(context.Background())
 	got := ru.got()
 	if len(got) != 1 || got[0].ResponseType != "ephemeral" || !got[0].ReplaceOriginal ||
-		!strings.Contains(got[0].Text, "YHTEENVETO kotipesa 2026-11") || got[0].Blocks == nil || len(got[0].Blocks.BlockSet) != 1 {
+		!strings.Contains(got[0].Text, "YHTEENVETO kotipesa 2026-10") || got[0].Blocks == nil || len(got[0].Blocks.BlockSet) != 1 {
 		t.Fatalf("response_url got %+v", got)
 	}
 }
@@ -230,7 +234,7 @@ func TestSlashSlowEmptySummaryTriesAgain(t *testing.T) {
 	srv, b, h := slashServer(t)
 	b.delay, b.empty = 700*time.Millisecond, true
 	ru := newResponseURL(t)
-	slash(t, srv, "palaute-kotipesa", "summary 2026-11", ru.srv.URL)
+	slash(t, srv, "palaute-kotipesa", "summary 2026-10", ru.srv.URL)
 	h.Wait(context.Background())
 	got := ru.got()
 	if len(got) != 1 || !got[0].ReplaceOriginal || got[0].Text != locales.Must().T("fi", "slack_try_again") {
@@ -243,7 +247,7 @@ func TestSlashLongSummaryFollowsUp(t *testing.T) {
 	srv, b, h := slashServer(t)
 	b.parts = 3
 	ru := newResponseURL(t)
-	a := slash(t, srv, "johto", "summary 2026-11", ru.srv.URL)
+	a := slash(t, srv, "johto", "summary 2026-10", ru.srv.URL)
 	if !strings.Contains(a.Text, "osa 1") {
 		t.Fatalf("answer %q", a.Text)
 	}
@@ -286,7 +290,7 @@ func TestSlashResponseURLNotLogged(t *testing.T) {
 	gone := httptest.NewServer(http.NotFoundHandler())
 	hook := gone.URL + "/actions/T1/1234/s3cr3tHookToken"
 	gone.Close() // posting to it fails: connection refused
-	if a := slash(t, srv, "johto", "summary 2026-11", hook); !strings.Contains(a.Text, "osa 1") {
+	if a := slash(t, srv, "johto", "summary 2026-10", hook); !strings.Contains(a.Text, "osa 1") {
 		t.Fatalf("answer %q", a.Text)
 	}
 	h.Wait(context.Background())
@@ -301,7 +305,7 @@ func TestSlashSummaryCutAfterFiveFollowUps(t *testing.T) {
 	srv, b, h := slashServer(t)
 	b.parts = 8
 	ru := newResponseURL(t)
-	if a := slash(t, srv, "johto", "summary 2026-11", ru.srv.URL); !strings.Contains(a.Text, "osa 1") {
+	if a := slash(t, srv, "johto", "summary 2026-10", ru.srv.URL); !strings.Contains(a.Text, "osa 1") {
 		t.Fatalf("answer %q", a.Text)
 	}
 	h.Wait(context.Background())
@@ -336,7 +340,7 @@ func TestSlashWaitKeepsItsDeadline(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(hook.Close)
-	slash(t, srv, "johto", "summary 2026-11", hook.URL)
+	slash(t, srv, "johto", "summary 2026-10", hook.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if err := h.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -350,5 +354,30 @@ func TestSlashWaitKeepsItsDeadline(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 1 || !strings.Contains(got[0], "osa 2") {
 		t.Fatalf("delivered %q", got)
+	}
+}
+
+// A running period is refused until it has ended: its summary now and again after one more response
+// would differ by that person's answers. The answer says from when it can be asked for, in the
+// channel's language; no summary is made.
+func TestSlashRefusesRunningPeriod(t *testing.T) {
+	srv, b, h := slashServer(t)
+	h.Lang = "en"
+	h.Now = func() time.Time { return time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC) } // Wednesday of W48
+	for text, want := range map[string]string{
+		"summary 2026-W48": "The summary of week 48/2026 is not available yet: the period is still running, and comparing its summaries as answers come in would show single people's answers. It is available from Monday 30 November 2026.",
+		"summary 2026-11":  "The summary of November 2026 is not available yet",
+		"summary 2026-H2":  "It is available from Monday 4 January 2027.",
+		"summary 2026-W49": "The period week 49/2026 has not started yet, so there is no feedback from it. Its summary is available from Monday 7 December 2026.",
+	} {
+		if a := slash(t, srv, "palaute-kotipesa", text, ""); !strings.Contains(a.Text, want) || len(a.Blocks) != 0 {
+			t.Errorf("%q: %q, want %q", text, a.Text, want)
+		}
+	}
+	if a := slash(t, srv, "palaute-kotipesa", "summary 2026-W47", ""); !strings.Contains(a.Text, "YHTEENVETO kotipesa 2026-W47") {
+		t.Errorf("W47 (ended): %q", a.Text)
+	}
+	if fmt.Sprint(b.asked) != "[kotipesa/2026-W47]" {
+		t.Errorf("summaries made: %v", b.asked)
 	}
 }

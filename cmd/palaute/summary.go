@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/palaute/palaute/config"
 	"github.com/palaute/palaute/locales"
@@ -39,16 +38,16 @@ func summaryCmd(ctx context.Context, args []string, env func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, s, p, err := buildSummary(ctx, "summary", *cfgPath, env, *unit, *per)
+	if *lang != "" && locales.Lang(*lang) != *lang {
+		return fmt.Errorf("-lang must be fi, sv or en, not %q", *lang)
+	}
+	a, s, p, err := buildSummary(ctx, "summary", *cfgPath, env, *unit, *per, *lang)
 	if err != nil {
 		return err
 	}
 	defer a.close()
 	l := a.cfg.Summaries.Lang
 	if *lang != "" {
-		if locales.Lang(*lang) != *lang {
-			return fmt.Errorf("-lang must be fi, sv or en, not %q", *lang)
-		}
 		l = *lang
 	}
 	switch *format {
@@ -108,7 +107,7 @@ func exportCmd(ctx context.Context, args []string, env func(string) string, stdo
 	if *format != "csv" {
 		return fmt.Errorf("-format must be csv, not %q", *format)
 	}
-	a, s, _, err := buildSummary(ctx, "export", *cfgPath, env, *unit, *per)
+	a, s, _, err := buildSummary(ctx, "export", *cfgPath, env, *unit, *per, "")
 	if err != nil {
 		return err
 	}
@@ -123,13 +122,24 @@ var summaryWhy = map[string]string{
 	"export": "it would export the counts of an empty in-memory Redis that exists only for this command",
 }
 
+// notEnded is the refusal of a period that has not ended, in the summaries' language.
+type notEnded struct {
+	text string
+	err  *report.NotEndedError
+}
+
+func (e notEnded) Error() string { return e.text }
+func (e notEnded) Unwrap() error { return e.err }
+
 // buildSummary builds the summary of unit for period per from the Redis palaute serve uses (command cmd:
-// summary or export). It needs no pseudonym secret: the counters are not per person.
-func buildSummary(ctx context.Context, cmd, cfgPath string, env func(string) string, unit, per string) (*app, *report.Summary, period.Period, error) {
+// summary or export; lang: the language of a refusal, "" for summaries.lang). It needs no pseudonym
+// secret: the counters are not per person. A period that has not ended is refused, as by the slash
+// command: two summaries of a running period, a response apart, would show that person's answers.
+func buildSummary(ctx context.Context, cmd, cfgPath string, env func(string) string, unit, per, lang string) (*app, *report.Summary, period.Period, error) {
 	var p period.Period
 	var err error
 	if per == "" {
-		p = period.LastComplete(period.Month, time.Now())
+		p = period.LastComplete(period.Month, clock())
 	} else if p, err = period.Parse(per); err != nil {
 		return nil, nil, p, fmt.Errorf("-period: %w", err)
 	}
@@ -145,6 +155,14 @@ func buildSummary(ctx context.Context, cmd, cfgPath string, env func(string) str
 		}})
 	if err != nil {
 		return nil, nil, p, err
+	}
+	var ne *report.NotEndedError
+	if err := report.CheckEnded(p, clock()); errors.As(err, &ne) {
+		a.close()
+		if lang == "" {
+			lang = a.cfg.Summaries.Lang
+		}
+		return nil, nil, p, notEnded{ne.Text(lang), ne}
 	}
 	s, err := report.Build(ctx, store.NewCounters(a.rdb, a.cfg.Redis.Prefix), a.reportOptions(), unit, p)
 	if err != nil {

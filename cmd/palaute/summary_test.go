@@ -11,9 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palaute/palaute/internal/redistest"
 	"github.com/palaute/palaute/internal/testenv"
+	"github.com/palaute/palaute/report"
 	"github.com/palaute/palaute/store"
 )
 
@@ -150,5 +152,39 @@ func TestSummaryAndExportRefuseEmbeddedRedis(t *testing.T) {
 		env(map[string]string{"REDIS_URL": "redis://127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))}), nil, io.Discard)
 	if err == nil || !strings.HasPrefix(err.Error(), "cannot reach Redis (redis.url or REDIS_URL): ") {
 		t.Errorf("unreachable Redis: %v", err)
+	}
+}
+
+// summary and export refuse a period that has not ended, in the summaries' language (or -lang), and
+// print no figure: two summaries of a running week a response apart would show that person's answers.
+func TestSummaryRefusesRunningPeriod(t *testing.T) {
+	srv := redistest.Start(t)
+	seedW47(t, testenv.New(t, srv.Client(t)), "kotipesa", "10")
+	vars := env(map[string]string{"REDIS_URL": "redis://" + srv.Addr})
+	saved := clock
+	clock = func() time.Time { return time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC) } // Wednesday of W48
+	t.Cleanup(func() { clock = saved })
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"summary", "-unit", "kotipesa", "-period", "2026-W48"}, "Jakson viikko 48/2026 yhteenveto ei ole vielä saatavilla: jakso on kesken"},
+		{[]string{"summary", "-period", "2026-11", "-lang", "en"}, "The summary of November 2026 is not available yet: the period is still running, and comparing its summaries as answers come in would show single people's answers. It is available from Monday 30 November 2026."},
+		{[]string{"export", "-period", "2026-H2"}, "maanantaista 4.1.2027 alkaen"},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), append(tc.args, "-config", "../../config.yaml"), vars, nil, &out)
+		var ne *report.NotEndedError
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &ne) {
+			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v printed:\n%s", tc.args, out.String())
+		}
+	}
+	// W47 has ended: its summary is made.
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"summary", "-config", "../../config.yaml", "-unit", "kotipesa", "-period", "2026-W47", "-lang", "en"}, vars, nil, &out); err != nil || !strings.Contains(out.String(), "Responses: 6") {
+		t.Errorf("W47: %v\n%s", err, out.String())
 	}
 }
