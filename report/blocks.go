@@ -54,6 +54,9 @@ func (s *Summary) Messages(lang string) []Message {
 		slack.NewHeaderBlock(plain(clip(title, MaxHeaderText))),
 		slack.NewContextBlock("", mrkdwn(clip(p.esc(p.intro()), MaxContextText))),
 	}}}
+	if text := p.attentionText(); text != "" { // what needs attention comes first
+		atoms = append(atoms, atom{sections(strings.TrimPrefix(text, "\n")), pt.attentionText()})
+	}
 	single := len(s.Units) == 1 && s.Total == nil // the title names the unit already
 	for _, u := range s.parts() {
 		var head []slack.Block
@@ -86,6 +89,9 @@ func (s *Summary) Messages(lang string) []Message {
 			atoms = append(atoms, atom{blocks, plainText})
 		}
 	}
+	// The anonymity rules end the summary.
+	atoms = append(atoms, atom{[]slack.Block{slack.NewContextBlock("", mrkdwn(clip(p.esc(p.footer()), MaxContextText)))},
+		"\n" + pt.footer() + "\n"})
 	type msg struct {
 		blocks []slack.Block
 		text   strings.Builder

@@ -101,7 +101,7 @@ func TestFallbackText(t *testing.T) {
 	}
 	text := ms[0].Text
 	for _, want := range []string{"Feedback summary, November 2026\nWeeks 45–48.", "== All units together ==", "== Unit kotipesa ==",
-		"  Responses: 12 ▲ 2\n", "Ohjaajat <kuuntelevat> & auttavat"} {
+		"  Responses: 12 ▲ 2 (Oct 10)\n", "Ohjaajat <kuuntelevat> & auttavat"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("fallback lacks %q:\n%s", want, text)
 		}
@@ -321,5 +321,34 @@ func TestChart(t *testing.T) {
 				t.Errorf("blank chart (%d colours)", len(colours))
 			}
 		})
+	}
+}
+
+// The summary starts with what needs attention (targets not met, young people who do not feel safe),
+// then the figures; a change says from what ("▲ 107 points (Oct −40)"); NPS has a legend; the anonymity
+// rules end it, in the text and as the last block.
+func TestSummaryLayout(t *testing.T) {
+	s := sample(t, "kotipesa")
+	text := s.Text("en")
+	att := strings.Index(text, "Needs attention:\n  ✗ Young people · I got help when I needed it: 3.9 (target 4.0)\n  ! Young people: at least 33 % answered 😞 or 🙁 to “I feel safe where I live”\n")
+	if att < 0 || att > strings.Index(text, "== Unit kotipesa ==") {
+		t.Errorf("no attention block before the figures:\n%s", text)
+	}
+	for _, want := range []string{"NPS = % promoters (9–10) − % detractors (0–6), from −100 to 100.", "NPS: 67 ▲ 107 points (Oct −40)",
+		"Responses: 12 ▲ 2 (Oct 10)", "I got help when I needed it: 3.9 ▲ 1.3 (Oct 2.6)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("want %q in\n%s", want, text)
+		}
+	}
+	if !strings.HasSuffix(text, "so read them with care.\n") || strings.Index(text, "To protect the people") < strings.Index(text, "Feedback from people") {
+		t.Errorf("the rules do not end the summary:\n%s", text)
+	}
+	ms := s.Messages("fi")
+	last := ms[len(ms)-1].Blocks
+	if c, ok := last[len(last)-1].(*slack.ContextBlock); !ok || !strings.Contains(c.ContextElements.Elements[0].(*slack.TextBlockObject).Text, "Vastaajien suojaamiseksi") {
+		t.Errorf("last block %+v, want the rules", last[len(last)-1])
+	}
+	if sec, ok := ms[0].Blocks[2].(*slack.SectionBlock); !ok || !strings.HasPrefix(sec.Text.Text, "*Huomioitavaa:*") {
+		t.Errorf("third block %+v, want the attention block", ms[0].Blocks[2])
 	}
 }

@@ -52,18 +52,34 @@ func (p printer) num(v float64, decimals int) string {
 	return strings.Replace(s, "-", "−", 1)
 }
 
-// delta is the trend marker: ▲ 0,3 / ▼ 5 / =.
-func (p printer) delta(t *Trend, decimals int) string {
+// delta is the trend marker with the previous period's figure: " ▲ 0,3 (loka 3,6)", " ▼ 5 (Oct 12)",
+// " ± 0 (W46 7)"; an NPS change is in points: " ▲ 7 points (Oct 60)".
+func (p printer) delta(t *Trend, decimals int, points bool) string {
 	if t == nil {
 		return ""
 	}
+	d := "± 0"
 	switch {
 	case t.Delta > 0:
-		return " ▲ " + p.num(t.Delta, decimals)
+		d = "▲ " + p.num(t.Delta, decimals)
 	case t.Delta < 0:
-		return " ▼ " + p.num(math.Abs(t.Delta), decimals)
+		d = "▼ " + p.num(math.Abs(t.Delta), decimals)
 	}
-	return " ± 0"
+	if points {
+		d = p.T("points", locales.Data{"D": d, "N": int(math.Abs(t.Delta))})
+	}
+	return " " + d + " (" + p.shortPeriod(p.s.p.Prev()) + " " + p.num(t.Prev, decimals) + ")"
+}
+
+// shortPeriod names a period briefly: "vk 46", "loka", "tammi–kesä".
+func (p printer) shortPeriod(x period.Period) string {
+	switch x.Kind {
+	case period.Week:
+		return p.T("short_week", locales.Data{"N": x.N})
+	case period.Month:
+		return p.T("short_month." + strconv.Itoa(x.N))
+	}
+	return p.T("short_half" + strconv.Itoa(x.N))
 }
 
 func (p printer) hidden(h Hidden) string {
@@ -161,7 +177,7 @@ func (p printer) groupLines(g *Group) []string {
 		if !r.Shown() {
 			add(0, p.T("responses")+": "+p.hidden(r.Hidden))
 		} else {
-			add(0, p.T("responses")+": "+p.bold(strconv.Itoa(r.N))+p.delta(g.Trend, 0)+p.target(g.Target, 0))
+			add(0, p.T("responses")+": "+p.bold(strconv.Itoa(r.N))+p.delta(g.Trend, 0, false)+p.target(g.Target, 0))
 			for i := range g.Questions {
 				out = append(out, p.questionLines(&g.Questions[i])...)
 			}
@@ -171,7 +187,7 @@ func (p printer) groupLines(g *Group) []string {
 	if !f.Shown() {
 		add(0, p.T("feedback")+": "+p.hidden(f.Hidden))
 	} else {
-		add(0, p.T("feedback")+": "+p.bold(strconv.Itoa(f.N))+p.delta(f.Trend, 0))
+		add(0, p.T("feedback")+": "+p.bold(strconv.Itoa(f.N))+p.delta(f.Trend, 0, false))
 		var pol []string
 		for _, b := range f.Polarity {
 			pol = append(pol, p.T("pol."+b.Value)+" "+p.count(b))
@@ -206,12 +222,12 @@ func (p printer) questionLines(q *Question) []string {
 	var out []string
 	switch {
 	case q.NPS != nil:
-		out = append(out, head+p.bold(p.num(float64(q.NPS.Score), 0))+p.delta(q.Trend, 0)+p.target(q.Target, 0)+n)
+		out = append(out, head+p.bold(p.num(float64(q.NPS.Score), 0))+p.delta(q.Trend, 0, true)+p.target(q.Target, 0)+n)
 		if sh := q.NPS.Shares; sh != nil {
 			out = append(out, "  "+p.T("nps_shares", locales.Data{"P": sh.Promoters, "Pa": sh.Passives, "D": sh.Detractors}))
 		}
 	case q.Mean != nil:
-		out = append(out, head+p.bold(p.num(*q.Mean, 1))+p.delta(q.Trend, 1)+p.target(q.Target, 1)+n)
+		out = append(out, head+p.bold(p.num(*q.Mean, 1))+p.delta(q.Trend, 1, false)+p.target(q.Target, 1)+n)
 	default:
 		out = append(out, head+n[1:])
 	}
@@ -286,7 +302,72 @@ func (p printer) title() string {
 
 func (p printer) intro() string {
 	return upperFirst(p.weeksRange(p.s.p)) + ". " + p.T("compared", locales.Data{"Period": p.periodName(p.s.p.Prev())}) + " " +
-		p.T("rule", locales.Data{"K": p.s.MinResponses, "C": p.s.MinComments}) + " " + p.T("rule_comments")
+		p.T("nps_legend")
+}
+
+// footer explains the anonymity rules; it ends the summary.
+func (p printer) footer() string {
+	return p.T("rule", locales.Data{"K": p.s.MinResponses, "C": p.s.MinComments}) + " " + p.T("rule_comments")
+}
+
+// attention are the summary's first lines: the targets not met, and the share of young people who do
+// not feel safe where they live (😞 or 🙁), where it is shown ("at least" when one of the two is "< 3").
+// Counts of urgent alerts are not here: the aggregates do not count them (yet).
+func (p printer) attention() []string {
+	var out []string
+	many := len(p.s.parts()) > 1
+	for _, u := range p.s.parts() {
+		prefix := ""
+		if many {
+			prefix = p.esc(p.unitName(u)) + " · "
+		}
+		for _, t := range u.Targets {
+			if t.Met == nil || *t.Met {
+				continue
+			}
+			name, decimals := p.targetName(t)
+			out = append(out, "✗ "+prefix+p.audience(t.Audience)+" · "+name+": "+p.num(*t.Value, decimals)+
+				" ("+p.T("target", locales.Data{"Target": p.num(t.Target, decimals)})+")")
+		}
+		for i := range u.Groups {
+			g := &u.Groups[i]
+			for j := range g.Questions {
+				q := &g.Questions[j]
+				if q.ID != "safe" || q.Type != flows.Scale || len(q.Dist) < 2 || q.N == 0 {
+					continue
+				}
+				low, some := 0, false
+				for _, b := range q.Dist[:2] {
+					if b.Hidden != "" {
+						some = true
+					} else {
+						low += b.Count
+					}
+				}
+				if low == 0 {
+					continue
+				}
+				id := "attention_unsafe"
+				if some {
+					id = "attention_unsafe_min"
+				}
+				out = append(out, "! "+prefix+p.audience(g.Audience)+": "+p.T(id, locales.Data{
+					"P": int(roundDiv(100*int64(low), int64(q.N))), "Question": p.esc(label(q.Text, p.lang))}))
+			}
+		}
+	}
+	return out
+}
+
+// targetName is a target's figure in words, and its decimals.
+func (p printer) targetName(t TargetRow) (string, int) {
+	switch t.Key {
+	case "responses":
+		return p.T("responses"), 0
+	case "nps":
+		return p.T("nps"), 0
+	}
+	return p.esc(label(t.Text, p.lang)), 1
 }
 
 // periodName is the period in words: "viikko 47/2026", "marraskuu 2026", "heinä–joulukuu 2026".
@@ -355,15 +436,7 @@ func (p printer) targetLines(u *Unit) []string {
 	}
 	out := []string{head}
 	for _, t := range u.Targets {
-		name := p.T("nps")
-		decimals := 0
-		switch t.Key {
-		case "responses":
-			name = p.T("responses")
-		case "nps":
-		default:
-			name, decimals = p.esc(label(t.Text, p.lang)), 1
-		}
+		name, decimals := p.targetName(t)
 		what := p.audience(t.Audience) + " · " + name
 		goal := p.T("target", locales.Data{"Target": p.num(t.Target, decimals)})
 		switch {
@@ -438,6 +511,7 @@ func (s *Summary) Text(lang string) string {
 	p := newPrinter(s, lang, false)
 	var b strings.Builder
 	b.WriteString(p.title() + "\n" + p.intro() + "\n")
+	b.WriteString(p.attentionText())
 	for _, u := range s.parts() {
 		name := p.unitName(u)
 		fmt.Fprintf(&b, "\n== %s ==\n", name)
@@ -459,5 +533,15 @@ func (s *Summary) Text(lang string) string {
 			}
 		}
 	}
+	b.WriteString("\n" + p.footer() + "\n")
 	return b.String()
+}
+
+// attentionText is the attention block as text, "" when nothing needs attention.
+func (p printer) attentionText() string {
+	lines := p.attention()
+	if len(lines) == 0 {
+		return ""
+	}
+	return "\n" + p.bold(p.T("attention")) + "\n" + indent(lines)
 }
