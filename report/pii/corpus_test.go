@@ -51,7 +51,7 @@ func TestCorpus(t *testing.T) {
 		if got := s.Scrub(c.Lang, c.Text); got != want {
 			t.Errorf("%s/%s Scrub(%q)\n got %q\nwant %q", c.Lang, c.Who, c.Text, got, want)
 		}
-		if found := s.Found(c.Text); (len(found) == 0) != (c.Want == "") {
+		if found := s.Found(c.Lang, c.Text); (len(found) == 0) != (c.Want == "") {
 			t.Errorf("Found(%q) = %v, but the corpus expects the text to be %s", c.Text, found,
 				map[bool]string{true: "unchanged", false: "scrubbed"}[c.Want == ""])
 		}

@@ -23,17 +23,28 @@ var nameEndings = []string{
 // nameClitics may follow an ending: "Mikollekin", "Annahan", "Mikkoko".
 var nameClitics = []string{"", "kin", "kaan", "kään", "han", "hän", "ko", "kö", "pa", "pä", "s"}
 
+// nameRest holds every ending+clitic that may follow a configured name's stem, and that may follow
+// a colon after any name ("Tom:lle"); maxRest is the longest, in bytes.
+var nameRest, maxRest = func() (map[string]bool, int) {
+	rest, longest := map[string]bool{}, 0
+	for _, e := range nameEndings {
+		for _, c := range nameClitics {
+			rest[e+c] = true
+			longest = max(longest, len(e+c))
+		}
+	}
+	return rest, longest
+}()
+
 // nameMatcher finds configured names by word: a word matches when it is a stem followed by an ending.
 type nameMatcher struct {
 	stems   map[string]bool
-	rest    map[string]bool // ending+clitic
-	first   map[rune]bool   // first letters of stems, a cheap filter
-	maxStem int             // bytes
-	maxRest int             // bytes
+	first   map[rune]bool // first letters of stems, a cheap filter
+	maxStem int           // bytes
 }
 
 func newNameMatcher(names []string) nameMatcher {
-	m := nameMatcher{stems: map[string]bool{}, rest: map[string]bool{}, first: map[rune]bool{}}
+	m := nameMatcher{stems: map[string]bool{}, first: map[rune]bool{}}
 	for _, entry := range names {
 		for _, w := range strings.FieldsFunc(norm.NFC.String(entry), func(r rune) bool { return !isLetter(r) }) {
 			w = strings.ToLower(w)
@@ -49,12 +60,6 @@ func newNameMatcher(names []string) nameMatcher {
 				m.first[r] = true
 				m.maxStem = max(m.maxStem, len(st))
 			}
-		}
-	}
-	for _, e := range nameEndings {
-		for _, c := range nameClitics {
-			m.rest[e+c] = true
-			m.maxRest = max(m.maxRest, len(e+c))
 		}
 	}
 	return m
@@ -106,44 +111,10 @@ func lastRune(s string) rune {
 	return r
 }
 
-// find returns the name words in seg; adjacent ones ("Mikko Virtanen", "Anna-Liisa") become one span.
-func (m nameMatcher) find(seg string) []span {
-	var out []span
-	for i := 0; i < len(seg); {
-		r, n := utf8.DecodeRuneInString(seg[i:])
-		if !isLetter(r) {
-			i += n
-			continue
-		}
-		j := i + n
-		for j < len(seg) {
-			r2, n2 := utf8.DecodeRuneInString(seg[j:])
-			if !isLetter(r2) {
-				break
-			}
-			j += n2
-		}
-		if end, ok := m.match(seg, i, j); ok {
-			if k := len(out) - 1; k >= 0 && joinable(seg[out[k].end:i]) {
-				out[k].end = end
-			} else {
-				out = append(out, span{start: i, end: end})
-			}
-			j = end
-		}
-		i = j
-	}
-	return out
-}
-
-func joinable(gap string) bool {
-	return gap == " " || gap == "-" || gap == "\u00a0"
-}
-
 // match reports whether the word seg[i:j] is a configured name, and where the match ends
 // (past a colon ending "Tom:lle" or a genitive "Mikko's").
 func (m nameMatcher) match(seg string, i, j int) (int, bool) {
-	if j-i > m.maxStem+m.maxRest || j-i < minNameRunes {
+	if m.empty() || j-i > m.maxStem+maxRest || j-i < minNameRunes {
 		return 0, false
 	}
 	word := seg[i:j]
@@ -151,10 +122,15 @@ func (m nameMatcher) match(seg string, i, j int) (int, bool) {
 	if !m.first[unicode.ToLower(r)] {
 		return 0, false
 	}
-	lower := strings.ToLower(word)
-	if !m.isName(lower) {
+	if !m.isName(strings.ToLower(word)) {
 		return 0, false
 	}
+	return nameEnd(seg, j), true
+}
+
+// nameEnd returns where a name that ends at j ends with what may follow it: a colon ending
+// ("Tom:lle") or a genitive ("Mikko's", "Aino’s").
+func nameEnd(seg string, j int) int {
 	end := j
 	switch {
 	case at(seg, end) == ':':
@@ -163,7 +139,7 @@ func (m nameMatcher) match(seg string, i, j int) (int, bool) {
 			_, n := utf8.DecodeRuneInString(seg[k:])
 			k += n
 		}
-		if k > end+1 && m.rest[strings.ToLower(seg[end+1:k])] {
+		if k > end+1 && nameRest[strings.ToLower(seg[end+1:k])] {
 			end = k
 		}
 	case strings.HasPrefix(seg[end:], "'s"), strings.HasPrefix(seg[end:], "’s"):
@@ -172,15 +148,15 @@ func (m nameMatcher) match(seg string, i, j int) (int, bool) {
 			end = k
 		}
 	}
-	return end, true
+	return end
 }
 
 func (m nameMatcher) isName(w string) bool {
-	for cut := len(w); cut >= 0 && len(w)-cut <= m.maxRest; cut-- {
+	for cut := len(w); cut >= 0 && len(w)-cut <= maxRest; cut-- {
 		if cut > m.maxStem || cut < len(w) && !utf8.RuneStart(w[cut]) {
 			continue
 		}
-		if m.stems[w[:cut]] && m.rest[w[cut:]] {
+		if m.stems[w[:cut]] && nameRest[w[cut:]] {
 			return true
 		}
 	}

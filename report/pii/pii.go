@@ -37,6 +37,19 @@
 //     Foreign names take colon endings (Tom:n, Tom:lle). Adjacent name words ("Mikko Virtanen",
 //     "Anna-Liisa") become one placeholder. A name that is also an ordinary word (Anna, Satu, Onni,
 //     Koivu) is removed wherever that word appears: configure only words that should never be shown.
+//   - Name, built in, with nothing configured: about 800 common first names of Finland (Finnish and
+//     Finland-Swedish) and English ones (firstnames.txt), as whole words in any case ("jonna
+//     kiusaa"), with their Finnish case forms (Ainolle, Jonnaa, Pekan, Pekalle, Villeä, Tuomaksen,
+//     Kristianille, spoken Mikolt, Jonnal), clitics (Pekallekin), the Swedish and English genitive
+//     (Ebbas, Jack's) and colon endings (Liam:lle). Names that are also ordinary words, and forms
+//     that are (namewords.txt: onni, toivo, satu, helmi, ainoa of Aino, pian of Pia, will, grace,
+//     in Swedish text ville, saga), are removed only where the text shows a name: capitalised in
+//     the middle of a sentence, after a word for a person ("ohjaaja onni", "min syster saga", "my
+//     friend grace"), after a naming word ("nimeltä", "heter", "named", "called", "mun nimi on"),
+//     as the bare name in "olen X" / "jag är X" / "I'm X" ending a clause, or next to another
+//     name ("Onni ja Jonna", "Anna-Liisa"). Function words among them (anna, kai, eli, will, hans,
+//     inga, per, toivo/usko 'hoped/believed') need a capital or a naming word. Surnames, nicknames
+//     and names not on the list are caught only when configured.
 //
 // Ordinary numbers ("olen 15-vuotias", "3 kertaa viikossa", "klo 18", 2026, "7/10") and words are
 // kept. Input that is not valid UTF-8 is repaired (U+FFFD) and text is normalised to NFC before
@@ -46,6 +59,7 @@ package pii
 import (
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -115,34 +129,38 @@ var maxPlaceholderLen = func() int {
 // context of a neighbour, which takes one more pass at most in practice.
 const maxPasses = 4
 
-// Scrubber removes personal data from text. The zero value catches everything except names.
-// It is safe for concurrent use.
+// Scrubber removes personal data from text. The zero value catches everything except configured
+// names (built-in first names included). It is safe for concurrent use.
 type Scrubber struct {
 	finders []finder // baseFinders, then names
 }
 
-// New returns a Scrubber that also removes the given names (staff, units, people). Each word of
-// three or more letters in an entry is matched on its own, case-insensitively, with Finnish
-// inflection; see the package documentation for what is caught.
+// New returns a Scrubber that also removes the given names (staff, units, people), besides the
+// built-in first names. Each word of three or more letters in an entry is matched on its own,
+// case-insensitively, with Finnish inflection, wherever it appears; see the package documentation
+// for what is caught.
 func New(names []string) *Scrubber {
-	fs := slices.Clip(baseFinders)
-	if m := newNameMatcher(names); !m.empty() {
-		fs = append(fs, finder{kind: Name, find: m.find})
-	}
-	return &Scrubber{finders: fs}
+	nf := nameFinder{conf: newNameMatcher(names), fn: builtinNames()}
+	return &Scrubber{finders: append(slices.Clip(baseFinders), finder{kind: Name, findIn: nf.find})}
 }
+
+// defaultFinders are the zero Scrubber's: the base finders and the built-in first names.
+var defaultFinders = append(slices.Clip(baseFinders), finder{kind: Name, findIn: func(lang, text string, a, b int) []span {
+	return nameFinder{fn: builtinNames()}.find(lang, text, a, b)
+}})
 
 // Scrub returns text with personal data replaced by placeholders in lang ("fi", "sv" or "en"; a
 // region such as "sv-FI" is accepted; anything else gets Finnish placeholders). The result is valid
 // UTF-8 in NFC, and Scrub(lang, Scrub(lang, x)) == Scrub(lang, x).
 func (s *Scrubber) Scrub(lang, text string) string {
-	out, _ := s.run(placeholderRow(lang), text)
+	out, _ := s.run(lang, text)
 	return out
 }
 
-// Found reports which kinds of personal data text contains, in Kind order, without their values.
-func (s *Scrubber) Found(text string) []Kind {
-	_, seen := s.run(placeholderRow("en"), text)
+// Found reports which kinds of personal data Scrub(lang, text) removes, in Kind order, without
+// their values.
+func (s *Scrubber) Found(lang, text string) []Kind {
+	_, seen := s.run(lang, text)
 	var kinds []Kind
 	for k, ok := range seen {
 		if ok {
@@ -152,39 +170,56 @@ func (s *Scrubber) Found(text string) []Kind {
 	return kinds
 }
 
-func placeholderRow(lang string) *[numKinds]string {
+// baseLang returns the language of lang ("sv" of "sv-FI"), or defaultLang when it has no placeholders.
+func baseLang(lang string) string {
 	lang = strings.ToLower(lang)
 	if i := strings.IndexAny(lang, "-_"); i >= 0 {
 		lang = lang[:i]
 	}
-	row, ok := placeholders[lang]
-	if !ok {
-		row = placeholders[defaultLang]
+	if _, ok := placeholders[lang]; !ok {
+		return defaultLang
 	}
-	return &row
+	return lang
 }
 
-func (s *Scrubber) run(row *[numKinds]string, text string) (string, [numKinds]bool) {
+func (s *Scrubber) run(lang, text string) (string, [numKinds]bool) {
+	lang = baseLang(lang)
+	row := placeholders[lang]
 	var seen [numKinds]bool
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
 	text = norm.NFC.String(text)
 	for range maxPasses {
-		spans := s.detect(text)
-		found := false
+		spans := s.detect(lang, text)
+		found, onlyNames := false, true
 		for _, sp := range spans {
 			if sp.kind != protected {
 				seen[sp.kind] = true
 				found = true
+				onlyNames = onlyNames && sp.kind == Name && isolated(text, sp)
 			}
 		}
 		if !found {
 			break
 		}
-		text = replace(text, spans, row)
+		text = replace(text, spans, &row)
+		if onlyNames {
+			// Names run last, on what the others left, and decide in one pass: replacing names
+			// that stand between spaces and punctuation reveals nothing new, so the pass that
+			// would show it is saved. (A name touching a digit or a symbol may: "Kotikatu 1Aki".)
+			break
+		}
 	}
 	return text, seen
+}
+
+// isolated reports whether sp stands between spaces, punctuation or the ends of text.
+func isolated(text string, sp span) bool {
+	safe := func(r rune) bool {
+		return r < 0 || unicode.IsSpace(r) || strings.ContainsRune(",.!?;:()\"'’“”«»…-–—", r)
+	}
+	return safe(before(text, sp.start)) && safe(at(text, sp.end))
 }
 
 // span is a half-open byte range [start, end) of the text.
@@ -200,11 +235,14 @@ type finder struct {
 	// need is a cheap test on the whole text; the finder is skipped when it fails.
 	need func(text string) bool
 	find func(seg string) []span
+	// findIn, when set, is used instead of find: it gets the language, the whole text and the
+	// segment text[start:end], and returns absolute offsets within the segment.
+	findIn func(lang, text string, start, end int) []span
 }
 
-func (s *Scrubber) detect(text string) []span {
+func (s *Scrubber) detect(lang, text string) []span {
 	claimed := protectedSpans(text)
-	fs := baseFinders
+	fs := defaultFinders
 	if s != nil && s.finders != nil {
 		fs = s.finders
 	}
@@ -219,7 +257,13 @@ func (s *Scrubber) detect(text string) []span {
 			if i < len(claimed) {
 				end = claimed[i].start
 			}
-			if end > prev {
+			switch {
+			case end <= prev:
+			case f.findIn != nil:
+				for _, sp := range f.findIn(lang, text, prev, end) {
+					added = append(added, span{sp.start, sp.end, f.kind})
+				}
+			default:
 				for _, sp := range f.find(text[prev:end]) {
 					added = append(added, span{sp.start + prev, sp.end + prev, f.kind})
 				}
