@@ -156,7 +156,10 @@ func TestShutdownWaitsForSlashSummaries(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(hook.Close)
-	resp, err := postSlash(addr, secret, "johto", "CJOHTO", "summary 2026-11", hook.URL+"/actions/T1/1/x")
+	// A month that has surely ended: a running period's summary is refused.
+	now := time.Now()
+	month := time.Date(now.Year(), now.Month()-2, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+	resp, err := postSlash(addr, secret, "johto", "CJOHTO", "summary "+month, hook.URL+"/actions/T1/1/x")
 	if err != nil {
 		t.Fatal(err)
 	}
