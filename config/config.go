@@ -91,6 +91,9 @@ type Slack struct {
 	SigningSecret string `yaml:"-"` // env SLACK_SIGNING_SECRET only
 	APIURL        string `yaml:"api_url"`
 	AllChannel    string `yaml:"all_channel"` // management channel for the organisation-wide summary
+	// SafeguardingChannel, when set, takes the crisis alerts that may be about violence or abuse at home
+	// (and their contact requests) instead of the unit's channel, e.g. the placing social workers'.
+	SafeguardingChannel string `yaml:"safeguarding_channel"`
 	// Timeout bounds each Slack API request: a Slack that takes the request and never answers would
 	// otherwise hold the outbox sender, and every alert behind it, for good.
 	Timeout Duration `yaml:"timeout"`

@@ -68,19 +68,23 @@ type Scrubber interface {
 
 // Router reads the feedback streams. Run it on one replica at a time (under the scheduler's lock).
 type Router struct {
-	RDB      redis.UniversalClient
-	Prefix   string
-	Units    []config.Unit
-	All      string // channel for alerts without a unit (and the organisation-wide view)
-	Lang     string // staff language
-	Outbox   Outbox
-	Scrub    Scrubber
-	Catalog  *locales.Catalog
-	Log      *slog.Logger
-	Now      func() time.Time
-	Consumer string // this replica's name in the consumer groups
-	Shuffle  func(n int, swap func(i, j int))
-	Location *time.Location // for the batch hour and the digest's Monday morning
+	RDB    redis.UniversalClient
+	Prefix string
+	Units  []config.Unit
+	All    string // channel for alerts without a unit (and the organisation-wide view)
+	// Safeguarding, when set, is where alerts that may be about violence or abuse at home (notifyClasses,
+	// their contact requests too) go instead of the unit's channel: in a family home the unit's own adults
+	// may be the ones the message is about.
+	Safeguarding string
+	Lang         string // staff language
+	Outbox       Outbox
+	Scrub        Scrubber
+	Catalog      *locales.Catalog
+	Log          *slog.Logger
+	Now          func() time.Time
+	Consumer     string // this replica's name in the consumer groups
+	Shuffle      func(n int, swap func(i, j int))
+	Location     *time.Location // for the batch hour and the digest's Monday morning
 	// Routing says when feedback texts are posted (config routing); zero (MinBatch 0): its defaults.
 	Routing config.Routing
 	// Help is what the engine shows a writer whose message suggests danger (config help.contacts), which
@@ -304,8 +308,11 @@ func (r *Router) Urgent(ctx context.Context) error {
 			if !isUrgent(e) {
 				continue
 			}
-			text := r.alert(u, e)
-			if err := r.Outbox.Post(ctx, Post{Key: PostUrgent + ":" + uid + ":" + e.id, Channel: ch, Text: text}); err != nil {
+			text, to := r.alert(u, e), ch
+			if r.Safeguarding != "" && notifyClasses[e.fields["crisis"]] {
+				to = r.Safeguarding
+			}
+			if err := r.Outbox.Post(ctx, Post{Key: PostUrgent + ":" + uid + ":" + e.id, Channel: to, Text: text}); err != nil {
 				errs = append(errs, err)
 				es = nil // do not ack: posted again (once, by key) next time
 				break

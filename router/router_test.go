@@ -240,6 +240,29 @@ func TestAlertSaysWhatToDo(t *testing.T) {
 	}
 }
 
+// With slack.safeguarding_channel set, alerts that may be about violence or abuse at home, and their
+// contact requests, go there and not to the unit's own channel; other alerts stay with the unit.
+func TestSafeguardingChannelTakesAlertsAboutHome(t *testing.T) {
+	e, r, ob := setup(t)
+	r.Safeguarding = "#lastensuojelu"
+	c := e.Chat(t, "y-home", "fi")
+	c.Send("/start u-kotipesa")
+	c.Send("/stop")
+	c.Send("isä LYÖ mua")
+	c.Press("Kyllä")
+	write(t, e, "y-self", "kotipesa", "HÄTÄ")
+	if err := r.Urgent(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, k := range ob.order {
+		got = append(got, ob.posts[k].Channel)
+	}
+	if want := []string{"#lastensuojelu", "#lastensuojelu", "#kotipesa"}; !slices.Equal(got, want) {
+		t.Fatalf("channels %v, want %v (violence alert, its contact request, self-harm alert)", got, want)
+	}
+}
+
 // TestBatchCarriesAllButPraise: the batch holds the corrective feedback and, under its own heading after
 // it, the rest that is not praise (so a message the coder got wrong still reaches staff); praise waits
 // for the weekly digest. Texts are scrubbed; the post is made at the batch hour; a second run posts

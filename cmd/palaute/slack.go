@@ -224,7 +224,7 @@ func wireSlack(ctx context.Context, w *wiring) error {
 			}
 		}}
 	loc, _ := time.LoadLocation(cfg.Summaries.Timezone)
-	rt := &router.Router{RDB: a.rdb, Prefix: cfg.Redis.Prefix, Units: cfg.Units, All: cfg.Slack.AllChannel, Lang: cfg.Summaries.Lang,
+	rt := &router.Router{RDB: a.rdb, Prefix: cfg.Redis.Prefix, Units: cfg.Units, All: cfg.Slack.AllChannel, Safeguarding: cfg.Slack.SafeguardingChannel, Lang: cfg.Summaries.Lang,
 		Outbox: router.StoreOutbox{Outbox: ob}, Scrub: pii.New(cfg.Privacy.Names), Catalog: cat, Log: a.log, Consumer: token, Location: loc,
 		Routing: cfg.Routing, Help: cfg.Help.Contacts}
 	for _, kind := range []string{router.KindUrgent, router.KindBatch, router.KindDigest} {
