@@ -294,31 +294,41 @@ func (r *Router) Urgent(ctx context.Context) error {
 	var errs []error
 	for _, uid := range r.units() {
 		u, ch := r.unit(uid)
-		if ch == "" {
+		if ch == "" && r.Safeguarding == "" {
 			errs = append(errs, r.noChannel(ctx, uid, KindUrgent, groupUrgent, isUrgent))
 			continue
 		}
-		r.setWaiting(KindUrgent, uid, 0)
 		es, err := r.read(ctx, uid, groupUrgent)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		var done []entry // posted, or not an alert; the rest waits for the unit's channel
 		for _, e := range es {
 			if !isUrgent(e) {
+				done = append(done, e)
 				continue
 			}
-			text, to := r.alert(u, e), ch
+			to := ch
 			if r.Safeguarding != "" && notifyClasses[e.fields["crisis"]] {
 				to = r.Safeguarding
 			}
-			if err := r.Outbox.Post(ctx, Post{Key: PostUrgent + ":" + uid + ":" + e.id, Channel: to, Text: text}); err != nil {
+			if to == "" {
+				continue
+			}
+			if err := r.Outbox.Post(ctx, Post{Key: PostUrgent + ":" + uid + ":" + e.id, Channel: to, Text: r.alert(u, e)}); err != nil {
 				errs = append(errs, err)
-				es = nil // do not ack: posted again (once, by key) next time
+				done = nil // do not ack: posted again (once, by key) next time
 				break
 			}
+			done = append(done, e)
 		}
-		if err := r.ack(ctx, uid, groupUrgent, es); err != nil {
+		if err := r.ack(ctx, uid, groupUrgent, done); err != nil {
+			errs = append(errs, err)
+		}
+		if ch != "" {
+			r.setWaiting(KindUrgent, uid, 0)
+		} else if err := r.countWaiting(ctx, uid, KindUrgent, groupUrgent); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -741,9 +751,6 @@ func (r *Router) Digest(ctx context.Context, week period.Period) error {
 	var errs []error
 	carryWeeks := int(r.routing().MaxWait.D() / (7 * 24 * time.Hour))
 	for _, uid := range r.units() {
-		if uid == bot.NoUnit {
-			continue
-		}
 		u, ch := r.unit(uid)
 		from, done, err := r.digestState(ctx, uid)
 		if err != nil {
@@ -837,6 +844,12 @@ func (r *Router) noChannel(ctx context.Context, uid, kind, group string, postabl
 	if err != nil {
 		return err
 	}
+	return r.countWaiting(ctx, uid, kind, group)
+}
+
+// countWaiting counts (Waiting) and logs the entries of a kind that uid's stream keeps for this replica
+// until the unit has a channel.
+func (r *Router) countWaiting(ctx context.Context, uid, kind, group string) error {
 	p, err := r.RDB.XPending(ctx, r.key(uid), group).Result()
 	if err != nil {
 		return fmt.Errorf("pending %s/%s: %w", uid, group, err)

@@ -263,6 +263,45 @@ func TestSafeguardingChannelTakesAlertsAboutHome(t *testing.T) {
 	}
 }
 
+// A unit with no channel of its own and no slack.all_channel still has its alerts about home posted to the
+// safeguarding channel; its other alerts wait for a channel.
+func TestSafeguardingChannelWithoutUnitChannel(t *testing.T) {
+	e, r, ob := setup(t)
+	r.Safeguarding, r.All = "#lastensuojelu", ""
+	r.Units[0].SlackChannel = ""
+	write(t, e, "y-home", "kotipesa", "isä LYÖ mua")
+	write(t, e, "y-self", "kotipesa", "HÄTÄ")
+	if err := r.Urgent(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(ob.order) != 1 || ob.posts[ob.order[0]].Channel != "#lastensuojelu" || r.Waiting(router.KindUrgent) != 1 {
+		t.Fatalf("posts %v, %d waiting; want the violence alert posted and the self-harm alert waiting", ob.order, r.Waiting(router.KindUrgent))
+	}
+	r.Units[0].SlackChannel = "#kotipesa" // a channel is set, and the router restarted
+	if err := r.Urgent(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(ob.order) != 2 || ob.posts[ob.order[1]].Channel != "#kotipesa" || r.Waiting(router.KindUrgent) != 0 {
+		t.Fatalf("after a channel was set: %v, %d waiting; want the self-harm alert posted to the unit", ob.order, r.Waiting(router.KindUrgent))
+	}
+}
+
+// Thanks written to "none of these" (bot.NoUnit) reach slack.all_channel in the weekly digest.
+func TestThanksOfNoPlaceInTheDigest(t *testing.T) {
+	e, r, ob := setup(t)
+	for i, text := range []string{"kiitos kaikille", "kiitos hyvästä ruoasta", "kiitos retkestä"} {
+		c := e.Chat(t, fmt.Sprint("none-", i), "fi")
+		c.Send(text)
+		c.Press(e.T("fi", "btn_unit_none"))
+	}
+	if err := r.Digest(context.Background(), period.WeekOf(e.Clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if len(ob.order) != 1 || ob.posts[ob.order[0]].Channel != "#johto" || !strings.Contains(ob.posts[ob.order[0]].Text, "hyvästä ruoasta") {
+		t.Fatalf("digest posts %v", ob.texts())
+	}
+}
+
 // TestBatchCarriesAllButPraise: the batch holds the corrective feedback and, under its own heading after
 // it, the rest that is not praise (so a message the coder got wrong still reaches staff); praise waits
 // for the weekly digest. Texts are scrubbed; the post is made at the batch hour; a second run posts
