@@ -81,6 +81,7 @@ type Session struct {
 	Anchors  [][2]int64        `json:"ma,omitempty"` // (message id, unix time) at least 12 h apart: where /forget starts deleting
 	Seen     int64             `json:"t,omitempty"`  // unix time of the last message
 	Crisis   string            `json:"x,omitempty"`  // crisis class waiting for "may a worker contact you?"
+	Asked    bool              `json:"xa,omitempty"` // that question was the last thing asked: a typed yes or no answers it
 }
 
 // State is where the conversation is.

@@ -235,6 +235,7 @@ type turn struct {
 	commit *Commit
 	dirty  bool
 	forgot bool        // /forget: keep only the event ids
+	asked  bool        // the contact question was the last thing the person was asked (Session.Asked)
 	events [][2]string // survey events to report once committed: flow, event
 }
 
@@ -278,6 +279,7 @@ func (t *turn) run(ctx context.Context) {
 	if t.in.EventID != "" && slices.Contains(s.Events, t.in.EventID) {
 		return // redelivered: already handled
 	}
+	t.asked, s.Asked = s.Asked, false // kept false by a turn that saves; asked again by crisis
 	switch t.in.Kind {
 	case KindUnsupported:
 		t.say(t.T("unsupported"))
@@ -784,8 +786,8 @@ func (t *turn) text(text string) {
 		t.reask()
 		return
 	}
-	if v, ok := yesNo(text); ok && s.Crisis != "" {
-		t.crisisAnswer(v) // typed instead of pressed
+	if v, ok := yesNo(text); ok && s.Crisis != "" && t.asked {
+		t.crisisAnswer(v) // typed instead of pressed, as the next message
 		t.reask()
 		return
 	}
@@ -860,7 +862,7 @@ func (t *turn) crisis(text string) bool {
 	}
 	t.out = slices.Insert(t.out, 0, Reply{Kind: Help, Text: t.e.helpText(t.s.Lang)})
 	t.say(t.T("crisis_contact_q"), []Button{{t.T("yes"), "x.y"}, {t.T("no"), "x.n"}})
-	t.s.Crisis = class
+	t.s.Crisis, t.s.Asked = class, true
 	t.save()
 	t.publishAlert(class, "")
 	return true

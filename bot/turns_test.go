@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/palaute/palaute/bot"
@@ -146,5 +147,34 @@ func TestGreetingIsNotFeedback(t *testing.T) {
 	c.Send("moi, ruoka on kylmää")
 	if fb := e.Feedback(t, "kotipesa"); len(fb) != 1 || fb[0]["text"] != "moi, ruoka on kylmää" {
 		t.Fatalf("feedback that starts with a greeting: %v", fb)
+	}
+}
+
+// A typed yes or no answers the contact question only as the next message: later, "Ei" is an answer to the
+// survey, and "joo" days after is not a request to be contacted.
+func TestTypedYesOrNoOnlyRightAfterTheQuestion(t *testing.T) {
+	e := newEnv(t, func(o *bot.Options) { o.Coder = fakeCoder{} })
+	c := e.Chat(t, "u-later", "fi")
+	c.Send("/start u-kotipesa")
+	c.Send("HÄTÄ") // at the first question: help, the contact question, the survey goes on
+	for range 5 {
+		c.Press("🙂")
+	}
+	c.Press("8")
+	c.Send("Ei")
+	if rs := e.Responses(t, "kotipesa"); len(rs) != 1 || rs[0]["a.words"] != "Ei" {
+		t.Fatalf("the last answer typed after the contact question was left open: %v", rs)
+	}
+
+	c = e.Chat(t, "u-days", "fi")
+	c.Send("/start u-kotipesa")
+	c.Send("HÄTÄ")
+	c.Send("/stop")
+	e.Clock.Add(72 * time.Hour)
+	c.Send("joo")
+	for _, fb := range e.Feedback(t, "kotipesa") {
+		if fb["ref"] != "" {
+			t.Fatalf("'joo' days later made a contact request: %v", fb)
+		}
 	}
 }
