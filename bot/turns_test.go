@@ -2,8 +2,8 @@ package bot_test
 
 import (
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/palaute/palaute/bot"
 	"github.com/palaute/palaute/internal/testenv"
