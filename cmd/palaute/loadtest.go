@@ -148,6 +148,11 @@ func runLoad(ctx context.Context, o loadOpts, stdout io.Writer) (loadResult, err
 	if err := refuseRealAnswers(ctx, rdb, cfg, url); err != nil {
 		return res, err
 	}
+	defer func() {
+		if err := recordStreams(context.WithoutCancel(ctx), rdb, cfg); err != nil {
+			fmt.Fprintln(stdout, err)
+		}
+	}()
 
 	fake := fakebot.New()
 	tgt, err := startLoadTarget(ctx, o, fake, url)
@@ -761,27 +766,54 @@ func probeTarget(ctx context.Context, d *webhookDriver, t *loadTarget, listen st
 	return nil
 }
 
-// refuseRealAnswers refuses a Redis that holds answers or feedback of one of cfg's units and has never
-// been loaded by this tool: the load would mix thousands of made-up answers into real ones.
+// refuseRealAnswers refuses a Redis whose streams of cfg's units hold entries no load of this tool made (it
+// records how long each stream was after its load: recordStreams): the load would mix thousands of made-up
+// answers into real ones.
 func refuseRealAnswers(ctx context.Context, rdb redis.UniversalClient, cfg config.Config, url string) error {
-	if n, err := rdb.Exists(ctx, cfg.Redis.Prefix+idsKey).Result(); err != nil || n > 0 {
-		return err // loaded before: made-up answers only
-	}
-	st := store.New(rdb, cfg.Redis.Prefix)
 	for _, u := range cfg.Units {
-		for _, stream := range []string{"resp", "fb"} {
-			n, err := rdb.Exists(ctx, st.UnitKey(u.ID, stream)).Result()
+		for _, key := range unitStreams(cfg, u.ID) {
+			n, err := rdb.XLen(ctx, key).Result()
 			if err != nil {
 				return fmt.Errorf("loadtest: redis %s: %w", url, err)
 			}
-			if n > 0 {
-				return fmt.Errorf("loadtest: redis %s holds answers of unit %q and has never been loaded by this tool: "+
+			made, err := rdb.HGet(ctx, cfg.Redis.Prefix+streamsKey, key).Int64()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return fmt.Errorf("loadtest: redis %s: %w", url, err)
+			}
+			if n > made {
+				return fmt.Errorf("loadtest: redis %s holds answers of unit %q that no load of this tool made: "+
 					"the load would add thousands of made-up survey answers to them; give -redis a Redis used for nothing else", url, u.ID)
 			}
 		}
 	}
 	return nil
 }
+
+// recordStreams records how long the streams of cfg's units are after a load (see refuseRealAnswers).
+func recordStreams(ctx context.Context, rdb redis.UniversalClient, cfg config.Config) error {
+	key := cfg.Redis.Prefix + streamsKey
+	for _, u := range cfg.Units {
+		for _, s := range unitStreams(cfg, u.ID) {
+			n, err := rdb.XLen(ctx, s).Result()
+			if err == nil {
+				err = rdb.HSet(ctx, key, s, n).Err()
+			}
+			if err != nil {
+				return fmt.Errorf("loadtest: recording what the load wrote: %w", err)
+			}
+		}
+	}
+	return rdb.Expire(ctx, key, 30*24*time.Hour).Err()
+}
+
+// unitStreams are the keys of a unit's answer and feedback streams.
+func unitStreams(cfg config.Config, unit string) []string {
+	st := store.New(nil, cfg.Redis.Prefix)
+	return []string{st.UnitKey(unit, "resp"), st.UnitKey(unit, "fb")}
+}
+
+// streamsKey (after the prefix) holds the stream lengths a load left (refuseRealAnswers).
+const streamsKey = "loadtest:streams"
 
 // idsKey (after the prefix) is where the load tool reserves its ids: it marks a Redis as a load test's.
 const idsKey = "loadtest:ids"
