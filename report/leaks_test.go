@@ -239,3 +239,149 @@ func TestNotEnded(t *testing.T) {
 	_ = context.Background
 	_ = period.Week
 }
+
+func topicCount(g *report.Group, id string) int {
+	for _, b := range g.Feedback.Topics {
+		if b.Value == id {
+			return b.Count
+		}
+	}
+	return -1
+}
+
+func polarityBar(g *report.Group, v string) (int, bool) {
+	for _, b := range g.Feedback.Polarity {
+		if b.Value == v {
+			return b.Count, b.Hidden == ""
+		}
+	}
+	return -1, false
+}
+
+// feedbackMix adds n feedback messages of unit a's week, polarities in turn, the first topic ones on
+// topic "food" and the rest on "staff".
+func feedbackMix(f *fakeSource, unit, week string, n, topic int) {
+	for i := range n {
+		pol := []string{"positive", "corrective", "neutral"}[i%3]
+		t := "staff"
+		if i < topic {
+			t = "food"
+		}
+		f.feedback(unit, "unknown", week, pol, "x", t)
+	}
+}
+
+// A feedback topic of fewer than 3 messages is left out, which is its "< 3": a total or a longer period
+// may not show it exactly when that would pin down the left-out ones. Units a and b leave out "food"
+// (2 messages each); a weekly total of food 4, or a half-year total of 4, would give 2 each.
+func TestTopicsTotalVersusUnits(t *testing.T) {
+	for _, per := range []string{"2026-W47", "2026-H2"} {
+		t.Run(per, func(t *testing.T) {
+			f := newFake()
+			feedbackMix(f, "a", "2026-W47", 10, 2)
+			feedbackMix(f, "b", "2026-W47", 10, 2)
+			s := MustBuild(t, f, opts(units("a", "b")...), report.All, per)
+			for i := range s.Units {
+				if g := group(t, &s.Units[i], "unknown"); g.Feedback.Breakdown != "" || topicCount(g, "food") != -1 || topicCount(g, "staff") != 8 {
+					t.Fatalf("unit %s: %+v", s.Units[i].ID, g.Feedback)
+				}
+			}
+			tg := group(t, s.Total, "unknown")
+			if topicCount(tg, "food") == 4 || tg.Feedback.Breakdown != report.Protected {
+				t.Errorf("total: %+v breakdown %q; want protected (food 4 = a's 2 + b's 2)", tg.Feedback, tg.Feedback.Breakdown)
+			}
+		})
+	}
+}
+
+// Across time: W45 shows food 5, W46 leaves it out (1 message); November's food 6 would give W46's 1.
+func TestTopicsMonthVersusWeeks(t *testing.T) {
+	f := newFake()
+	feedbackMix(f, "a", "2026-W45", 12, 5)
+	feedbackMix(f, "a", "2026-W46", 12, 1)
+	o := opts(units("a")...)
+	w45 := group(t, &MustBuild(t, f, o, "a", "2026-W45").Units[0], "unknown")
+	w46 := group(t, &MustBuild(t, f, o, "a", "2026-W46").Units[0], "unknown")
+	if topicCount(w45, "food") != 5 || w46.Feedback.Breakdown != "" || topicCount(w46, "food") != -1 {
+		t.Fatalf("weeks: W45 %+v, W46 %+v", w45.Feedback, w46.Feedback)
+	}
+	m := group(t, &MustBuild(t, f, o, "a", month).Units[0], "unknown")
+	if topicCount(m, "food") == 6 || m.Feedback.Breakdown != report.ProtectedPeriod {
+		t.Errorf("November: %+v breakdown %q; want protected_period (6 - 5 gives W46's 1)", m.Feedback, m.Feedback.Breakdown)
+	}
+	if !m.Feedback.Shown() || m.Feedback.N != 24 {
+		t.Errorf("November's feedback count: %+v", m.Feedback.Cell)
+	}
+}
+
+// Several "< 3" cells holding 2 each are pinned down by an exact sum just as one of 1 or 2 is: a and b
+// show positive and corrective as "< 3" (2 and 0); a total of positive 9 minus c's 5 gives 4, so 2 each.
+func TestSmallCellsSumTotal(t *testing.T) {
+	f := newFake()
+	add := func(u, week string, pos, cor, neu int) {
+		for pol, n := range map[string]int{"positive": pos, "corrective": cor, "neutral": neu} {
+			for range n {
+				f.feedback(u, "unknown", week, pol, "x")
+			}
+		}
+	}
+	add("a", "2026-W47", 2, 0, 8)
+	add("b", "2026-W47", 2, 0, 8)
+	add("c", "2026-W47", 5, 5, 5)
+	s := MustBuild(t, f, opts(units("a", "b", "c")...), report.All, "2026-W47")
+	for i := range s.Units {
+		if g := group(t, &s.Units[i], "unknown"); g.Feedback.Breakdown != "" {
+			t.Fatalf("unit %s: %+v", s.Units[i].ID, g.Feedback)
+		}
+	}
+	tg := group(t, s.Total, "unknown")
+	if n, ok := polarityBar(tg, "positive"); (ok && n == 9) || tg.Feedback.Breakdown != report.Protected {
+		t.Errorf("total: %+v breakdown %q; want protected", tg.Feedback, tg.Feedback.Breakdown)
+	}
+
+	// Across time: W45 and W46 of a each show positive "< 3" (2), W47 shows 5; November's 9 gives 2 each.
+	f = newFake()
+	g := f
+	add("a", "2026-W45", 2, 0, 8)
+	add("a", "2026-W46", 2, 0, 8)
+	add("a", "2026-W47", 5, 5, 5)
+	o := opts(units("a")...)
+	for _, w := range []string{"2026-W45", "2026-W46", "2026-W47"} {
+		if wg := group(t, &MustBuild(t, g, o, "a", w).Units[0], "unknown"); wg.Feedback.Breakdown != "" {
+			t.Fatalf("%s: %+v", w, wg.Feedback)
+		}
+	}
+	m := group(t, &MustBuild(t, g, o, "a", month).Units[0], "unknown")
+	if n, ok := polarityBar(m, "positive"); (ok && n == 9) || m.Feedback.Breakdown != report.ProtectedPeriod {
+		t.Errorf("November: %+v breakdown %q; want protected_period", m.Feedback, m.Feedback.Breakdown)
+	}
+}
+
+// Spread thinly enough, "< 3" cells stay unknown: a, b and c show positive and corrective as "< 3" (2, 1
+// and 1 positives); the total's positive 9 minus d's 5 leaves 4 over three such cells (at most 2(m-1)),
+// which each may hold none: shown.
+func TestSmallCellsSumKeptWhenAmbiguous(t *testing.T) {
+	f := newFake()
+	add := func(u, pol string, n int) {
+		for range n {
+			f.feedback(u, "unknown", "2026-W47", pol, "x")
+		}
+	}
+	for u, pos := range map[string]int{"a": 2, "b": 1, "c": 1} {
+		add(u, "positive", pos)
+		add(u, "neutral", 10)
+	}
+	for _, pol := range []string{"positive", "corrective", "neutral"} {
+		add("d", pol, 5)
+	}
+	s := MustBuild(t, f, opts(units("a", "b", "c", "d")...), report.All, "2026-W47")
+	for i := range s.Units {
+		if g := group(t, &s.Units[i], "unknown"); g.Feedback.Breakdown != "" {
+			t.Fatalf("unit %s: %+v", s.Units[i].ID, g.Feedback)
+		}
+	}
+	tg := group(t, s.Total, "unknown")
+	if n, ok := polarityBar(tg, "positive"); !ok || n != 9 || tg.Feedback.Breakdown != "" {
+		t.Errorf("total: %+v breakdown %q; want positive 9 shown", tg.Feedback, tg.Feedback.Breakdown)
+	}
+}

@@ -11,9 +11,13 @@
 //     answered"). Each question has its own n (answers minus skips).
 //   - Breakdowns (a question's answers per value, NPS shares, feedback polarities and topics) and free
 //     text only from MinComments answers; a value of fewer than MinCell (3) answers, none included, says
-//     "< 3", and a breakdown in which such a cell could be worked out (one alone, or several holding
-//     more than 2 each on average) is not shown. NPS shares are shown only with no share of 1 or 2
-//     answers (the score would pin one down). A topic of fewer than 3 messages is left out.
+//     "< 3", and a breakdown in which such a cell could be worked out (one alone, or m of them holding
+//     more than 2(m-1) together) is not shown. NPS shares are shown only with no share of 1 or 2
+//     answers (the score would pin one down). A topic of fewer than 3 messages is left out: that is
+//     its "< 3", and each topic is a cell of the feedback breakdown in the rules below.
+//   - A breakdown shown exactly where shorter periods or units show "< 3" (or are hidden) is hidden when
+//     a value minus the exact parts leaves 1 or 2, or more than h + 2(m-1) over m "< 3" cells and
+//     hidden parts of h answers: as within one breakdown, those cells would be pinned down.
 //   - Audiences (youth, relative, social_worker, and unknown for feedback) are never merged.
 //   - Across time: months are made of ISO weeks (a week in the month of its Thursday), half-years of
 //     months, and a longer period's pattern is decided from its parts' (their summaries come first). A
@@ -386,6 +390,7 @@ func Build(ctx context.Context, src Source, o Options, unit string, p period.Per
 	if err := readWeeks(ctx, src, ids, nodes); err != nil {
 		return nil, err
 	}
+	m.setTopics(nodes)
 	grids := make([]*grid, len(nodes))
 	for i, n := range nodes {
 		n.sum(ids)

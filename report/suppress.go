@@ -13,14 +13,16 @@ import (
 // metric is one figure of a group: the response count "n", the feedback count "fb.n", or a question
 // "<flow>.<qid>". Each has its own answer count and so its own cell in the suppression pattern.
 type metric struct {
-	key string
-	f   *flows.Flow
-	q   *flows.Question
+	key    string
+	f      *flows.Flow
+	q      *flows.Question
+	topics *[]string // "fb.n": the feedback topics of the summary's counters, in order (model.topics)
 }
 
 // model knows the metrics of each audience from the flows.
 type model struct {
 	metrics map[string][]metric // audience -> metrics; "n" first (questions depend on it), "fb.n" last
+	topics  []string            // every feedback topic in the counters being summarised (see setTopics)
 }
 
 // shown question types: multi is left out (its answer count cannot be had from per-option counters),
@@ -42,10 +44,35 @@ func newModel(set *flows.Set) *model {
 				}
 			}
 		}
-		m.metrics[string(a)] = append(ms, metric{key: "fb.n"})
+		m.metrics[string(a)] = append(ms, metric{key: "fb.n", topics: &m.topics})
 	}
-	m.metrics[Unknown] = []metric{{key: "fb.n"}}
+	m.metrics[Unknown] = []metric{{key: "fb.n", topics: &m.topics}}
 	return m
+}
+
+// setTopics gives the feedback breakdown one cell per topic found in the nodes' counters (every unit,
+// audience and week), in a fixed order, so that the cells of every grid line up. Topics with no message
+// anywhere add only cells of zero, which change no decision.
+func (m *model) setTopics(nodes []*node) {
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		for _, w := range n.leaves() {
+			for _, auds := range w.g.raw {
+				for _, c := range auds {
+					for f := range c {
+						if t, ok := strings.CutPrefix(f, "fb.topic="); ok {
+							seen[t] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	m.topics = m.topics[:0]
+	for t := range seen {
+		m.topics = append(m.topics, t)
+	}
+	slices.Sort(m.topics)
 }
 
 // counter is the name of the counter of a question metric's answer value (see flows.Question.CounterKey).
@@ -64,7 +91,8 @@ func (mt metric) count(c map[string]int64) int64 {
 }
 
 // cells are the answers per cell of the metric's breakdown: a question's answers per value (an NPS
-// question's detractors, passives and promoters), feedback per polarity; nil for the response count (its
+// question's detractors, passives and promoters), feedback per polarity and then per topic (a topic of
+// fewer than MinCell messages is left out, which is its "< 3"); nil for the response count (its
 // "breakdown" is the comments).
 func (mt metric) cells(c map[string]int64) []int64 {
 	switch {
@@ -72,6 +100,11 @@ func (mt metric) cells(c map[string]int64) []int64 {
 		out := make([]int64, len(polarities))
 		for i, p := range polarities {
 			out[i] = c["fb.pol="+p]
+		}
+		if mt.topics != nil {
+			for _, t := range *mt.topics {
+				out = append(out, c["fb.topic="+t])
+			}
 		}
 		return out
 	case mt.q == nil:
@@ -93,6 +126,15 @@ func (mt metric) cells(c map[string]int64) []int64 {
 
 // strict: the breakdown is an NPS question's shares (see safeCells).
 func (mt metric) strict() bool { return mt.q != nil && mt.q.Type == flows.NPS }
+
+// partition is the cells of a breakdown that add up to its n, which safeCells checks: all but the
+// feedback topics (a message may have several topics or none, so n minus the others gives no topic).
+func (mt metric) partition(vec []int64) []int64 {
+	if mt.key == "fb.n" && len(vec) > len(polarities) {
+		return vec[:len(polarities)]
+	}
+	return vec
+}
 
 // npsClass is 0 for a detractor (0-6), 1 for a passive (7-8), 2 for a promoter (9-10).
 func npsClass(v int) int {
@@ -116,18 +158,21 @@ const MinCell = 3
 
 // part is what a hidden cell leaves unknown: the hidden cells of the finest level (a unit's week) it is
 // made of that no shown cell of the same row covers ("atoms": a hidden week with no answers is one
-// too), their answers, and per value (breakdowns) their answers. For a shown cell it is what its hidden
-// parts hold together, which subtracting its shown parts from it would give.
+// too), their answers, and per value (breakdowns) their answers together with those of the "< 3" cells
+// of shown breakdowns it is made of (small: how many such cells per value, zeros included). For a shown
+// cell it is what its hidden parts hold together, which subtracting its shown parts from it would give.
 type part struct {
 	atoms int
 	mass  int64
 	vec   []int64
+	small []int64
 }
 
 func (p *part) add(q part) {
 	p.atoms += q.atoms
 	p.mass += q.mass
 	addVec(&p.vec, q.vec)
+	addVec(&p.small, q.small)
 }
 
 // revealing reports whether subtraction would give this part as a figure of 1 to thr-1 answers. With
@@ -143,30 +188,41 @@ func (p part) revealing(thr int, zeroToo bool) bool {
 	return p.mass < int64(thr)
 }
 
-// cellsRevealing reports whether a breakdown x, shown, would give a cell of 1 or 2 answers of what is
-// unknown (u: per value, the answers of hidden parts and the "< 3" cells of shown ones): a cell of x
-// shown exactly minus the shown parts' exact cells is u's.
-func cellsRevealing(x, u []int64) bool {
+// cellsRevealing reports whether a breakdown x, shown, would tell something exact of what is unknown
+// (u.vec: per value, the answers of hidden parts and of the "< 3" cells of shown ones): a cell of x shown
+// exactly minus the shown parts' exact cells is u.vec's. It does when that leftover is 1 or 2 answers, or
+// when, spread over m "< 3" cells (and hidden parts holding u.mass answers, which could take at most that
+// much of it), it is more than u.mass + 2(m-1): as in safeCells, each of those cells then holds at least
+// one, and with u.mass + 2m exactly two.
+func cellsRevealing(x []int64, u part) bool {
 	for i, v := range x {
-		if v >= MinCell && i < len(u) && u[i] > 0 && u[i] < MinCell {
+		if v < MinCell || i >= len(u.vec) {
+			continue
+		}
+		left := u.vec[i]
+		if left > 0 && left < MinCell {
+			return true
+		}
+		if i < len(u.small) && u.small[i] > 0 && left-u.mass > 2*(u.small[i]-1) {
 			return true
 		}
 	}
 	return false
 }
 
-// masked is the part of a shown breakdown's cells that it shows as "< 3" (strict: none; its zeros are
-// shown as they are and it has no cell of 1 or 2).
-func masked(vec []int64, strict bool) []int64 {
-	out := make([]int64, len(vec))
+// masked is what a shown breakdown's cells that it shows as "< 3" leave unknown: their answers and
+// their number per value (strict: none; its zeros are shown as they are and it has no cell of 1 or 2).
+func masked(vec []int64, strict bool) part {
+	p := part{vec: make([]int64, len(vec)), small: make([]int64, len(vec))}
 	if !strict {
 		for i, v := range vec {
 			if v < MinCell {
-				out[i] = v
+				p.vec[i] = v
+				p.small[i] = 1
 			}
 		}
 	}
-	return out
+	return p
 }
 
 func addVec(dst *[]int64, v []int64) {
@@ -186,7 +242,7 @@ func addVec(dst *[]int64, v []int64) {
 // such cell it could; with m of them holding more than 2(m-1) answers together each is known to hold at
 // least one (and with 2m, exactly two). strict (NPS shares, which the score pins down: promoters minus
 // detractors) allows no cell of 1 or 2 at all; its cells are then shown as they are, 0 % included.
-func safeCells(vec []int64, strict bool) bool {
+func safeCells(vec []int64, strict bool) bool { // vec: metric.partition
 	m, sum := 0, int64(0)
 	for _, v := range vec {
 		if v < MinCell {
@@ -359,7 +415,7 @@ func (g *grid) pass(sel func(*grid) map[cellKey]*state, kids []*grid, units []st
 			if ks := sel(kg)[key]; ks.hidden != "" {
 				p.add(ks.part)
 			} else if breakdown {
-				addVec(&p.vec, masked(mt.cells(kg.counters(u, a)), strict))
+				p.add(masked(mt.cells(kg.counters(u, a)), strict))
 			}
 		}
 		s := &state{}
@@ -369,9 +425,9 @@ func (g *grid) pass(sel func(*grid) map[cellKey]*state, kids []*grid, units []st
 			s.hidden = forced(u)
 		case n < int64(thr):
 			s.hidden = TooFew
-		case vec != nil && !safeCells(vec, strict):
+		case vec != nil && !safeCells(mt.partition(vec), strict):
 			s.hidden = SmallCells
-		case p.revealing(thr, false), vec != nil && cellsRevealing(vec, p.vec):
+		case p.revealing(thr, false), vec != nil && cellsRevealing(vec, p):
 			s.hidden = ProtectedPeriod
 		}
 		if len(kids) == 0 {
@@ -408,14 +464,14 @@ func (g *grid) total(a string, mt metric, thr int, breakdown bool, hid part) *st
 	strict := mt.strict()
 	// the units' "< 3" cells of their shown breakdowns, and whether one whose figure is added up hides
 	// its breakdown
-	var small []int64
+	var small part
 	hides := false
 	for _, u := range g.units {
 		if breakdown && g.fig[cellKey{u, a, mt.key}].hidden == "" {
 			if g.bd[cellKey{u, a, mt.key}].hidden != "" {
 				hides = true
 			} else {
-				addVec(&small, masked(mt.cells(g.counters(u, a)), strict))
+				small.add(masked(mt.cells(g.counters(u, a)), strict))
 			}
 		}
 	}
@@ -432,7 +488,7 @@ func (g *grid) total(a string, mt metric, thr int, breakdown bool, hid part) *st
 		s.hidden = TooFew // the total shows no comments
 	case n < int64(thr):
 		s.hidden = TooFew
-	case vec != nil && !safeCells(vec, strict):
+	case vec != nil && !safeCells(mt.partition(vec), strict):
 		s.hidden = SmallCells
 	case g.shownOnly && hides:
 		s.hidden = Protected
@@ -443,8 +499,8 @@ func (g *grid) total(a string, mt metric, thr int, breakdown bool, hid part) *st
 	case hid.revealing(thr, true):
 		s.hidden = Protected
 	case vec != nil:
-		addVec(&hid.vec, small)
-		if cellsRevealing(vec, hid.vec) {
+		hid.add(small)
+		if cellsRevealing(vec, hid) {
 			s.hidden = Protected
 		}
 	}
