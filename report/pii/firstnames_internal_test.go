@@ -34,8 +34,8 @@ func TestNameWordsListed(t *testing.T) {
 // TestFirstNamesList: the list is about the size promised, and every name is parsed.
 func TestFirstNamesList(t *testing.T) {
 	names := listLines(firstNamesFile)
-	if n := len(names); n < 600 || n > 1000 {
-		t.Errorf("firstnames.txt has %d names, want 600 to 1000", n)
+	if n := len(names); n < 1000 || n > 1300 {
+		t.Errorf("firstnames.txt has %d names, want 1000 to 1300", n)
 	}
 	fn := builtinNames()
 	for _, name := range names {

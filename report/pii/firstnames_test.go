@@ -187,3 +187,116 @@ func TestFirstNamesZeroScrubber(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestFirstNamesSignOff: a name signing the text off, after a sign-off word or a dash or slash, or
+// followed by an age, goes even when it is also a word.
+func TestFirstNamesSignOff(t *testing.T) {
+	runLangCases(t, pii.New(nil), []langCase{
+		{"fi", "terveisin onni", "terveisin [nimi]"},
+		{"fi", "kiitos ja terveisin helmi!", "kiitos ja terveisin [nimi]!"},
+		{"fi", "ruoka on hyvää. t. Onni", "ruoka on hyvää. t. [nimi]"},
+		{"fi", "t: onni", "t: [nimi]"},
+		{"fi", "tv. toivo", "tv. [nimi]"},
+		{"fi", "terv. Helmi", "terv. [nimi]"},
+		{"fi", "mvh Helmi", "mvh [nimi]"},
+		{"fi", "kiitos onni", "kiitos [nimi]"},
+		{"fi", "ruoka on pahaa\nterveisin\nOnni", "ruoka on pahaa\nterveisin\n[nimi]"},
+		{"fi", "-Onni 15v", "-[nimi] 15v"},
+		{"fi", "kiva paikka!\n- onni", "kiva paikka!\n- [nimi]"},
+		{"fi", "Onni 15 v", "[nimi] 15 v"},
+		{"fi", "lumi 16 vuotta, asun täällä", "[nimi] 16 vuotta, asun täällä"},
+		{"fi", "Onni, 15", "[nimi], 15"},
+		{"sv", "hälsningar Ebba", "hälsningar [namn]"},
+		{"sv", "mvh saga", "mvh [namn]"},
+		{"sv", "hälsn. Saga (15 år)", "hälsn. [namn] (15 år)"},
+		{"sv", "Ring mig, /Saga", "Ring mig, /[namn]"},
+		{"en", "- Grace", "- [name]"},
+		{"en", "regards, Will", "regards, [name]"},
+		{"en", "thanks for listening\nlove, hope", "thanks for listening\nlove, [name]"},
+		{"en", "cheers grace 🙂", "cheers [name] 🙂"},
+		{"en", "Grace, 16", "[name], 16"},
+	})
+}
+
+// TestFirstNamesSignOffKeepWords: words after those cues that do not end the line, and numbers that
+// are no ages, stay.
+func TestFirstNamesSignOffKeepWords(t *testing.T) {
+	runLangCases(t, pii.New(nil), []langCase{
+		{"fi", "terveisin onni ja ilo kaikille", "terveisin onni ja ilo kaikille"},
+		{"fi", "ruoka - onni", ""},
+		{"fi", "arvo 8, into loppu", ""},
+		{"fi", "Arvo, 8", ""},
+		{"fi", "Arvo, 8/10", ""},
+		{"fi", "lumi 20cm", ""},
+		{"fi", "t. onni on kivaa", ""},
+		{"fi", "ja kiitos onni", ""}, // kiitos, t, best, love: only opening a sentence
+		{"fi", "olen kai 15v", ""},
+		{"en", "I love hope", ""},
+		{"en", "the best will", ""},
+		{"en", "away from hope and joy", ""},
+	})
+}
+
+// TestFirstNamesBeforeVerb: a capitalised name-word opening a sentence right before a verb that only
+// people do is a name; before other verbs it stays a word.
+func TestFirstNamesBeforeVerb(t *testing.T) {
+	runLangCases(t, pii.New(nil), []langCase{
+		{"fi", "Onni kiusaa mua joka ilta", "[nimi] kiusaa mua joka ilta"},
+		{"fi", "Helmi muutti pois", "[nimi] muutti pois"},
+		{"fi", "Pekka huus mulle. Onni nauro", "[nimi] huus mulle. [nimi] nauro"},
+		{"fi", "Toivo potkas mua", "[nimi] potkas mua"},
+		{"fi", "Ali kiusaa", "[nimi] kiusaa"},
+		{"fi", "Musa haukkuu mua", "[nimi] haukkuu mua"},
+		{"sv", "Saga slog mig", "[namn] slog mig"},
+		{"sv", "Ville sa att", "[namn] sa att"},
+		{"en", "Grace said no", "[name] said no"},
+		{"en", "Will bullied me", "[name] bullied me"},
+		// stays: a verb things do, an inflected form, or a function word
+		{"fi", "Ilo oli suuri kun pääsin kotiin", ""},
+		{"fi", "Onni oli puolellani", ""},
+		{"fi", "Lumi sataa", ""},
+		{"fi", "Tuuli puhaltaa kovaa", ""},
+		{"fi", "Satu kertoo prinsessasta", ""},
+		{"fi", "Usko loppu", ""},
+		{"fi", "Kai sano et tulee", ""},
+		{"fi", "Eli sano et ei käy", ""},
+		{"fi", "Onnille sanoin et", ""},
+		{"sv", "Inga sa något", ""},
+		{"en", "Hope lies in the future", ""},
+		{"en", "Will you call me", ""},
+	})
+}
+
+// TestFirstNamesOtherOrigins: names common among young people in Finland whose families speak
+// other languages, with their Finnish case forms, and the ordinary words among their forms.
+func TestFirstNamesOtherOrigins(t *testing.T) {
+	s := pii.New(nil)
+	for _, w := range []string{
+		"Nea", "Eeli", "Noel", "Senja", "Mohammed", "Muhammed", "Mohamed", "Muhammad", "Ahmed", "Omar",
+		"Abdi", "Abdullahi", "Hassan", "Hussein", "Yusuf", "Ibrahim", "Mustafa", "Khalid", "Hamza",
+		"Amir", "Fatima", "Amina", "Aisha", "Ayesha", "Maryam", "Hodan", "Sahra", "Zainab", "Leyla",
+		"Samira", "Noor", "Dmitri", "Ivan", "Artem", "Maksim", "Anastasia", "Daria", "Polina", "Sofia",
+		"Karl", "Kristjan", "Mart", "Arben", "Besa", "Reza", "Zahra", "Aram", "Dilan", "Rojin",
+		"Ahmedille", "Mohamedin", "Fatiman", "Ivanille", "Hassanin", "Yusufia", "Abdille", "Maksimille",
+	} {
+		if got := s.Scrub("fi", "eilen "+w+" sano"); got != "eilen [nimi] sano" {
+			t.Errorf("Scrub(%q) = %q", "eilen "+w+" sano", got)
+		}
+	}
+	runLangCases(t, s, []langCase{
+		{"fi", "ahmed kiusaa", "[nimi] kiusaa"},
+		{"fi", "mun kaveri ali muutti", "mun kaveri [nimi] muutti"},
+		{"fi", "Mohamed ja ali", "[nimi] ja [nimi]"},
+		{"sv", "jag och fatima", "jag och [namn]"},
+		{"en", "me and yusuf", "me and [name]"},
+		// words among the forms stay
+		{"fi", "olen ali-ikäinen", ""},
+		{"fi", "Ali-ikäisenä en saa", ""},
+		{"fi", "alin arvosana", ""},
+		{"fi", "kuuntelen musaa ja musa on hyvää", ""},
+		{"fi", "maksimissa kaks tuntia, maksimiin asti", ""},
+		{"sv", "jag hämtade avin", ""},
+		{"sv", "det kan arta sig", ""},
+		{"en", "went to the mart", ""},
+	})
+}

@@ -124,15 +124,36 @@ func joinable(gap string) bool {
 //   - unless it is also a function word (anna, kai, will, hans): after a word for a person, in any
 //     case: "ohjaaja onni", "mun kaveri helmi", "min syster saga", "my friend grace";
 //   - unless it is also a function word: the name itself after "olen", "oon", "jag är", "I'm",
-//     "I am", with nothing but the end of the clause after it: "olen onni, 15v", "I'm grace and".
+//     "I am", with nothing but the end of the clause after it: "olen onni, 15v", "I'm grace and";
+//   - signing the text off, in any case: after a sign-off word ("terveisin onni", "t. Onni", "mvh
+//     Saga", "regards, Will") or a dash or slash opening a line or following punctuation ("-Onni",
+//     "- Grace", "Ring mig, /Elsa"), with nothing but an age and punctuation after it on its line;
+//   - followed by an age: "Onni 15v", "helmi 16 vuotta" (a function word only capitalised: "Kai
+//     15v"), or capitalised with a bare age of 11 to 29 ending the line: "Onni, 15";
+//   - capitalised, uninflected and right before a verb that only people do ("Onni kiusaa mua",
+//     "Helmi muutti pois", "Grace said"): the word at the start of a sentence ("Onni on sitä et",
+//     "Ilo oli suuri", "Lumi sataa") stays. Kai, Eli and Inga are left out: "Kai sano et" is
+//     'probably said that', "Inga sa något" 'nobody said anything'.
 func nameByContext(text, seg string, toks []nameToken, k int) bool {
 	t := toks[k]
 	word := seg[t.start:t.end]
-	if isTitle(word) && !sentenceStart(text, t.start) {
+	title := isTitle(word)
+	if title && !sentenceStart(text, t.start) {
 		return true
 	}
-	if namingCue(seg, toks, k) {
+	if namingCue(seg, toks, k) || signOff(text, seg, toks, k) {
 		return true
+	}
+	if title && t.stop == t.end && t.flags&formBase != 0 && subjectVerbFollows(seg, toks, k) {
+		return true
+	}
+	if end, unit := ageAfter(seg, t.stop); end > t.stop {
+		if unit && (title || t.flags&formFunction == 0) {
+			return true
+		}
+		if !unit && title && lineEnds(seg, end) {
+			return true
+		}
 	}
 	if t.flags&formFunction != 0 {
 		return false
@@ -343,6 +364,192 @@ var personCues = func() map[string]bool {
 		friend mate bestie bf gf boyfriend girlfriend mum mom mother mummy mommy dad daddy father sister sis
 		brother bro teacher worker carer keyworker counsellor counselor therapist nurse doctor nan nana gran
 		granny grandma grandpa grandad aunt auntie uncle cousin neighbour neighbor mr mrs ms miss dr`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// signOff reports whether toks[k] signs the text off: after a sign-off word ("terveisin onni", "t.
+// Onni", "hälsn. Ebba", "regards, Will"; the short or everyday ones, such as t, best and love, only
+// opening a sentence) or after a dash or slash that opens a line or follows punctuation ("-Onni",
+// "- Grace", "Ring mig, /Elsa"), and ending its line but for an age and punctuation ("-Onni 15v").
+func signOff(text, seg string, toks []nameToken, k int) bool {
+	t := toks[k]
+	if !lineEnds(seg, ageEnd(seg, t.stop)) {
+		return false
+	}
+	j := t.start
+	for j > 0 && (seg[j-1] == ' ' || seg[j-1] == '\t' || seg[j-1] == '\n' || seg[j-1] == '\r') {
+		j--
+	}
+	r, n := utf8.DecodeLastRuneInString(seg[:j])
+	switch r {
+	case '-', '–', '—', '/':
+		return afterBreak(seg, j-n)
+	case '.', ',', ':':
+		j -= n
+	default:
+		if j == t.start {
+			return false
+		}
+	}
+	if k == 0 || toks[k-1].end != j {
+		return false
+	}
+	p := toks[k-1]
+	anywhere, ok := signOffWords[strings.ToLower(seg[p.start:p.end])]
+	return ok && (anywhere || sentenceStart(text, p.start))
+}
+
+// signOffWords close a message before the writer's name; true: anywhere, false: only opening a
+// sentence (t., best, love, from are too common otherwise).
+var signOffWords = map[string]bool{
+	"terveisin": true, "terkuin": true, "terv": true, "mvh": true, "hälsningar": true, "hälsn": true,
+	"regards": true, "sincerely": true,
+	"t": false, "tv": false, "terveiset": false, "hälsning": false, "best": false, "cheers": false,
+	"from": false, "love": false, "thanks": false, "kiitos": false, "tack": false,
+}
+
+// afterBreak reports whether the text before i, past spaces, is empty or ends in a line break,
+// punctuation or an emoji: where a signing dash or slash stands ("-Onni", "kiitos! - Helmi",
+// "Ring mig, /Elsa"), not inside a phrase ("ruoka - onni").
+func afterBreak(seg string, i int) bool {
+	for i > 0 && (seg[i-1] == ' ' || seg[i-1] == '\t') {
+		i--
+	}
+	if i == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(seg[:i])
+	return strings.ContainsRune("\n\r.,!?…;:)", r) || unicode.Is(unicode.So, r) || r >= 0x1f000
+}
+
+// lineEnds reports whether nothing but spaces, punctuation and emoji stand between i and the end
+// of the line or of the segment (where another finder's placeholder follows: "terveisin onni
+// 040...").
+func lineEnds(seg string, i int) bool {
+	for i < len(seg) {
+		r, n := utf8.DecodeRuneInString(seg[i:])
+		switch {
+		case r == '\n' || r == '\r':
+			return true
+		case r == ' ' || r == '\t' || strings.ContainsRune(".,!?…;:)*~", r) || unicode.Is(unicode.So, r) ||
+			unicode.Is(unicode.Sk, r) || unicode.Is(unicode.Mn, r) || r == '\u200d' || r >= 0x1f000:
+			i += n
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ageEnd returns where an age after a name ends ("Onni 15v", "Grace, 15", "Ebba (14 år)"), or i.
+func ageEnd(seg string, i int) int {
+	end, _ := ageAfter(seg, i)
+	return end
+}
+
+// ageAfter reads an age at i: an optional comma and spaces, an optional bracket, one or two digits
+// and a unit (v, vee, vuotta, vuotias, år, yo, y/o, years), or no unit (then unit is false). It
+// returns where the age ends, or i when there is none.
+func ageAfter(seg string, i int) (end int, unit bool) {
+	j := i
+	if j < len(seg) && seg[j] == ',' {
+		j++
+	}
+	for j < len(seg) && seg[j] == ' ' {
+		j++
+	}
+	if j == i { // "Onni15"
+		return i, false
+	}
+	paren := j < len(seg) && seg[j] == '('
+	if paren {
+		j++
+	}
+	d := j
+	for j < len(seg) && j-d < 3 && seg[j] >= '0' && seg[j] <= '9' {
+		j++
+	}
+	if j == d || j-d > 2 || (j < len(seg) && seg[j] >= '0' && seg[j] <= '9') {
+		return i, false
+	}
+	age := int(seg[d] - '0')
+	if j-d == 2 {
+		age = age*10 + int(seg[d+1]-'0')
+	}
+	num := j
+	u := j
+	if u < len(seg) && (seg[u] == ' ' || seg[u] == '-') {
+		u++
+	}
+	w := u
+	for w < len(seg) {
+		r, n := utf8.DecodeRuneInString(seg[w:])
+		if !isLetter(r) && r != '/' {
+			break
+		}
+		w += n
+	}
+	if ageUnits[strings.ToLower(seg[u:w])] {
+		j, unit = w, true
+		if j < len(seg) && seg[j] == '.' {
+			j++
+		}
+	} else {
+		// a bare number: no fraction, score or unit after it ("arvo 8/10", "lumi 20cm")
+		if num < len(seg) && strings.ContainsRune("/.,:%-", rune(seg[num])) && num+1 < len(seg) && seg[num+1] != ' ' && seg[num+1] != '\n' {
+			return i, false
+		}
+		if age < 11 || age > 29 || (w > u && u == num) {
+			return i, false
+		}
+		j = num
+	}
+	if paren {
+		if j >= len(seg) || seg[j] != ')' {
+			return i, false
+		}
+		j++
+	}
+	return j, unit
+}
+
+var ageUnits = map[string]bool{
+	"v": true, "vee": true, "vuotta": true, "vuotias": true, "vuotiaana": true, "år": true, "åring": true,
+	"yo": true, "y/o": true, "y": true, "years": true, "yrs": true,
+}
+
+// subjectVerbFollows reports whether the word after toks[k], past one space, is a verb that only
+// people do, in the third person: "Onni kiusaa", "Helmi muutti", "Saga sa", "Grace said".
+func subjectVerbFollows(seg string, toks []nameToken, k int) bool {
+	t := toks[k]
+	if k+1 >= len(toks) || seg[t.end:toks[k+1].start] != " " || notSubjects[strings.ToLower(seg[t.start:t.end])] {
+		return false
+	}
+	n := toks[k+1]
+	return subjectVerbs[strings.ToLower(seg[n.start:n.end])]
+}
+
+// notSubjects are function words that start sentences before such verbs: "Kai sano et" 'probably
+// said that', "Eli sano" 'so (he) said', "Inga sa något" 'nobody said anything'.
+var notSubjects = map[string]bool{"kai": true, "eli": true, "inga": true}
+
+// subjectVerbs are verbs, third person singular, that people do and that the things the name-words
+// mean (luck, joy, snow, wind, hope, a fairy tale) do not: kept short so that "Satu kertoo" (a
+// fairy tale tells), "Tuuli puhaltaa", "Onni on" and "Hope lies" are not among them.
+var subjectVerbs = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`kiusaa kiusas kiusasi kiusaili kiusailee haukkuu haukku haukkui haukkus
+		lyö löi potkii potki potkas potkasi potkaisi tönii tönäs tönäsi tönäisi hakkaa hakkas hakkasi
+		uhkailee uhkaili uhkas uhkasi huutaa huus huusi huutelee huuteli sanoo sano sanoi sanos kysyy kysy
+		kysyi kysys puhuu puhu puhui nauraa nauro nauroi pilkkaa pilkkas pilkkasi itkee itki soittaa
+		soitti varastaa varasti valehtelee valehteli muutti kiroilee kiroili lupas lupasi ahdistelee
+		ahdisteli tykkää tykkäs tykkäsi
+		sa sade säger slog slår sparkade sparkar mobbar mobbade skrek skriker ringde ringer flyttade
+		ljög ljuger stal knuffade knuffar hotade hotar retar retade skrattade skrattar grät gråter
+		said says told tells hit hits kicked kicks punched punches pushed pushes bullies bullied yelled
+		yells shouted shouts screamed laughed laughs lied stole texted called calls threatened cried`) {
 		m[w] = true
 	}
 	return m

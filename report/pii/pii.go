@@ -37,8 +37,9 @@
 //     Foreign names take colon endings (Tom:n, Tom:lle). Adjacent name words ("Mikko Virtanen",
 //     "Anna-Liisa") become one placeholder. A name that is also an ordinary word (Anna, Satu, Onni,
 //     Koivu) is removed wherever that word appears: configure only words that should never be shown.
-//   - Name, built in, with nothing configured: about 800 common first names of Finland (Finnish and
-//     Finland-Swedish) and English ones (firstnames.txt), as whole words in any case ("jonna
+//   - Name, built in, with nothing configured: about 1,050 common first names of Finland (Finnish and
+//     Finland-Swedish), English ones, and those common among young people in Finland whose
+//     families speak Arabic, Somali, Kurdish, Persian, Russian, Estonian or Albanian (firstnames.txt), as whole words in any case ("jonna
 //     kiusaa"), with their Finnish case forms (Ainolle, Jonnaa, Pekan, Pekalle, Villeä, Tuomaksen,
 //     Kristianille, spoken Mikolt, Jonnal), clitics (Pekallekin), the Swedish and English genitive
 //     (Ebbas, Jack's) and colon endings (Liam:lle). Names that are also ordinary words, and forms
@@ -46,8 +47,10 @@
 //     in Swedish text ville, saga), are removed only where the text shows a name: capitalised in
 //     the middle of a sentence, after a word for a person ("ohjaaja onni", "min syster saga", "my
 //     friend grace"), after a naming word ("nimeltä", "heter", "named", "called", "mun nimi on"),
-//     as the bare name in "olen X" / "jag är X" / "I'm X" ending a clause, or next to another
-//     name ("Onni ja Jonna", "Anna-Liisa"). Function words among them (anna, kai, eli, will, hans,
+//     as the bare name in "olen X" / "jag är X" / "I'm X" ending a clause, signing the text off
+//     ("terveisin onni", "t. Onni", "mvh Saga", "regards, Will", "-Onni 15v"), before an age
+//     ("helmi 16v"), capitalised right before a verb only people do ("Onni kiusaa mua", "Helmi
+//     muutti pois"; not "Ilo oli suuri"), or next to another name ("Onni ja Jonna", "Anna-Liisa"). Function words among them (anna, kai, eli, will, hans,
 //     inga, per, toivo/usko 'hoped/believed') need a capital or a naming word. Surnames, nicknames
 //     and names not on the list are caught only when configured.
 //
