@@ -224,6 +224,20 @@ func (r *Router) read(ctx context.Context, unit, group string) ([]entry, error) 
 	return r.readFrom(ctx, unit, group, ">")
 }
 
+// readKept returns this consumer's pending entries and the new ones together: for a unit whose kept
+// entries stay pending until it has a channel, while what can go already goes.
+func (r *Router) readKept(ctx context.Context, unit, group string) ([]entry, error) {
+	if _, err := r.claim(ctx, unit, group); err != nil {
+		return nil, err
+	}
+	kept, err := r.readFrom(ctx, unit, group, "0")
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := r.readFrom(ctx, unit, group, ">")
+	return append(kept, fresh...), err
+}
+
 // readFrom reads up to 1000 entries of group: this consumer's pending ones (start "0") or new ones (">").
 func (r *Router) readFrom(ctx context.Context, unit, group, start string) ([]entry, error) {
 	res, err := r.RDB.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: r.Consumer,
@@ -298,7 +312,11 @@ func (r *Router) Urgent(ctx context.Context) error {
 			errs = append(errs, r.noChannel(ctx, uid, KindUrgent, groupUrgent, isUrgent))
 			continue
 		}
-		es, err := r.read(ctx, uid, groupUrgent)
+		read := r.read
+		if ch == "" {
+			read = r.readKept // the alerts kept for a channel are pending: new ones must still be read
+		}
+		es, err := read(ctx, uid, groupUrgent)
 		if err != nil {
 			errs = append(errs, err)
 			continue
