@@ -786,7 +786,7 @@ func (t *turn) text(text string) {
 		t.reask()
 		return
 	}
-	if v, ok := yesNo(text); ok && s.Crisis != "" && t.asked {
+	if v, ok := yesNo(text); ok && s.Crisis != "" && t.asked && t.now.Sub(time.Unix(s.Seen, 0)) < askedWindow {
 		t.crisisAnswer(v) // typed instead of pressed, as the next message
 		t.reask()
 		return
@@ -915,6 +915,10 @@ func (t *turn) settle(text string) {
 	}
 	t.say(text)
 }
+
+// askedWindow is how long after the contact question a typed yes or no still answers it (when nothing was
+// saved in between: a sticker or /help keeps Session.Asked as it was).
+const askedWindow = time.Hour
 
 // yesNo reads a typed answer to a yes/no question in fi, sv or en: "y" or "n".
 func yesNo(text string) (string, bool) {

@@ -166,15 +166,19 @@ func TestTypedYesOrNoOnlyRightAfterTheQuestion(t *testing.T) {
 		t.Fatalf("the last answer typed after the contact question was left open: %v", rs)
 	}
 
-	c = e.Chat(t, "u-days", "fi")
-	c.Send("/start u-kotipesa")
-	c.Send("HÄTÄ")
-	c.Send("/stop")
-	e.Clock.Add(72 * time.Hour)
-	c.Send("joo")
-	for _, fb := range e.Feedback(t, "kotipesa") {
-		if fb["ref"] != "" {
-			t.Fatalf("'joo' days later made a contact request: %v", fb)
+	for _, between := range []string{"/stop", "/help", ""} { // a turn that saves, one that does not, none
+		c = e.Chat(t, "u-days"+between, "fi")
+		c.Send("/start u-kotipesa")
+		c.Send("HÄTÄ")
+		if between != "" {
+			c.Send(between)
+		}
+		e.Clock.Add(72 * time.Hour)
+		c.Send("joo")
+		for _, fb := range e.Feedback(t, "kotipesa") {
+			if fb["ref"] != "" {
+				t.Fatalf("'joo' days later (after %q) made a contact request: %v", between, fb)
+			}
 		}
 	}
 }
