@@ -24,11 +24,17 @@ func (e *NotEndedError) Error() string {
 	return fmt.Sprintf("%s has not ended: its summary is available from %s", e.Period, e.From.Format("Monday 2006-01-02 15:04 MST"))
 }
 
-// Text says it in lang (fi, sv, en), with the day the summary can be had.
+// Text says it in lang (fi, sv, en), with the day and time the summary can be had, in this process's
+// time zone, named: on the Monday itself the hour matters.
 func (e *NotEndedError) Text(lang string) string {
 	p := newPrinter(&Summary{}, lang, false)
-	d := locales.Data{"D": e.From.Day(), "M": int(e.From.Month()), "Y": e.From.Year(),
-		"Month": p.T("month." + strconv.Itoa(int(e.From.Month())))}
+	from := e.From.In(time.Local)
+	hm := fmt.Sprintf("%d.%02d", from.Hour(), from.Minute())
+	if lang == "en" {
+		hm = fmt.Sprintf("%02d:%02d", from.Hour(), from.Minute())
+	}
+	d := locales.Data{"D": from.Day(), "M": int(from.Month()), "Y": from.Year(), "HM": hm, "Zone": from.Format("MST"),
+		"Month": p.T("month." + strconv.Itoa(int(from.Month())))}
 	data := locales.Data{"Period": p.periodName(e.Period), "From": p.T("available_from", d)}
 	if !e.Started {
 		return p.T("not_started", data)

@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -213,6 +214,24 @@ func TestBreakdownRules(t *testing.T) {
 }
 
 // A summary of a period that has not ended is refused, saying from when it can be had.
+// On the Monday itself the hour matters (summaries may open at 02:00 Helsinki time): the answer names the
+// time and its zone.
+func TestNotEndedSaysTheHour(t *testing.T) {
+	from := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	ne := &report.NotEndedError{Period: mustPeriod(t, "2026-W48"), From: from, Started: true}
+	local := from.In(time.Local)
+	want := map[string]string{
+		"en": fmt.Sprintf("at %02d:%02d (%s)", local.Hour(), local.Minute(), local.Format("MST")),
+		"fi": fmt.Sprintf("klo %d.%02d (%s) alkaen", local.Hour(), local.Minute(), local.Format("MST")),
+		"sv": fmt.Sprintf("kl. %d.%02d (%s)", local.Hour(), local.Minute(), local.Format("MST")),
+	}
+	for lang, w := range want {
+		if got := ne.Text(lang); !strings.Contains(got, w) {
+			t.Errorf("%s: %q lacks %q", lang, got, w)
+		}
+	}
+}
+
 func TestNotEnded(t *testing.T) {
 	w48 := mustPeriod(t, "2026-W48")
 	nov := mustPeriod(t, month)
@@ -227,7 +246,7 @@ func TestNotEnded(t *testing.T) {
 	if err := report.CheckEnded(mustPeriod(t, "2026-W47"), at); err != nil {
 		t.Errorf("W47 on 25 Nov: %v", err)
 	}
-	for lang, want := range map[string]string{"en": "available from Monday 30 November 2026", "fi": "maanantaista 30.11.2026 alkaen", "sv": "från och med måndag 30.11.2026"} {
+	for lang, want := range map[string]string{"en": "available from Monday 30 November 2026 at ", "fi": "maanantaista 30.11.2026 klo ", "sv": "från och med måndag 30.11.2026 kl. "} {
 		if got := ne.Text(lang); !strings.Contains(got, want) || !strings.Contains(got, "2026") {
 			t.Errorf("%s: %q, want %q", lang, got, want)
 		}

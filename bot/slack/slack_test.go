@@ -139,10 +139,10 @@ func TestSlashCommands(t *testing.T) {
 		{"palaute-kotipesa", "summary kotipesa 2026-H1", "YHTEENVETO kotipesa 2026-H1", ""},
 		{"palaute-kotipesa", "summary 2026-13", "En tunnista jaksoa ”2026-13”", help},
 		{"palaute-kotipesa", "summary marraskuu", "Yksikköä ”marraskuu” ei löydy", help},
-		{"palaute-kotipesa", "summary 2027-01", "ei ole vielä alkanut", "maanantaista 1.2.2027 alkaen"},
-		{"palaute-kotipesa", "summary 2026-11", "Jakson marraskuu 2026 yhteenveto ei ole vielä saatavilla: jakso on kesken", "maanantaista 30.11.2026 alkaen"},
-		{"palaute-kotipesa", "summary 2026-w47", "Jakson viikko 47/2026 yhteenveto ei ole vielä saatavilla", "maanantaista 23.11.2026 alkaen"},
-		{"johto", "summary 2026-H2", "ei ole vielä saatavilla", "maanantaista 4.1.2027 alkaen"},
+		{"palaute-kotipesa", "summary 2027-01", "ei ole vielä alkanut", "maanantaista 1.2.2027 klo "},
+		{"palaute-kotipesa", "summary 2026-11", "Jakson marraskuu 2026 yhteenveto ei ole vielä saatavilla: jakso on kesken", "maanantaista 30.11.2026 klo "},
+		{"palaute-kotipesa", "summary 2026-w47", "Jakson viikko 47/2026 yhteenveto ei ole vielä saatavilla", "maanantaista 23.11.2026 klo "},
+		{"johto", "summary 2026-H2", "ei ole vielä saatavilla", "maanantaista 4.1.2027 klo "},
 		{"palaute-kotipesa", "summary 2026-10 2026-11", "enintään yksi yksikkö ja yksi jakso", help},
 		{"palaute-kotipesa", "summary satama", "vain oman yksikkösi", ""},
 		{"johto", "summary satama 2026-10", "YHTEENVETO satama 2026-10", ""},
@@ -365,10 +365,10 @@ func TestSlashRefusesRunningPeriod(t *testing.T) {
 	h.Lang = "en"
 	h.Now = func() time.Time { return time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC) } // Wednesday of W48
 	for text, want := range map[string]string{
-		"summary 2026-W48": "The summary of week 48/2026 is not available yet: the period is still running, and comparing its summaries as answers come in would show single people's answers. It is available from Monday 30 November 2026.",
+		"summary 2026-W48": "The summary of week 48/2026 is not available yet: the period is still running, and comparing its summaries as answers come in would show single people's answers. It is available from Monday 30 November 2026 at ",
 		"summary 2026-11":  "The summary of November 2026 is not available yet",
-		"summary 2026-H2":  "It is available from Monday 4 January 2027.",
-		"summary 2026-W49": "The period week 49/2026 has not started yet, so there is no feedback from it. Its summary is available from Monday 7 December 2026.",
+		"summary 2026-H2":  "It is available from Monday 4 January 2027 at ",
+		"summary 2026-W49": "The period week 49/2026 has not started yet, so there is no feedback from it. Its summary is available from Monday 7 December 2026 at ",
 	} {
 		if a := slash(t, srv, "palaute-kotipesa", text, ""); !strings.Contains(a.Text, want) || len(a.Blocks) != 0 {
 			t.Errorf("%q: %q, want %q", text, a.Text, want)
