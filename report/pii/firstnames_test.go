@@ -234,6 +234,11 @@ func TestFirstNamesSignOffKeepWords(t *testing.T) {
 		{"en", "I love hope", ""},
 		{"en", "the best will", ""},
 		{"en", "away from hope and joy", ""},
+		// a list is not a row of signatures
+		{"fi", "Mitä toivon:\n- rauha\n- ilo\n- onni", ""},
+		{"fi", "- rauhaa\n- iloa", ""},
+		{"fi", "toiveet:\n* lumi\n- valo", ""},
+		{"en", "- hope\n- joy", ""},
 	})
 }
 

@@ -385,7 +385,7 @@ func signOff(text, seg string, toks []nameToken, k int) bool {
 	r, n := utf8.DecodeLastRuneInString(seg[:j])
 	switch r {
 	case '-', '–', '—', '/':
-		return afterBreak(seg, j-n)
+		return afterBreak(seg, j-n) && !listItem(seg, j-n)
 	case '.', ',', ':':
 		j -= n
 	default:
@@ -408,6 +408,38 @@ var signOffWords = map[string]bool{
 	"regards": true, "sincerely": true,
 	"t": false, "tv": false, "terveiset": false, "hälsning": false, "best": false, "cheers": false,
 	"from": false, "love": false, "thanks": false, "kiitos": false, "tack": false,
+}
+
+// listItem reports whether the dash at i opens a line of a list: the line before or after it opens with a
+// dash or bullet too ("Mitä toivon:\n- rauha\n- ilo\n- onni" is a wish list, not three signatures).
+func listItem(seg string, i int) bool {
+	start := strings.LastIndexByte(seg[:i], '\n') + 1
+	if strings.TrimSpace(seg[start:i]) != "" {
+		return false // the dash does not open its line
+	}
+	bullet := func(line string) bool {
+		line = strings.TrimLeft(line, " \t")
+		for _, b := range []string{"-", "–", "—", "*", "•"} {
+			if strings.HasPrefix(line, b) {
+				return true
+			}
+		}
+		return false
+	}
+	if start > 0 {
+		prev := seg[:start-1]
+		if bullet(prev[strings.LastIndexByte(prev, '\n')+1:]) {
+			return true
+		}
+	}
+	if end := strings.IndexByte(seg[i:], '\n'); end >= 0 {
+		next := seg[i+end+1:]
+		if k := strings.IndexByte(next, '\n'); k >= 0 {
+			next = next[:k]
+		}
+		return bullet(next)
+	}
+	return false
 }
 
 // afterBreak reports whether the text before i, past spaces, is empty or ends in a line break,
