@@ -322,6 +322,7 @@ func (r *Router) Urgent(ctx context.Context) error {
 			continue
 		}
 		var done []entry // posted, or not an alert; the rest waits for the unit's channel
+		failed := false
 		for _, e := range es {
 			if !isUrgent(e) {
 				done = append(done, e)
@@ -336,18 +337,21 @@ func (r *Router) Urgent(ctx context.Context) error {
 			}
 			if err := r.Outbox.Post(ctx, Post{Key: PostUrgent + ":" + uid + ":" + e.id, Channel: to, Text: r.alert(u, e)}); err != nil {
 				errs = append(errs, err)
-				done = nil // do not ack: posted again (once, by key) next time
+				done, failed = nil, true // do not ack: posted again (once, by key) next time
 				break
 			}
 			done = append(done, e)
 		}
 		if err := r.ack(ctx, uid, groupUrgent, done); err != nil {
-			errs = append(errs, err)
+			errs, failed = append(errs, err), true
 		}
-		if ch != "" {
+		switch {
+		case ch != "":
 			r.setWaiting(KindUrgent, uid, 0)
-		} else if err := r.countWaiting(ctx, uid, KindUrgent, groupUrgent); err != nil {
-			errs = append(errs, err)
+		case !failed: // what is pending now is what waits for a channel (after a failure, more: count next time)
+			if err := r.countWaiting(ctx, uid, KindUrgent, groupUrgent); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -284,6 +284,17 @@ func TestSafeguardingChannelWithoutUnitChannel(t *testing.T) {
 	if len(ob.order) != 2 || ob.posts[ob.order[1]].Channel != "#lastensuojelu" || r.Waiting(router.KindUrgent) != 1 {
 		t.Fatalf("posts %v, %d waiting; want the second violence alert posted too", ob.order, r.Waiting(router.KindUrgent))
 	}
+	// A failed post leaves the count as it was: it is not every entry left unacknowledged.
+	write(t, e, "y-a", "kotipesa", "ruoka on hyvää")
+	write(t, e, "y-home3", "kotipesa", "veli LYÖ mua")
+	ob.fail = true
+	if err := r.Urgent(context.Background()); err == nil || r.Waiting(router.KindUrgent) != 1 {
+		t.Fatalf("failed post: %v, %d waiting; want an error and still 1", err, r.Waiting(router.KindUrgent))
+	}
+	ob.fail = false
+	if err := r.Urgent(context.Background()); err != nil || len(ob.order) != 3 || r.Waiting(router.KindUrgent) != 1 {
+		t.Fatalf("after the failure: %v, posts %v, %d waiting", err, ob.order, r.Waiting(router.KindUrgent))
+	}
 	ob.posts, ob.order = nil, nil
 	r.Units[0].SlackChannel = "#kotipesa" // a channel is set, and the router restarted
 	if err := r.Urgent(context.Background()); err != nil {

@@ -203,6 +203,9 @@ func TestFirstNamesSignOff(t *testing.T) {
 		{"fi", "ruoka on pahaa\nterveisin\nOnni", "ruoka on pahaa\nterveisin\n[nimi]"},
 		{"fi", "-Onni 15v", "-[nimi] 15v"},
 		{"fi", "kiva paikka!\n- onni", "kiva paikka!\n- [nimi]"},
+		{"fi", "Terveisin\n- onni\n- helmi", "Terveisin\n- [nimi]\n- [nimi]"},
+		{"fi", "kiitos kaikesta!\n-onni\n-helmi", "kiitos kaikesta!\n-[nimi]\n-[nimi]"},
+		{"fi", "*halaus*\n- onni", "*halaus*\n- [nimi]"},
 		{"fi", "Onni 15 v", "[nimi] 15 v"},
 		{"fi", "lumi 16 vuotta, asun täällä", "[nimi] 16 vuotta, asun täällä"},
 		{"fi", "Onni, 15", "[nimi], 15"},
@@ -234,11 +237,11 @@ func TestFirstNamesSignOffKeepWords(t *testing.T) {
 		{"en", "I love hope", ""},
 		{"en", "the best will", ""},
 		{"en", "away from hope and joy", ""},
-		// a list is not a row of signatures
+		// a list introduced with ":" is not a row of signatures
 		{"fi", "Mitä toivon:\n- rauha\n- ilo\n- onni", ""},
-		{"fi", "- rauhaa\n- iloa", ""},
-		{"fi", "toiveet:\n* lumi\n- valo", ""},
-		{"en", "- hope\n- joy", ""},
+		{"fi", "Mitä toivon:\r\n- rauha\r\n- onni", ""},
+		{"fi", "toiveet:\n* lumi\n– valo", ""},
+		{"en", "What I wish for:\n- hope\n- joy", ""},
 	})
 }
 

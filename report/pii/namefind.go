@@ -410,34 +410,36 @@ var signOffWords = map[string]bool{
 	"from": false, "love": false, "thanks": false, "kiitos": false, "tack": false,
 }
 
-// listItem reports whether the dash at i opens a line of a list: the line before or after it opens with a
-// dash or bullet too ("Mitä toivon:\n- rauha\n- ilo\n- onni" is a wish list, not three signatures).
+// listItem reports whether the dash at i opens an item of an introduced list: the lines from it up to
+// a line ending in ":" all open with a dash or bullet ("Mitä toivon:\n- rauha\n- ilo\n- onni" is a wish
+// list, not three signatures). Dashed lines after anything else ("Terveisin\n- onni\n- helmi") still
+// sign off: a lost word, never a kept name.
 func listItem(seg string, i int) bool {
 	start := strings.LastIndexByte(seg[:i], '\n') + 1
 	if strings.TrimSpace(seg[start:i]) != "" {
 		return false // the dash does not open its line
 	}
-	bullet := func(line string) bool {
-		line = strings.TrimLeft(line, " \t")
-		for _, b := range []string{"-", "–", "—", "*", "•"} {
-			if strings.HasPrefix(line, b) {
-				return true
-			}
+	for start > 0 {
+		prev := strings.TrimRight(seg[:start-1], "\r")
+		lineStart := strings.LastIndexByte(prev, '\n') + 1
+		line := strings.TrimSpace(prev[lineStart:])
+		switch {
+		case strings.HasSuffix(line, ":"):
+			return true
+		case !bulleted(line):
+			return false
 		}
-		return false
+		start = lineStart
 	}
-	if start > 0 {
-		prev := seg[:start-1]
-		if bullet(prev[strings.LastIndexByte(prev, '\n')+1:]) {
+	return false
+}
+
+// bulleted reports whether a line opens with a dash or a bullet.
+func bulleted(line string) bool {
+	for _, b := range []string{"-", "–", "—", "•", "* "} {
+		if strings.HasPrefix(line, b) {
 			return true
 		}
-	}
-	if end := strings.IndexByte(seg[i:], '\n'); end >= 0 {
-		next := seg[i+end+1:]
-		if k := strings.IndexByte(next, '\n'); k >= 0 {
-			next = next[:k]
-		}
-		return bullet(next)
 	}
 	return false
 }
