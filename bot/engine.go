@@ -236,6 +236,7 @@ type turn struct {
 	dirty  bool
 	forgot bool        // /forget: keep only the event ids
 	asked  bool        // the contact question was the last thing the person was asked (Session.Asked)
+	paused bool        // after help contacts the survey waits behind a button, and offers nothing more
 	events [][2]string // survey events to report once committed: flow, event
 }
 
@@ -788,6 +789,7 @@ func (t *turn) text(text string) {
 	}
 	if v, ok := yesNo(text); ok && s.Crisis != "" && t.asked && t.now.Sub(time.Unix(s.Seen, 0)) < askedWindow {
 		t.crisisAnswer(v) // typed instead of pressed, as the next message
+		t.paused = true
 		t.reask()
 		return
 	}
@@ -862,7 +864,7 @@ func (t *turn) crisis(text string) bool {
 	}
 	t.out = slices.Insert(t.out, 0, Reply{Kind: Help, Text: t.e.helpText(t.s.Lang)})
 	t.say(t.T("crisis_contact_q"), []Button{{t.T("yes"), "x.y"}, {t.T("no"), "x.n"}})
-	t.s.Crisis, t.s.Asked = class, true
+	t.s.Crisis, t.s.Asked, t.paused = class, true, true
 	t.save()
 	t.publishAlert(class, "")
 	return true
@@ -1094,6 +1096,10 @@ func (t *turn) ask() {
 	}
 	if s.Step >= len(f.Questions) {
 		t.complete(f)
+		return
+	}
+	if t.paused { // no next question right after help contacts: the person goes on when they want to
+		t.say(t.T("survey_paused"), []Button{{t.T("btn_continue"), "s.go"}})
 		return
 	}
 	q := &f.Questions[s.Step]
@@ -1349,7 +1355,7 @@ func (t *turn) thanks(f *flows.Flow, counted bool) {
 	if counted {
 		t.say(t.T("counted_before_" + string(t.e.o.CountOnce)))
 	}
-	if f.Audience == flows.Youth && t.e.o.Invites != nil {
+	if f.Audience == flows.Youth && t.e.o.Invites != nil && !t.paused { // not right after help contacts
 		t.say(t.T("invite_offer"), []Button{{t.T("invite_yes"), "s.inv"}, {t.T("no_thanks"), "s.no"}})
 	}
 	t.say(t.T("forget_offer"), []Button{{t.T("btn_forget"), "f.go"}})

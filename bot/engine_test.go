@@ -563,6 +563,9 @@ func TestCrisisHelpFirstAndSurveyContinues(t *testing.T) {
 		t.Fatalf("help contacts not first: %s", testenv.Dump(r))
 	}
 	mustHave(t, r, "Haluatko jutella jonkun työntekijän kanssa?", "Kiitos! Vastauksesi on tallennettu")
+	if hasButton(r, "s.inv") {
+		t.Fatalf("an invitation for someone else was offered right after help contacts: %s", testenv.Dump(r))
+	}
 	fb := e.Feedback(t, "kotipesa")
 	if len(fb) != 1 || fb[0]["crisis"] != "self_harm" || fb[0]["text"] != "" || fb[0]["ref"] != "" {
 		t.Fatalf("urgent alert entry = %v", fb)
@@ -585,6 +588,7 @@ func TestCrisisHelpFirstAndSurveyContinues(t *testing.T) {
 	}
 }
 
+// After the help contacts the survey is not pushed on: it waits behind a button, and goes on where it was.
 func TestCrisisAtAChoiceQuestionThenQuestionAgain(t *testing.T) {
 	e := newEnv(t, func(o *bot.Options) { o.Coder = fakeCoder{} })
 	c := e.Chat(t, "u15", "en")
@@ -594,11 +598,15 @@ func TestCrisisAtAChoiceQuestionThenQuestionAgain(t *testing.T) {
 	if r[0].Kind != bot.Help {
 		t.Fatalf("help not first: %s", testenv.Dump(r))
 	}
-	if last := r[len(r)-1]; !strings.Contains(last.Text, "(2/7) I felt heard.") || len(last.Buttons) == 0 {
-		t.Fatalf("the survey did not continue where it was: %s", testenv.Dump(r))
+	last := r[len(r)-1]
+	if has(r, "(2/7)") || last.Text != e.T("en", "survey_paused") || last.Buttons[0][0].Data != "s.go" {
+		t.Fatalf("the survey did not wait behind a button: %s", testenv.Dump(r))
 	}
 	if has(r, "Please choose an answer") {
 		t.Fatal("a cry for help was answered with 'pick a button'")
+	}
+	if r := c.Press(e.T("en", "btn_continue")); !has(r, "(2/7) I felt heard.") {
+		t.Fatalf("continue: %s", testenv.Dump(r))
 	}
 	r = c.Send("/feedback the food is cold")
 	mustHave(t, r, "Thanks! Your message goes to the staff", "(2/7) I felt heard.")
