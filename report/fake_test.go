@@ -42,6 +42,14 @@ func (f *fakeSource) Sum(_ context.Context, unit string, auds []string, weeks []
 	return out, nil
 }
 
+func (f *fakeSource) Weekly(ctx context.Context, unit string, auds []string, weeks []period.Period) ([]map[string]map[string]int64, error) {
+	out := make([]map[string]map[string]int64, len(weeks))
+	for i, w := range weeks {
+		out[i], _ = f.Sum(ctx, unit, auds, []period.Period{w})
+	}
+	return out, nil
+}
+
 // Texts returns the entries of the weeks, at most perWeek per stream and week (the first), as
 // store.Counters does; it records the perWeek asked for.
 func (f *fakeSource) Texts(_ context.Context, unit string, weeks []period.Period, perWeek int) (resp, fb []map[string]string, _ error) {

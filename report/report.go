@@ -69,8 +69,8 @@ import (
 
 // Source reads what the engine stored. store.Counters implements it.
 type Source interface {
-	// Sum adds up the counters of unit over weeks for each audience (STORE.md layout).
-	Sum(ctx context.Context, unit string, audiences []string, weeks []period.Period) (map[string]map[string]int64, error)
+	// Weekly reads the counters of unit for each of weeks (in their order) and audience (STORE.md layout).
+	Weekly(ctx context.Context, unit string, audiences []string, weeks []period.Period) ([]map[string]map[string]int64, error)
 	// Texts returns the response and feedback stream entries of unit in weeks as field maps,
 	// at most perWeek per stream and week (<= 0: all).
 	Texts(ctx context.Context, unit string, weeks []period.Period, perWeek int) (resp, fb []map[string]string, err error)
@@ -432,37 +432,35 @@ func Build(ctx context.Context, src Source, o Options, unit string, p period.Per
 	return s, nil
 }
 
-// readWeeks reads the counters of every unit for every week of the nodes, a few at a time.
+// readWeeks reads the counters of every unit for every week of the nodes: one pipelined round trip per
+// unit, a few units at a time.
 func readWeeks(ctx context.Context, src Source, units []string, nodes []*node) error {
-	type job struct {
-		g    *grid
-		unit string
-		out  map[string]map[string]int64
-	}
-	var jobs []*job
+	var leaves []*node
+	var weeks []period.Period
 	for _, n := range nodes {
 		for _, w := range n.leaves() {
-			for _, u := range units {
-				jobs = append(jobs, &job{g: w.g, unit: u})
-			}
+			leaves, weeks = append(leaves, w), append(weeks, w.g.p)
 		}
 	}
+	outs := make([][]map[string]map[string]int64, len(units))
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.SetLimit(16)
 	auds := audiences()
-	for _, j := range jobs {
+	for i, u := range units {
 		eg.Go(func() error {
-			out, err := src.Sum(ctx, j.unit, auds, []period.Period{j.g.p})
-			j.out = out
+			out, err := src.Weekly(ctx, u, auds, weeks)
+			outs[i] = out
 			return err
 		})
 	}
 	if err := eg.Wait(); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	for _, j := range jobs {
-		for a, c := range j.out {
-			addCounters(j.g.raw, j.unit, a, c)
+	for i, u := range units {
+		for k, w := range outs[i] {
+			for a, c := range w {
+				addCounters(leaves[k].g.raw, u, a, c)
+			}
 		}
 	}
 	return nil

@@ -690,7 +690,7 @@ func TestBuildErrors(t *testing.T) {
 
 type errSource struct{ err error }
 
-func (e errSource) Sum(context.Context, string, []string, []period.Period) (map[string]map[string]int64, error) {
+func (e errSource) Weekly(context.Context, string, []string, []period.Period) ([]map[string]map[string]int64, error) {
 	return nil, e.err
 }
 

@@ -33,15 +33,39 @@ var ErrBadCounter = errors.New("bad counter")
 // Sum adds up the counters of unit over weeks for each audience, in one pipelined round trip
 // (HGETALL per audience and week). Audiences with no counters are absent from the result.
 func (c *Counters) Sum(ctx context.Context, unit string, audiences []string, weeks []period.Period) (map[string]map[string]int64, error) {
+	per, err := c.Weekly(ctx, unit, audiences, weeks)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]int64{}
+	for _, w := range per {
+		for a, h := range w {
+			sum := out[a]
+			if sum == nil {
+				sum = make(map[string]int64, len(h))
+				out[a] = sum
+			}
+			for f, n := range h {
+				sum[f] += n
+			}
+		}
+	}
+	return out, nil
+}
+
+// Weekly reads the counters of unit for each of weeks (in their order) and audience, in one pipelined
+// round trip (HGETALL per audience and week). Audiences with no counters in a week are absent from it.
+func (c *Counters) Weekly(ctx context.Context, unit string, audiences []string, weeks []period.Period) ([]map[string]map[string]int64, error) {
 	type get struct {
-		aud string
-		cmd *redis.MapStringStringCmd
+		week int
+		aud  string
+		cmd  *redis.MapStringStringCmd
 	}
 	gets := make([]get, 0, len(audiences)*len(weeks))
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, a := range audiences {
-			for _, w := range weeks {
-				gets = append(gets, get{a, p.HGetAll(ctx, aggKey(c.prefix, unit, a, w.String()))})
+			for i, w := range weeks {
+				gets = append(gets, get{i, a, p.HGetAll(ctx, aggKey(c.prefix, unit, a, w.String()))})
 			}
 		}
 		return nil
@@ -49,24 +73,24 @@ func (c *Counters) Sum(ctx context.Context, unit string, audiences []string, wee
 	if err != nil {
 		return nil, fmt.Errorf("read counters of %s: %w", unit, err)
 	}
-	out := map[string]map[string]int64{}
+	out := make([]map[string]map[string]int64, len(weeks))
 	for _, g := range gets {
 		h := g.cmd.Val()
 		if len(h) == 0 {
 			continue
 		}
-		sum := out[g.aud]
-		if sum == nil {
-			sum = make(map[string]int64, len(h))
-			out[g.aud] = sum
-		}
+		counts := make(map[string]int64, len(h))
 		for f, v := range h {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s %s=%q", ErrBadCounter, g.cmd.Args()[1], f, v)
 			}
-			sum[f] += n
+			counts[f] = n
 		}
+		if out[g.week] == nil {
+			out[g.week] = map[string]map[string]int64{}
+		}
+		out[g.week][g.aud] = counts
 	}
 	return out, nil
 }

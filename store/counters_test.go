@@ -16,7 +16,7 @@ import (
 
 // source is report.Source (asserted in report's tests, so that store's tests do not build report).
 type source interface {
-	Sum(ctx context.Context, unit string, audiences []string, weeks []period.Period) (map[string]map[string]int64, error)
+	Weekly(ctx context.Context, unit string, audiences []string, weeks []period.Period) ([]map[string]map[string]int64, error)
 	Texts(ctx context.Context, unit string, weeks []period.Period, perWeek int) (resp, fb []map[string]string, err error)
 }
 
