@@ -539,11 +539,6 @@ func (g *grid) bdOf(unit, aud, key string) Hidden {
 	return TooFew
 }
 
-// breakdown is why the cell's breakdown (distribution, shares, comments) is not shown; "" when it is.
-func (g *grid) breakdown(unit, aud string, mt metric) Hidden {
-	return g.bd[cellKey{unit, aud, mt.key}].hidden
-}
-
 // roundDiv is a/b rounded half away from zero (b > 0), in integers so that 12.5 is 13 exactly.
 func roundDiv(a, b int64) int64 {
 	if a >= 0 {
@@ -659,7 +654,7 @@ func (m *model) group(unit, aud string, cur, prev *grid, hist []*grid, targets m
 			if pc.Shown() {
 				g.Feedback.Trend = &Trend{Prev: float64(pc.N), Delta: float64(cell.N - pc.N)}
 			}
-			if g.Feedback.Breakdown = cur.breakdown(unit, aud, mt); g.Feedback.Breakdown == "" {
+			if g.Feedback.Breakdown = cur.bdOf(unit, aud, mt.key); g.Feedback.Breakdown == "" {
 				g.Feedback.Polarity, g.Feedback.Topics = feedbackBars(cur.countersFor(unit, aud, mt), int64(cell.N))
 			}
 		default:
@@ -687,7 +682,7 @@ func (m *model) question(unit, aud string, mt metric, cell, pc Cell, cur, prev *
 		return q
 	}
 	c := cur.countersFor(unit, aud, mt)
-	q.Breakdown = cur.breakdown(unit, aud, mt)
+	q.Breakdown = cur.bdOf(unit, aud, mt.key)
 	if q.Breakdown == "" && mt.q.Type != flows.NPS {
 		q.Dist = dist(c, mt, int64(cell.N))
 	}
@@ -734,7 +729,7 @@ func feedbackBars(c map[string]int64, n int64) (pol, topics []Bar) {
 	}
 	for f, x := range c {
 		if v, ok := strings.CutPrefix(f, "fb.topic="); ok && x >= MinCell {
-			topics = append(topics, Bar{Value: v, Count: int(x), Pct: int(roundDiv(100*x, max(n, 1)))})
+			topics = append(topics, share(v, x, n))
 		}
 	}
 	slices.SortFunc(topics, func(a, b Bar) int {

@@ -106,9 +106,6 @@ const (
 	KindUrgent = "urgent" // crisis alerts and contact requests
 	KindBatch  = "batch"  // the daily batch: corrective and other feedback that is not praise
 	KindDigest = "digest" // the weekly thanks
-
-	// Deprecated: the batch is no longer hourly; use KindBatch.
-	KindHourly = KindBatch
 )
 
 // Post kinds: the first part of the outbox key of each feedback post, which metrics count posts by.
@@ -118,9 +115,6 @@ const (
 	PostUrgent = "urgent"
 	PostBatch  = "corrective"
 	PostDigest = "digest"
-
-	// Deprecated: use PostBatch.
-	PostHourly = PostBatch
 )
 
 // PostKinds are the post kinds, in that order.
@@ -251,14 +245,19 @@ func (r *Router) readFrom(ctx context.Context, unit, group, start string) ([]ent
 	var out []entry
 	for _, s := range res {
 		for _, m := range s.Messages {
-			f := map[string]string{}
-			for k, v := range m.Values {
-				f[k], _ = v.(string)
-			}
-			out = append(out, entry{m.ID, f})
+			out = append(out, entryOf(m))
 		}
 	}
 	return out, nil
+}
+
+// entryOf is a stream message as an entry (its values are strings).
+func entryOf(m redis.XMessage) entry {
+	f := make(map[string]string, len(m.Values))
+	for k, v := range m.Values {
+		f[k], _ = v.(string)
+	}
+	return entry{m.ID, f}
 }
 
 // claim takes over the entries another consumer of group read more than claimIdle ago and never
@@ -581,11 +580,7 @@ func (r *Router) entries(ctx context.Context, uid string, ids []string) (es []en
 			missing = append(missing, ids[i])
 			continue
 		}
-		f := map[string]string{}
-		for k, v := range xs[0].Values {
-			f[k], _ = v.(string)
-		}
-		es = append(es, entry{ids[i], f})
+		es = append(es, entry{ids[i], entryOf(xs[0]).fields})
 	}
 	return es, missing, nil
 }
@@ -807,10 +802,7 @@ func (r *Router) Digest(ctx context.Context, week period.Period) error {
 			}
 		}
 		if ch == "" {
-			r.setWaiting(KindDigest, uid, n)
-			if n > 0 {
-				r.warn(uid, KindDigest, n)
-			}
+			r.keep(KindDigest, uid, n)
 			continue
 		}
 		r.setWaiting(KindDigest, uid, 0)
@@ -876,12 +868,17 @@ func (r *Router) countWaiting(ctx context.Context, uid, kind, group string) erro
 	if err != nil {
 		return fmt.Errorf("pending %s/%s: %w", uid, group, err)
 	}
-	n := int(p.Consumers[r.Consumer])
+	r.keep(kind, uid, int(p.Consumers[r.Consumer]))
+	return nil
+}
+
+// keep counts (Waiting) and, when there are any, logs n entries of a kind that uid keeps for want of a
+// channel.
+func (r *Router) keep(kind, uid string, n int) {
 	r.setWaiting(kind, uid, n)
 	if n > 0 {
 		r.warn(uid, kind, n)
 	}
-	return nil
 }
 
 // Waiting is how many entries of a kind (KindUrgent, KindBatch, KindDigest) wait in their streams

@@ -240,7 +240,7 @@ func TestWarnsOfMissingSlackChannelsAtStart(t *testing.T) {
 				// With posting on, /metrics shows what waits for a channel: nothing yet.
 				ms := httptest.NewServer(m.Handler())
 				defer ms.Close()
-				for _, kind := range []string{router.KindUrgent, router.KindHourly, router.KindDigest} {
+				for _, kind := range []string{router.KindUrgent, router.KindBatch, router.KindDigest} {
 					name := "palaute_feedback_waiting_" + kind
 					v, n, err := scrapeSamples(strings.TrimPrefix(ms.URL, "http://"), name)
 					if err != nil || n != 1 || v != 0 {

@@ -133,15 +133,10 @@ var (
 // genitive and its Finnish case forms (see fiForms).
 func firstNameForms(w string) []string {
 	forms := fiForms(w)
-	if !strings.ContainsAny(lastRuneString(w), "sxz") {
+	if !strings.ContainsRune("sxz", lastRune(w)) {
 		forms = append(forms, w+"s") // sv/en genitive, also the Finnish "Mikkos"
 	}
 	return forms
-}
-
-func lastRuneString(s string) string {
-	_, n := utf8.DecodeLastRuneInString(s)
-	return s[len(s)-n:]
 }
 
 // fiForms inflects a name word the way Finnish inflects first names:
