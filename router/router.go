@@ -507,7 +507,7 @@ func (r *Router) batchUnit(ctx context.Context, u config.Unit, ch string, slot t
 	if err := chooseScript.Run(ctx, r.RDB, []string{r.ukey(uid, keyCarry), r.ukey(uid, keySending)}, chosen...).Err(); err != nil {
 		return err
 	}
-	return r.sendChosen(ctx, u, ch)
+	return r.send(ctx, u, ch, es)
 }
 
 // intakeScript moves entries the batch's group read into the carried set: KEYS carry set, stream;
@@ -628,17 +628,23 @@ func (r *Router) sendChosen(ctx context.Context, u config.Unit, ch string) error
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	es, _, err := r.entries(ctx, uid, ids) // ids now sorted
+	es, _, err := r.entries(ctx, uid, ids)
 	if err != nil {
 		return err
 	}
+	return r.send(ctx, u, ch, es)
+}
+
+// send posts the batch es (the sending set's entries, sorted by id) under a key of its first and last ids,
+// and empties the sending set.
+func (r *Router) send(ctx context.Context, u config.Unit, ch string, es []entry) error {
 	if len(es) > 0 {
-		key := PostBatch + ":" + uid + ":" + ids[0] + ":" + ids[len(ids)-1]
+		key := PostBatch + ":" + u.ID + ":" + es[0].id + ":" + es[len(es)-1].id
 		if err := r.Outbox.Post(ctx, r.batchPosts(u, ch, key, es)...); err != nil {
 			return err
 		}
 	}
-	return r.RDB.Del(ctx, r.ukey(uid, keySending)).Err()
+	return r.RDB.Del(ctx, r.ukey(u.ID, keySending)).Err()
 }
 
 // batchPosts are the posts of a batch: its scrubbed texts, corrective first, each part shuffled.
