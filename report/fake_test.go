@@ -12,7 +12,7 @@ import (
 	"github.com/palaute/palaute/report"
 )
 
-// fakeSource keeps counters and stream entries in maps, in the layout of STORE.md.
+// fakeSource keeps counters and stream entries in maps, in the layout store.Counters reads.
 type fakeSource struct {
 	agg  map[string]map[string]int64 // "<unit>|<aud>|<week>" -> counters
 	resp map[string][]map[string]string

@@ -69,7 +69,7 @@ import (
 
 // Source reads what the engine stored. store.Counters implements it.
 type Source interface {
-	// Weekly reads the counters of unit for each of weeks (in their order) and audience (STORE.md layout).
+	// Weekly reads the counters of unit for each of weeks (in their order) and audience (the aggregate hashes store.Counters reads).
 	Weekly(ctx context.Context, unit string, audiences []string, weeks []period.Period) ([]map[string]map[string]int64, error)
 	// Texts returns the response and feedback stream entries of unit in weeks as field maps,
 	// at most perWeek per stream and week (<= 0: all).
